@@ -1,0 +1,852 @@
+"""Customer journeys stored as compressed sparse rows: the one data type every model consumes."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from itertools import chain
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._validation import RowNamer, check_counts, first_bad, journey_namer
+
+__all__ = ["MILESTONES", "Journeys"]
+
+#: Milestone names understood by the W-shaped and full-path rules, in funnel order.
+MILESTONES = ("lead", "opportunity", "closed_won")
+
+# Characters used internally to join all path strings into one buffer for a single C-level
+# split; rows that contain them (practically never) take the slow path.
+_ROW_END = "\x1e"
+_TOKEN_SEP = "\x1f"
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.ascontiguousarray(a)
+    a.flags.writeable = False
+    return a
+
+
+def _to_days(values: Any, what: str) -> np.ndarray:
+    """Convert numbers (already in days) or datetimes to float64 days since the epoch."""
+    arr = np.asarray(values)
+    if np.issubdtype(arr.dtype, np.datetime64):
+        if np.isnat(arr).any():
+            raise ValueError(f"{what}: missing timestamp (NaT) at position {int(np.isnat(arr).argmax())}")
+        return (arr - np.datetime64(0, "s")) / np.timedelta64(1, "D")
+    if arr.dtype == object:
+        try:
+            return _to_days(pd.to_datetime(arr).to_numpy(), what)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{what}: cannot interpret values as times ({exc})") from None
+    try:
+        out = arr.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{what}: expected numbers of days or datetimes ({exc})") from None
+    bad = first_bad(~np.isfinite(out))
+    if bad is not None:
+        raise ValueError(f"{what}: value at position {bad} is not finite")
+    return out
+
+
+_WHITESPACE = np.zeros(257, dtype=bool)
+_WHITESPACE[[9, 10, 11, 12, 13, 32]] = True
+# _BYTE_MASK[k] keeps the low k bytes of a little-endian uint64 word
+_BYTE_MASK = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+
+
+def _tokenize_buffer(buf: bytes, n_rows: int) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+    """Codes of the tokens in `buf`: rows end at _ROW_END, tokens at _TOKEN_SEP.
+
+    Returns (token codes, tokens per row, unique token strings), or None when a hash
+    collision makes the fast path unsure (the caller then splits in Python).
+    Tokens are stripped of ASCII whitespace here; the caller strips the unique names again
+    with str.strip for the rest of Unicode whitespace.
+    """
+    data = np.frombuffer(buf, dtype=np.uint8)
+    size = data.size
+    boundary = np.flatnonzero((data == 0x1F) | (data == 0x1E))
+    n_tok = boundary.size + 1
+    starts = np.empty(n_tok, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = boundary + 1
+    ends = np.empty(n_tok, dtype=np.int64)
+    ends[:-1] = boundary
+    ends[-1] = size
+    token_row = np.zeros(n_tok, dtype=np.int64)
+    np.cumsum(data[boundary] == 0x1E, out=token_row[1:])
+    lengths = np.bincount(token_row, minlength=n_rows)
+    # pad so that 8-byte words may be read past the last token
+    padded = np.zeros(size + 16, dtype=np.uint8)
+    padded[:size] = data
+    # strip ASCII whitespace: loop over the depth of whitespace, not over tokens
+    active = np.flatnonzero(_WHITESPACE[padded[starts]] & (starts < ends))
+    while active.size:
+        starts[active] += 1
+        active = active[_WHITESPACE[padded[starts[active]]] & (starts[active] < ends[active])]
+    active = np.flatnonzero(_WHITESPACE[padded[np.maximum(ends - 1, 0)]] & (ends > starts))
+    while active.size:
+        ends[active] -= 1
+        active = active[_WHITESPACE[padded[ends[active] - 1]] & (ends[active] > starts[active])]
+    tok_len = ends - starts
+    # Key each token by its length and its bytes read as masked little-endian 8-byte words
+    # through an unaligned strided view; the key is hashed for factorisation, then every
+    # token is compared word by word with its group's representative, so the result is exact.
+    words_view = np.ndarray(shape=(size + 9,), dtype="<u8", buffer=padded, strides=(1,))
+    n_words = int(-(-int(tok_len.max()) // 8)) if n_tok else 0
+    words = []
+    h = tok_len.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    with np.errstate(over="ignore"):
+        for w in range(n_words):
+            keep = np.minimum(np.maximum(tok_len - 8 * w, 0), 8)
+            word = words_view[starts + 8 * w] & _BYTE_MASK[keep]
+            words.append(word)
+            h = (h ^ word) * np.uint64(0xBF58476D1CE4E5B9)
+            h ^= h >> np.uint64(31)
+    codes, _ = pd.factorize(h, sort=False)
+    n_uniq = int(codes.max()) + 1 if n_tok else 0
+    reps = np.empty(n_uniq, dtype=np.int64)
+    reps[codes[::-1]] = np.arange(n_tok - 1, -1, -1)  # the last write wins: first occurrence
+    if not np.array_equal(tok_len, tok_len[reps][codes]) or any(
+        not np.array_equal(word, word[reps][codes]) for word in words
+    ):  # pragma: no cover - needs a 64-bit hash collision
+        return None
+    uniques = [buf[starts[r] : ends[r]].decode("utf-8") for r in reps.tolist()]
+    return codes, lengths, uniques
+
+
+def split_path_strings(
+    paths: Sequence[Any] | np.ndarray,
+    sep: str = ">",
+    name_row: RowNamer = journey_namer,
+    column: str = "path",
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Parse path strings such as ``"a > b > c"`` into CSR channel codes.
+
+    Channel names are stripped of surrounding whitespace and numbered in sorted order.
+    All rows are joined into one buffer and tokenised with numpy over its bytes, so there
+    is no Python loop per row or per touch (`split_path_strings_reference` is the plain
+    Python version the tests compare it with).
+
+    Returns
+    -------
+    channels : ndarray of int32, the channel code of every touch, journey-major
+    offsets : ndarray of int64 of length ``len(paths) + 1``
+    names : list of str, sorted channel names
+
+    Examples
+    --------
+    >>> channels, offsets, names = split_path_strings(["a > b", "c", "b>a>a"])
+    >>> names, channels.tolist(), offsets.tolist()
+    (['a', 'b', 'c'], [0, 1, 2, 1, 0, 0], [0, 2, 3, 6])
+    """
+    series = paths if isinstance(paths, pd.Series) else pd.Series(np.asarray(paths, dtype=object))
+    missing = first_bad(series.isna().to_numpy())
+    if missing is not None:
+        raise ValueError(f"{name_row(missing)}, column {column!r}: empty path")
+    n = len(series)
+    if n == 0:
+        return np.zeros(0, np.int32), np.zeros(1, np.int64), []
+    # Paths repeat in most tables: tokenise each distinct path once, then expand by a gather.
+    row_codes, distinct = pd.factorize(series, sort=False)
+    lst = _check_path_list(np.asarray(distinct, dtype=object), sep, name_row, column)
+    big = _ROW_END.join(lst)
+    result = None
+    if big.count(_ROW_END) == len(lst) - 1 and _TOKEN_SEP not in big:
+        result = _tokenize_buffer(big.replace(sep, _TOKEN_SEP).encode("utf-8"), len(lst))
+    if result is None:
+        d_channels, d_offsets, names = split_path_strings_reference(lst, sep, name_row, column)
+    else:
+        codes, d_lengths, uniques = result
+        d_offsets = np.zeros(len(lst) + 1, dtype=np.int64)
+        np.cumsum(d_lengths, out=d_offsets[1:])
+        # name rows by their first occurrence in the input, not by their distinct index
+        first_row = np.full(len(lst), n, dtype=np.int64)
+        first_row[row_codes[::-1]] = np.arange(n - 1, -1, -1)
+        d_channels, d_offsets, names = _name_codes(
+            codes, uniques, d_offsets, lst, lambda i: name_row(int(first_row[i])), column
+        )
+    lengths = np.diff(d_offsets)[row_codes]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    gather = np.repeat(d_offsets[:-1][row_codes] - offsets[:-1], lengths) + np.arange(offsets[-1])
+    return d_channels[gather], offsets, names
+
+
+def _check_path_list(paths: Any, sep: str, name_row: RowNamer, column: str) -> list[str]:
+    if not isinstance(sep, str) or sep.strip() == "":
+        raise ValueError(f"sep must be a non-blank string, got {sep!r}")
+    if sep in (_ROW_END, _TOKEN_SEP):
+        raise ValueError("sep must not be an ASCII record or unit separator character")
+    arr = np.asarray(paths, dtype=object)
+    if arr.ndim != 1:
+        raise ValueError(f"paths must be one-dimensional, got shape {arr.shape}")
+    if arr.size and pd.api.types.infer_dtype(arr, skipna=False) != "string":
+        is_str = np.fromiter((isinstance(p, str) for p in arr), dtype=bool, count=arr.size)
+        i = first_bad(~is_str)
+        if i is not None:
+            v = arr[i]
+            if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+                raise ValueError(f"{name_row(i)}, column {column!r}: empty path")
+            raise TypeError(
+                f"{name_row(i)}, column {column!r}: path must be a string, got {type(v).__name__}"
+            )
+        arr = np.array([str(p) for p in arr], dtype=object)  # str subclasses
+    return arr.tolist()
+
+
+def _name_codes(
+    codes: np.ndarray,
+    uniques: Sequence[str],
+    offsets: np.ndarray,
+    lst: list[str],
+    name_row: RowNamer,
+    column: str,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Strip and sort the unique tokens, map codes to sorted names, reject empty tokens."""
+    stripped = np.array([u.strip() for u in uniques], dtype=object)
+    empty = np.flatnonzero(stripped == "")
+    if empty.size:
+        touch = int(np.flatnonzero(np.isin(codes, empty))[0])
+        row = int(np.searchsorted(offsets, touch, side="right") - 1)
+        what = "empty path" if lst[row].strip() == "" else f"empty channel name in path {lst[row]!r}"
+        raise ValueError(f"{name_row(row)}, column {column!r}: {what}")
+    names, remap = np.unique(stripped, return_inverse=True)
+    channels = remap.astype(np.int32)[codes]
+    return channels, offsets, [str(s) for s in names]
+
+
+def split_path_strings_reference(
+    paths: Sequence[Any] | np.ndarray,
+    sep: str = ">",
+    name_row: RowNamer = journey_namer,
+    column: str = "path",
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Slow, obviously correct version of `split_path_strings` (a Python loop per row).
+
+    Examples
+    --------
+    >>> split_path_strings_reference(["a > b", "c"])[0].tolist()
+    [0, 1, 2]
+    """
+    lst = _check_path_list(paths, sep, name_row, column)
+    tokens = [t for p in lst for t in p.split(sep)]
+    lengths = [p.count(sep) + 1 for p in lst]
+    offsets = np.zeros(len(lst) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    codes, uniques = pd.factorize(np.asarray(tokens, dtype=object), sort=False)
+    return _name_codes(codes, list(uniques), offsets, lst, name_row, column)
+
+
+def _sniff_delimiter(path: str | os.PathLike) -> str:
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", newline="") as fh:  # type: ignore[operator]
+        header = fh.readline()
+    counts = {d: header.count(d) for d in (";", ",", "\t", "|")}
+    best = max(counts, key=counts.__getitem__)
+    if counts[best] == 0:
+        raise ValueError(
+            f"{os.fspath(path)}: cannot tell the delimiter from the header line {header.strip()!r};"
+            " pass delimiter="
+        )
+    return best
+
+
+class Journeys:
+    """Customer journeys: the channels touched, in order, and what each journey produced.
+
+    Touches are stored journey-major in compressed sparse row (CSR) form: the touches of
+    journey ``j`` are ``channels[offsets[j]:offsets[j + 1]]``. A journey may stand for
+    many customers with the same path (aggregated data): ``conversions[j]`` and
+    ``nulls[j]`` count converting and non-converting customers; for raw data they are 0/1.
+    Objects are immutable: arrays are read-only and methods return new objects.
+
+    Parameters
+    ----------
+    channels : array of int, shape (n_touchpoints,)
+        Channel code of every touch, journey-major, in ``range(len(channel_names))``.
+    offsets : array of int, shape (n_journeys + 1,)
+        CSR offsets; ``offsets[0] == 0`` and ``offsets[-1] == n_touchpoints``. Every
+        journey has at least one touch.
+    channel_names : sequence of str
+        Distinct channel names; code ``k`` is ``channel_names[k]``.
+    conversions : array of float, shape (n_journeys,)
+        Conversions of each journey (count of converting customers with this path).
+    nulls : array of float, optional
+        Non-converting customers with this path; zeros when omitted.
+    value : array of float, optional
+        Conversion value (revenue) of each journey; zeros when omitted. Must be 0
+        where ``conversions`` is 0.
+    times : array of float or datetime64, shape (n_touchpoints,), optional
+        Time of each touch, in days (any origin) or as datetimes, non-decreasing within
+        a journey.
+    end_time : array, shape (n_journeys,), optional
+        Conversion time of converting journeys and end of observation of the others,
+        not before the journey's last touch.
+    account, contact : array, shape (n_journeys,), optional
+        Account (B2B) and contact identifiers of each journey.
+    milestones : mapping of str to bool array of shape (n_touchpoints,), optional
+        Per-touch flags for funnel milestones, e.g. ``{"lead": ..., "opportunity": ...}``
+        (see `MILESTONES`); the first flagged touch of a journey is where it reached the
+        milestone.
+
+    Attributes
+    ----------
+    n_journeys, n_channels, n_touchpoints : int
+    lengths : ndarray of int64, touches per journey
+    n_conversions, n_nulls, total_value : float
+
+    See Also
+    --------
+    Journeys.from_paths, Journeys.from_path_table
+
+    Examples
+    --------
+    >>> j = Journeys.from_paths(["A > B > C", "A > C", "B"], conversions=[3, 1, 0],
+    ...                         nulls=[2, 4, 5])
+    >>> j
+    Journeys(n_journeys=3, n_channels=3, n_touchpoints=6, n_conversions=4, n_nulls=11)
+    >>> j.channel_names
+    ('A', 'B', 'C')
+    >>> j.lengths.tolist()
+    [3, 2, 1]
+    """
+
+    def __init__(
+        self,
+        channels: Any,
+        offsets: Any,
+        channel_names: Sequence[str],
+        conversions: Any,
+        nulls: Any = None,
+        value: Any = None,
+        *,
+        times: Any = None,
+        end_time: Any = None,
+        account: Any = None,
+        contact: Any = None,
+        milestones: Mapping[str, Any] | None = None,
+        _name_row: RowNamer = journey_namer,
+    ) -> None:
+        names = tuple(channel_names)
+        for k, nm in enumerate(names):
+            if not isinstance(nm, str) or nm == "":
+                raise TypeError(f"channel_names[{k}] must be a non-empty string, got {nm!r}")
+        if len(set(names)) != len(names):
+            dup = pd.Index(names)[pd.Index(names).duplicated()][0]
+            raise ValueError(f"channel_names: duplicate channel {dup!r}")
+        offsets = np.asarray(offsets)
+        if offsets.ndim != 1 or offsets.size == 0 or not np.issubdtype(offsets.dtype, np.integer):
+            raise TypeError("offsets must be a non-empty 1-D integer array")
+        offsets = offsets.astype(np.int64)
+        channels = np.asarray(channels)
+        if channels.ndim != 1 or (channels.size and not np.issubdtype(channels.dtype, np.integer)):
+            raise TypeError("channels must be a 1-D integer array")
+        channels = channels.astype(np.int32)
+        if offsets[0] != 0 or offsets[-1] != channels.size:
+            raise ValueError(
+                f"offsets must start at 0 and end at len(channels)={channels.size}, "
+                f"got {offsets[0]} and {offsets[-1]}"
+            )
+        lengths = np.diff(offsets)
+        bad = first_bad(lengths <= 0)
+        if bad is not None:
+            raise ValueError(f"{_name_row(bad)}: empty journey (no touches)")
+        bad = first_bad((channels < 0) | (channels >= len(names)))
+        if bad is not None:
+            raise ValueError(
+                f"channels[{bad}] = {channels[bad]} is not a code in range({len(names)})"
+            )
+        n = lengths.size
+        conv = check_counts(conversions, "conversions", _name_row)
+        nul = np.zeros(n) if nulls is None else check_counts(nulls, "nulls", _name_row)
+        val = np.zeros(n) if value is None else check_counts(value, "value", _name_row)
+        for nm, a in (("conversions", conv), ("nulls", nul), ("value", val)):
+            if a.shape != (n,):
+                raise ValueError(f"{nm} has {a.shape[0]} entries for {n} journeys")
+        bad = first_bad((conv == 0) & (nul == 0))
+        if bad is not None:
+            raise ValueError(
+                f"{_name_row(bad)}: conversions and nulls are both 0 (a journey must count "
+                "at least one customer)"
+            )
+        bad = first_bad((val != 0) & (conv == 0))
+        if bad is not None:
+            raise ValueError(f"{_name_row(bad)}: value {val[bad]!r} without conversions")
+
+        self.channels = _readonly(channels)
+        self.offsets = _readonly(offsets)
+        self.channel_names = names
+        self.conversions = _readonly(conv)
+        self.nulls = _readonly(nul)
+        self.value = _readonly(val)
+        self.times = None
+        self.end_time = None
+        if times is not None:
+            t = _to_days(times, "times")
+            if t.shape != channels.shape:
+                raise ValueError(f"times has {t.shape[0]} entries for {channels.size} touches")
+            back = np.flatnonzero(np.diff(t) < 0)
+            # a decrease across a journey boundary is allowed
+            back = back[~np.isin(back + 1, offsets)]
+            if back.size:
+                row = int(np.searchsorted(offsets, back[0], side="right") - 1)
+                raise ValueError(f"{_name_row(row)}: touch times are not in time order")
+            self.times = _readonly(t)
+        if end_time is not None:
+            e = _to_days(end_time, "end_time")
+            if e.shape != (n,):
+                raise ValueError(f"end_time has {e.shape[0]} entries for {n} journeys")
+            if self.times is not None:
+                bad = first_bad(e < self.times[offsets[1:] - 1])
+                if bad is not None:
+                    raise ValueError(f"{_name_row(bad)}: end_time is before the last touch")
+            self.end_time = _readonly(e)
+        self.account = None if account is None else _readonly(self._per_journey(account, "account"))
+        self.contact = None if contact is None else _readonly(self._per_journey(contact, "contact"))
+        ms: dict[str, np.ndarray] = {}
+        for key, flags in (milestones or {}).items():
+            f = np.asarray(flags)
+            if f.dtype != bool:
+                raise TypeError(f"milestones[{key!r}] must be a boolean array")
+            if f.shape != channels.shape:
+                raise ValueError(
+                    f"milestones[{key!r}] has {f.shape[0]} entries for {channels.size} touches"
+                )
+            ms[str(key)] = _readonly(f)
+        self.milestones: Mapping[str, np.ndarray] = ms
+
+    def _per_journey(self, a: Any, what: str) -> np.ndarray:
+        arr = np.asarray(a)
+        if arr.shape != (self.n_journeys,):
+            raise ValueError(f"{what} has shape {arr.shape}; expected ({self.n_journeys},)")
+        return arr
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_paths(
+        cls,
+        paths: Sequence[str] | Sequence[Sequence[str]],
+        conversions: Any,
+        nulls: Any = None,
+        values: Any = None,
+        sep: str = ">",
+        *,
+        times: Any = None,
+        end_time: Any = None,
+    ) -> Journeys:
+        """Build journeys from path strings (``"a > b"``) or sequences of channel names.
+
+        Parameters
+        ----------
+        paths : sequence of str or of sequences of str
+            One path per journey. Strings are split at `sep` and channel names stripped of
+            whitespace.
+        conversions, nulls, values : array-like, shape (n_journeys,)
+            Conversions, non-conversions (default 0) and conversion value (default 0).
+        sep : str, default ">"
+        times : sequence of sequences, or flat array of shape (n_touchpoints,), optional
+            Touch times in days or as datetimes.
+        end_time : array-like, shape (n_journeys,), optional
+
+        Examples
+        --------
+        >>> j = Journeys.from_paths([["x", "y"], ["y"]], conversions=[1, 0], nulls=[0, 1],
+        ...                         times=[[0.0, 2.5], [1.0]], end_time=[3.0, 10.0])
+        >>> j.times.tolist(), j.end_time.tolist()
+        ([0.0, 2.5, 1.0], [3.0, 10.0])
+        """
+        paths_list = list(paths)
+        if paths_list and all(isinstance(p, str) for p in paths_list):
+            channels, offsets, names = split_path_strings(paths_list, sep)
+        else:
+            for i, p in enumerate(paths_list):
+                if isinstance(p, str) or not isinstance(p, Sequence | np.ndarray):
+                    raise TypeError(
+                        f"journey {i}: paths must be all strings or all sequences of channel "
+                        f"names, got {type(p).__name__}"
+                    )
+                if len(p) == 0:
+                    raise ValueError(f"journey {i}: empty path")
+            lengths = np.fromiter((len(p) for p in paths_list), np.int64, len(paths_list))
+            flat = np.asarray(list(chain.from_iterable(paths_list)), dtype=object)
+            bad = first_bad(np.fromiter((not isinstance(c, str) or c.strip() == "" for c in flat),
+                                        bool, flat.size))
+            if bad is not None:
+                row = int(np.searchsorted(np.cumsum(lengths), bad, side="right"))
+                raise ValueError(f"journey {row}: channel name {flat[bad]!r} is not a non-empty string")
+            flat = np.array([c.strip() for c in flat], dtype=object)
+            uniq, codes = np.unique(flat, return_inverse=True)
+            channels, names = codes.astype(np.int32), [str(u) for u in uniq]
+            offsets = np.concatenate([[0], np.cumsum(lengths)])
+        if times is not None and not isinstance(times, np.ndarray):
+            times_list = list(times)
+            if times_list and isinstance(times_list[0], Sequence | np.ndarray) and not isinstance(
+                times_list[0], str
+            ):
+                if len(times_list) != len(paths_list):
+                    raise ValueError(f"times has {len(times_list)} journeys, paths {len(paths_list)}")
+                for i, (t, lo, hi) in enumerate(zip(times_list, offsets[:-1], offsets[1:], strict=True)):
+                    if len(t) != hi - lo:
+                        raise ValueError(f"journey {i}: {len(t)} times for {hi - lo} touches")
+                times = np.concatenate([np.asarray(t) for t in times_list]) if times_list else []
+        return cls(channels, offsets, names, conversions, nulls, values, times=times,
+                   end_time=end_time)
+
+    @classmethod
+    def from_path_table(
+        cls,
+        table: pd.DataFrame | str | os.PathLike,
+        path: str = "path",
+        conversions: str = "total_conversions",
+        nulls: str | None = "total_null",
+        value: str | None = "total_conversion_value",
+        sep: str = ">",
+        *,
+        delimiter: str | None = None,
+    ) -> Journeys:
+        """Read a path table in ChannelAttribution's format.
+
+        One row per path: the path string, its conversions, its conversion value and its
+        non-conversions (``path;total_conversions;total_conversion_value;total_null``).
+        Rows are kept as they are (call `aggregate` to merge repeated paths).
+
+        Parameters
+        ----------
+        table : DataFrame or path to a CSV file (optionally ``.gz``)
+        path, conversions, nulls, value : str
+            Column names. Pass ``nulls=None`` or ``value=None`` when the table has no such
+            column (then they are 0).
+        sep : str, default ">"
+            Separator between channels inside a path; surrounding spaces are stripped.
+        delimiter : str, optional
+            CSV field delimiter; by default detected from the header line (``;``, ``,``,
+            tab or ``|``).
+
+        Raises
+        ------
+        ValueError
+            On a missing column, an empty path or channel name, a count that is missing,
+            not a number, infinite or negative, a row whose conversions and nulls are both
+            0, or a value without conversions; the message names the row (and for files
+            the line) and the column.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> t = pd.DataFrame({"path": ["A > B", "B"], "total_conversions": [1, 0],
+        ...                   "total_conversion_value": [9.5, 0], "total_null": [3, 2]})
+        >>> j = Journeys.from_path_table(t)
+        >>> j.n_conversions, j.total_value, j.n_nulls
+        (1.0, 9.5, 5.0)
+        """
+        if isinstance(table, pd.DataFrame):
+            frame = table
+            source = "table"
+            labels = frame.index
+
+            def name_row(i: int) -> str:
+                return f"{source}: row {labels[i]!r}"
+
+        elif isinstance(table, str | os.PathLike):
+            source = os.fspath(table)
+            if not os.path.exists(source):
+                raise FileNotFoundError(f"{source}: no such file")
+            delim = delimiter or _sniff_delimiter(source)
+            try:
+                # keep_default_na=False: a channel may well be called "NA" or "null"
+                frame = pd.read_csv(source, sep=delim, keep_default_na=False,
+                                    na_values={c: [""] for c in (conversions, nulls, value) if c})
+            except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+                raise ValueError(f"{source}: cannot parse as CSV ({exc})") from None
+
+            def name_row(i: int) -> str:
+                # header is line 1, so row i is line i + 2 (no multi-line fields in this format)
+                return f"{source}: row {i} (line {i + 2})"
+
+        else:
+            raise TypeError(
+                f"table must be a pandas DataFrame or a path to a CSV file, got {type(table).__name__}"
+            )
+        for role, col in (("path", path), ("conversions", conversions), ("nulls", nulls),
+                          ("value", value)):
+            if col is not None and col not in frame.columns:
+                raise ValueError(
+                    f"{source}: missing {role} column {col!r}; columns are {list(frame.columns)}"
+                    + (f" (pass {role}=None if the table has none)" if role in ("nulls", "value") else "")
+                )
+
+        def numeric(col: str) -> np.ndarray:
+            raw = frame[col]
+            num = pd.to_numeric(raw, errors="coerce")
+            bad = first_bad((num.isna() & raw.notna()).to_numpy())
+            if bad is not None:
+                raise ValueError(f"{name_row(bad)}, column {col!r}: {raw.iloc[bad]!r} is not a number")
+            bad = first_bad(num.isna().to_numpy())
+            if bad is not None:
+                raise ValueError(f"{name_row(bad)}, column {col!r}: missing value")
+            return check_counts(num.to_numpy(dtype=np.float64), col, name_row)
+
+        conv = numeric(conversions)
+        nul = numeric(nulls) if nulls is not None else None
+        val = numeric(value) if value is not None else None
+        if nul is not None:
+            bad = first_bad((conv == 0) & (nul == 0))
+            if bad is not None:
+                raise ValueError(
+                    f"{name_row(bad)}, columns {conversions!r} and {nulls!r}: both are 0"
+                )
+        else:
+            bad = first_bad(conv == 0)
+            if bad is not None:
+                raise ValueError(
+                    f"{name_row(bad)}, column {conversions!r}: 0 conversions and no nulls column"
+                )
+        if val is not None:
+            bad = first_bad((val != 0) & (conv == 0))
+            if bad is not None:
+                raise ValueError(
+                    f"{name_row(bad)}, column {value!r}: value {val[bad]!r} without conversions"
+                )
+        channels, offsets, names = split_path_strings(
+            frame[path], sep, name_row, path
+        )
+        return cls(channels, offsets, names, conv, nul, val, _name_row=name_row)
+
+    # ------------------------------------------------------------------ sizes and views
+    @property
+    def n_journeys(self) -> int:
+        return self.offsets.size - 1
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.channel_names)
+
+    @property
+    def n_touchpoints(self) -> int:
+        return self.channels.size
+
+    @cached_property
+    def lengths(self) -> np.ndarray:
+        """Touches per journey."""
+        return _readonly(np.diff(self.offsets))
+
+    @property
+    def n_conversions(self) -> float:
+        return float(self.conversions.sum())
+
+    @property
+    def n_nulls(self) -> float:
+        return float(self.nulls.sum())
+
+    @property
+    def total_value(self) -> float:
+        return float(self.value.sum())
+
+    @property
+    def has_times(self) -> bool:
+        return self.times is not None
+
+    @cached_property
+    def journey_index(self) -> np.ndarray:
+        """The journey of every touch (length n_touchpoints)."""
+        return _readonly(np.repeat(np.arange(self.n_journeys, dtype=np.int64), self.lengths))
+
+    @cached_property
+    def positions(self) -> np.ndarray:
+        """Position of every touch within its journey, 0 for the first touch."""
+        return _readonly(np.arange(self.n_touchpoints, dtype=np.int64) - self.offsets[self.journey_index])
+
+    def milestone_position(self, name: str) -> np.ndarray:
+        """Position of the first touch of each journey flagged with milestone `name`, else -1.
+
+        Examples
+        --------
+        >>> j = Journeys([0, 1, 1, 0], [0, 3, 4], ["a", "b"], [1, 1],
+        ...              milestones={"lead": [False, True, True, False]})
+        >>> j.milestone_position("lead").tolist()
+        [1, -1]
+        """
+        flags = self.milestones.get(name)
+        out = np.full(self.n_journeys, -1, dtype=np.int64)
+        if flags is None:
+            return out
+        idx = np.flatnonzero(flags)
+        if idx.size:
+            jid = self.journey_index[idx]
+            # idx is sorted, so the first occurrence of each journey is its first flagged touch
+            first = np.unique(jid, return_index=True)[1]
+            out[jid[first]] = self.positions[idx[first]]
+        return out
+
+    def __len__(self) -> int:
+        return self.n_journeys
+
+    def __repr__(self) -> str:
+        def num(x: float) -> str:
+            return f"{x:g}" if x != int(x) else str(int(x))
+
+        extra = ", times" if self.has_times else ""
+        return (
+            f"Journeys(n_journeys={self.n_journeys}, n_channels={self.n_channels}, "
+            f"n_touchpoints={self.n_touchpoints}, n_conversions={num(self.n_conversions)}, "
+            f"n_nulls={num(self.n_nulls)}{extra})"
+        )
+
+    def _repr_html_(self) -> str:
+        head = self.subset(np.arange(min(self.n_journeys, 10))).to_path_table()
+        return (
+            f"<p><b>Journeys</b>: {self.n_journeys:,} journeys, {self.n_channels} channels, "
+            f"{self.n_touchpoints:,} touches, {self.n_conversions:,.6g} conversions, "
+            f"{self.n_nulls:,.6g} nulls, value {self.total_value:,.6g}"
+            f"{', with touch times' if self.has_times else ''}</p>" + head.to_html(index=False)
+        )
+
+    # ------------------------------------------------------------------ transformations
+    def subset(self, mask: Any) -> Journeys:
+        """Journeys selected by a boolean mask or an array of indices (channel names kept).
+
+        Examples
+        --------
+        >>> j = Journeys.from_paths(["a > b", "b", "a"], conversions=[1, 1, 0], nulls=[0, 0, 1])
+        >>> j.subset([True, False, True]).lengths.tolist()
+        [2, 1]
+        """
+        sel = np.asarray(mask)
+        if sel.dtype == bool:
+            if sel.shape != (self.n_journeys,):
+                raise ValueError(f"mask has shape {sel.shape}; expected ({self.n_journeys},)")
+            sel = np.flatnonzero(sel)
+        elif sel.size == 0:
+            sel = sel.astype(np.int64)
+        elif not np.issubdtype(sel.dtype, np.integer):
+            raise TypeError("mask must be a boolean mask or an array of integer indices")
+        sel = np.where(sel < 0, sel + self.n_journeys, sel)
+        bad = first_bad((sel < 0) | (sel >= self.n_journeys))
+        if bad is not None:
+            raise IndexError(f"journey index {sel[bad]} out of range for {self.n_journeys} journeys")
+        lengths = self.lengths[sel]
+        offsets = np.zeros(sel.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        touch = np.repeat(self.offsets[sel] - offsets[:-1], lengths) + np.arange(offsets[-1])
+
+        def pick(a: np.ndarray | None, idx: np.ndarray) -> np.ndarray | None:
+            return None if a is None else a[idx]
+
+        return Journeys(
+            self.channels[touch], offsets, self.channel_names, self.conversions[sel],
+            self.nulls[sel], self.value[sel], times=pick(self.times, touch),
+            end_time=pick(self.end_time, sel), account=pick(self.account, sel),
+            contact=pick(self.contact, sel),
+            milestones={k: v[touch] for k, v in self.milestones.items()},
+        )
+
+    def _path_groups(self) -> np.ndarray:
+        """Group id of every journey such that equal ids mean identical paths (and milestone flags).
+
+        Paths are hashed with two independent polynomial hashes modulo 2**64 plus their
+        length; groups are then verified touch by touch, so a hash collision cannot merge
+        different paths (it falls back to exact grouping).
+        """
+        code = self.channels.astype(np.uint64) + np.uint64(1)
+        for k, name in enumerate(sorted(self.milestones)):
+            code = code + (self.milestones[name].astype(np.uint64) << np.uint64(32 + k))
+        maxlen = int(self.lengths.max()) if self.n_journeys else 0
+        with np.errstate(over="ignore"):
+            pos = self.positions
+            h = []
+            for base in (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)):
+                powers = np.cumprod(np.full(maxlen, base, dtype=np.uint64)) if maxlen else np.zeros(0, np.uint64)
+                h.append(np.add.reduceat(code * powers[pos], self.offsets[:-1]) if self.n_journeys else
+                         np.zeros(0, np.uint64))
+        order = np.lexsort((h[1], h[0], self.lengths))
+        keys = np.stack([self.lengths[order].astype(np.uint64), h[0][order], h[1][order]])
+        new = np.ones(self.n_journeys, dtype=bool)
+        new[1:] = (keys[:, 1:] != keys[:, :-1]).any(axis=0)
+        gid_sorted = np.cumsum(new) - 1
+        groups = np.empty(self.n_journeys, dtype=np.int64)
+        groups[order] = gid_sorted
+        rep = order[new][groups]  # a representative journey of each journey's group
+        rep_touch = self.offsets[rep][self.journey_index] + pos
+        if not np.array_equal(code, code[rep_touch]):  # pragma: no cover - needs a 128-bit collision
+            exact: dict[tuple[int, ...], int] = {}
+            groups = np.array([
+                exact.setdefault(tuple(code[a:b].tolist()), len(exact))
+                for a, b in zip(self.offsets[:-1], self.offsets[1:], strict=True)
+            ])
+        return groups
+
+    def aggregate(self, *, return_inverse: bool = False) -> Journeys | tuple[Journeys, np.ndarray]:
+        """Merge journeys with identical paths (and identical milestone flags).
+
+        Conversions, nulls and value are summed; groups keep the order of their first
+        journey. Per-journey times, end times, accounts and contacts differ between the
+        merged journeys and are dropped.
+
+        Parameters
+        ----------
+        return_inverse : bool, default False
+            Also return, for every input journey, the index of its merged journey.
+
+        Examples
+        --------
+        >>> j = Journeys.from_paths(["a > b", "b", "a>b"], conversions=[1, 0, 2], nulls=[0, 1, 1])
+        >>> agg = j.aggregate()
+        >>> agg.to_path_table()
+            path  total_conversions  total_conversion_value  total_null
+        0  a > b                3.0                     0.0         1.0
+        1      b                0.0                     0.0         1.0
+        """
+        groups = self._path_groups()
+        n_groups = int(groups.max()) + 1 if groups.size else 0
+        first = np.full(n_groups, self.n_journeys, dtype=np.int64)
+        np.minimum.at(first, groups, np.arange(self.n_journeys))
+        rank = np.empty(n_groups, dtype=np.int64)
+        rank[np.argsort(first, kind="stable")] = np.arange(n_groups)
+        inverse = rank[groups]
+        reps = np.sort(first)
+        out = self.subset(reps)
+        merged = Journeys(
+            out.channels, out.offsets, self.channel_names,
+            np.bincount(inverse, self.conversions, n_groups),
+            np.bincount(inverse, self.nulls, n_groups),
+            np.bincount(inverse, self.value, n_groups),
+            milestones=out.milestones,
+        )
+        return (merged, inverse) if return_inverse else merged
+
+    def path_strings(self, sep: str = " > ") -> np.ndarray:
+        """Path of every journey as a string, built without a Python loop per journey.
+
+        Examples
+        --------
+        >>> Journeys.from_paths(["a>b", "c"], conversions=[1, 1]).path_strings().tolist()
+        ['a > b', 'c']
+        """
+        if self.n_journeys == 0:
+            return np.zeros(0, dtype=object)
+        if any(_ROW_END in nm for nm in self.channel_names):  # pragma: no cover
+            names = np.asarray(self.channel_names, dtype=object)
+            return np.array([sep.join(names[self.channels[a:b]]) for a, b in
+                             zip(self.offsets[:-1], self.offsets[1:], strict=True)], dtype=object)
+        pieces = np.empty(2 * self.n_touchpoints, dtype=object)
+        pieces[0::2] = np.asarray(self.channel_names, dtype=object)[self.channels]
+        pieces[1::2] = sep
+        pieces[2 * self.offsets[1:] - 1] = _ROW_END
+        return np.array("".join(pieces.tolist()).split(_ROW_END)[:-1], dtype=object)
+
+    def to_path_table(self, sep: str = " > ") -> pd.DataFrame:
+        """The journeys as a ChannelAttribution path table (one row per journey).
+
+        Columns: ``path``, ``total_conversions``, ``total_conversion_value``, ``total_null``.
+        """
+        return pd.DataFrame({
+            "path": self.path_strings(sep),
+            "total_conversions": np.asarray(self.conversions),
+            "total_conversion_value": np.asarray(self.value),
+            "total_null": np.asarray(self.nulls),
+        })
