@@ -1,0 +1,45 @@
+"""attribution_lab: data-driven multi-touch attribution with ground truth and uncertainty."""
+
+from __future__ import annotations
+
+from .base import AttributionModel, available_models, get_model, register_model
+from .datasets import load_pathdata
+from .evaluate import compare
+from .journeys import MILESTONES, Journeys
+from .result import ESTIMANDS, AttributionResult
+from .rules import (
+    CustomPositionAttribution,
+    FirstTouchAttribution,
+    FullPathAttribution,
+    LastNonDirectAttribution,
+    LastTouchAttribution,
+    LinearAttribution,
+    PositionBasedAttribution,
+    TimeDecayAttribution,
+    WShapedAttribution,
+)
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "ESTIMANDS",
+    "MILESTONES",
+    "AttributionModel",
+    "AttributionResult",
+    "CustomPositionAttribution",
+    "FirstTouchAttribution",
+    "FullPathAttribution",
+    "Journeys",
+    "LastNonDirectAttribution",
+    "LastTouchAttribution",
+    "LinearAttribution",
+    "PositionBasedAttribution",
+    "TimeDecayAttribution",
+    "WShapedAttribution",
+    "__version__",
+    "available_models",
+    "compare",
+    "get_model",
+    "load_pathdata",
+    "register_model",
+]
