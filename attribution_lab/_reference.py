@@ -45,7 +45,9 @@ def unique_linear(path: Sequence[int]) -> list[float]:
     return w
 
 
-def anchored(length: int, anchors: Sequence[int], shares: Sequence[float], rest: float) -> list[float]:
+def anchored(
+    length: int, anchors: Sequence[int], shares: Sequence[float], rest: float
+) -> list[float]:
     w = [0.0] * length
     for a, s in zip(anchors, shares, strict=True):
         w[a] += s
@@ -108,7 +110,9 @@ def custom_position(path: Sequence[int], weights: Sequence[float], from_end: boo
     return [r / sum(raw) for r in raw]
 
 
-def reference_weights(journeys: Journeys, rule: Callable[[int, list[int]], list[float]]) -> np.ndarray:
+def reference_weights(
+    journeys: Journeys, rule: Callable[[int, list[int]], list[float]]
+) -> np.ndarray:
     """Concatenate ``rule(j, path)`` over journeys, one Python call per journey."""
     out: list[float] = []
     for j in range(journeys.n_journeys):

@@ -94,9 +94,7 @@ def get_model(name: str, **params: Any) -> AttributionModel:
     try:
         cls = _REGISTRY[name]
     except KeyError:
-        raise ValueError(
-            f"unknown model {name!r}; available: {', '.join(_REGISTRY)}"
-        ) from None
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(_REGISTRY)}") from None
     valid = cls().get_params()
     unknown = sorted(set(params) - set(valid))
     if unknown:

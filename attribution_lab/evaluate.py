@@ -31,14 +31,18 @@ def _as_models(models: Any) -> dict[str, AttributionModel]:
             else:
                 raise TypeError(f"models must be names or AttributionModel objects, got {m!r}")
     else:
-        raise TypeError(f"models must be a list, a mapping or a comma-separated string, got {models!r}")
+        raise TypeError(
+            f"models must be a list, a mapping or a comma-separated string, got {models!r}"
+        )
     out: dict[str, AttributionModel] = {}
     for label, m in items:
         model = get_model(m) if isinstance(m, str) else m
         if not isinstance(model, AttributionModel):
             raise TypeError(f"model {label!r} is not an AttributionModel")
         if label in out:
-            raise ValueError(f"model label {label!r} appears twice; pass a mapping of labels to models")
+            raise ValueError(
+                f"model label {label!r} appears twice; pass a mapping of labels to models"
+            )
         out[str(label)] = model
     if not out:
         raise ValueError("no models to compare")

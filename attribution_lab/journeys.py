@@ -36,7 +36,9 @@ def _to_days(values: Any, what: str) -> np.ndarray:
     arr = np.asarray(values)
     if np.issubdtype(arr.dtype, np.datetime64):
         if np.isnat(arr).any():
-            raise ValueError(f"{what}: missing timestamp (NaT) at position {int(np.isnat(arr).argmax())}")
+            raise ValueError(
+                f"{what}: missing timestamp (NaT) at position {int(np.isnat(arr).argmax())}"
+            )
         return (arr - np.datetime64(0, "s")) / np.timedelta64(1, "D")
     if arr.dtype == object:
         try:
@@ -213,7 +215,9 @@ def _name_codes(
     if empty.size:
         touch = int(np.flatnonzero(np.isin(codes, empty))[0])
         row = int(np.searchsorted(offsets, touch, side="right") - 1)
-        what = "empty path" if lst[row].strip() == "" else f"empty channel name in path {lst[row]!r}"
+        what = (
+            "empty path" if lst[row].strip() == "" else f"empty channel name in path {lst[row]!r}"
+        )
         raise ValueError(f"{name_row(row)}, column {column!r}: {what}")
     names, remap = np.unique(stripped, return_inverse=True)
     channels = remap.astype(np.int32)[codes]
@@ -474,28 +478,40 @@ class Journeys:
                     raise ValueError(f"journey {i}: empty path")
             lengths = np.fromiter((len(p) for p in paths_list), np.int64, len(paths_list))
             flat = np.asarray(list(chain.from_iterable(paths_list)), dtype=object)
-            bad = first_bad(np.fromiter((not isinstance(c, str) or c.strip() == "" for c in flat),
-                                        bool, flat.size))
+            bad = first_bad(
+                np.fromiter(
+                    (not isinstance(c, str) or c.strip() == "" for c in flat), bool, flat.size
+                )
+            )
             if bad is not None:
                 row = int(np.searchsorted(np.cumsum(lengths), bad, side="right"))
-                raise ValueError(f"journey {row}: channel name {flat[bad]!r} is not a non-empty string")
+                raise ValueError(
+                    f"journey {row}: channel name {flat[bad]!r} is not a non-empty string"
+                )
             flat = np.array([c.strip() for c in flat], dtype=object)
             uniq, codes = np.unique(flat, return_inverse=True)
             channels, names = codes.astype(np.int32), [str(u) for u in uniq]
             offsets = np.concatenate([[0], np.cumsum(lengths)])
         if times is not None and not isinstance(times, np.ndarray):
             times_list = list(times)
-            if times_list and isinstance(times_list[0], Sequence | np.ndarray) and not isinstance(
-                times_list[0], str
+            if (
+                times_list
+                and isinstance(times_list[0], Sequence | np.ndarray)
+                and not isinstance(times_list[0], str)
             ):
                 if len(times_list) != len(paths_list):
-                    raise ValueError(f"times has {len(times_list)} journeys, paths {len(paths_list)}")
-                for i, (t, lo, hi) in enumerate(zip(times_list, offsets[:-1], offsets[1:], strict=True)):
+                    raise ValueError(
+                        f"times has {len(times_list)} journeys, paths {len(paths_list)}"
+                    )
+                for i, (t, lo, hi) in enumerate(
+                    zip(times_list, offsets[:-1], offsets[1:], strict=True)
+                ):
                     if len(t) != hi - lo:
                         raise ValueError(f"journey {i}: {len(t)} times for {hi - lo} touches")
                 times = np.concatenate([np.asarray(t) for t in times_list]) if times_list else []
-        return cls(channels, offsets, names, conversions, nulls, values, times=times,
-                   end_time=end_time)
+        return cls(
+            channels, offsets, names, conversions, nulls, values, times=times, end_time=end_time
+        )
 
     @classmethod
     def from_path_table(
@@ -559,8 +575,12 @@ class Journeys:
             delim = delimiter or _sniff_delimiter(source)
             try:
                 # keep_default_na=False: a channel may well be called "NA" or "null"
-                frame = pd.read_csv(source, sep=delim, keep_default_na=False,
-                                    na_values={c: [""] for c in (conversions, nulls, value) if c})
+                frame = pd.read_csv(
+                    source,
+                    sep=delim,
+                    keep_default_na=False,
+                    na_values={c: [""] for c in (conversions, nulls, value) if c},
+                )
             except (pd.errors.ParserError, UnicodeDecodeError) as exc:
                 raise ValueError(f"{source}: cannot parse as CSV ({exc})") from None
 
@@ -570,14 +590,23 @@ class Journeys:
 
         else:
             raise TypeError(
-                f"table must be a pandas DataFrame or a path to a CSV file, got {type(table).__name__}"
+                "table must be a pandas DataFrame or a path to a CSV file, "
+                f"got {type(table).__name__}"
             )
-        for role, col in (("path", path), ("conversions", conversions), ("nulls", nulls),
-                          ("value", value)):
+        for role, col in (
+            ("path", path),
+            ("conversions", conversions),
+            ("nulls", nulls),
+            ("value", value),
+        ):
             if col is not None and col not in frame.columns:
                 raise ValueError(
                     f"{source}: missing {role} column {col!r}; columns are {list(frame.columns)}"
-                    + (f" (pass {role}=None if the table has none)" if role in ("nulls", "value") else "")
+                    + (
+                        f" (pass {role}=None if the table has none)"
+                        if role in ("nulls", "value")
+                        else ""
+                    )
                 )
 
         def numeric(col: str) -> np.ndarray:
@@ -585,7 +614,9 @@ class Journeys:
             num = pd.to_numeric(raw, errors="coerce")
             bad = first_bad((num.isna() & raw.notna()).to_numpy())
             if bad is not None:
-                raise ValueError(f"{name_row(bad)}, column {col!r}: {raw.iloc[bad]!r} is not a number")
+                raise ValueError(
+                    f"{name_row(bad)}, column {col!r}: {raw.iloc[bad]!r} is not a number"
+                )
             bad = first_bad(num.isna().to_numpy())
             if bad is not None:
                 raise ValueError(f"{name_row(bad)}, column {col!r}: missing value")
@@ -612,9 +643,7 @@ class Journeys:
                 raise ValueError(
                     f"{name_row(bad)}, column {value!r}: value {val[bad]!r} without conversions"
                 )
-        channels, offsets, names = split_path_strings(
-            frame[path], sep, name_row, path
-        )
+        channels, offsets, names = split_path_strings(frame[path], sep, name_row, path)
         return cls(channels, offsets, names, conv, nul, val, _name_row=name_row)
 
     # ------------------------------------------------------------------ sizes and views
@@ -659,7 +688,9 @@ class Journeys:
     @cached_property
     def positions(self) -> np.ndarray:
         """Position of every touch within its journey, 0 for the first touch."""
-        return _readonly(np.arange(self.n_touchpoints, dtype=np.int64) - self.offsets[self.journey_index])
+        return _readonly(
+            np.arange(self.n_touchpoints, dtype=np.int64) - self.offsets[self.journey_index]
+        )
 
     def milestone_position(self, name: str) -> np.ndarray:
         """Position of the first touch of each journey flagged with milestone `name`, else -1.
@@ -728,7 +759,9 @@ class Journeys:
         sel = np.where(sel < 0, sel + self.n_journeys, sel)
         bad = first_bad((sel < 0) | (sel >= self.n_journeys))
         if bad is not None:
-            raise IndexError(f"journey index {sel[bad]} out of range for {self.n_journeys} journeys")
+            raise IndexError(
+                f"journey index {sel[bad]} out of range for {self.n_journeys} journeys"
+            )
         lengths = self.lengths[sel]
         offsets = np.zeros(sel.size + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
@@ -738,9 +771,15 @@ class Journeys:
             return None if a is None else a[idx]
 
         return Journeys(
-            self.channels[touch], offsets, self.channel_names, self.conversions[sel],
-            self.nulls[sel], self.value[sel], times=pick(self.times, touch),
-            end_time=pick(self.end_time, sel), account=pick(self.account, sel),
+            self.channels[touch],
+            offsets,
+            self.channel_names,
+            self.conversions[sel],
+            self.nulls[sel],
+            self.value[sel],
+            times=pick(self.times, touch),
+            end_time=pick(self.end_time, sel),
+            account=pick(self.account, sel),
             contact=pick(self.contact, sel),
             milestones={k: v[touch] for k, v in self.milestones.items()},
         )
@@ -760,9 +799,16 @@ class Journeys:
             pos = self.positions
             h = []
             for base in (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)):
-                powers = np.cumprod(np.full(maxlen, base, dtype=np.uint64)) if maxlen else np.zeros(0, np.uint64)
-                h.append(np.add.reduceat(code * powers[pos], self.offsets[:-1]) if self.n_journeys else
-                         np.zeros(0, np.uint64))
+                powers = (
+                    np.cumprod(np.full(maxlen, base, dtype=np.uint64))
+                    if maxlen
+                    else np.zeros(0, np.uint64)
+                )
+                h.append(
+                    np.add.reduceat(code * powers[pos], self.offsets[:-1])
+                    if self.n_journeys
+                    else np.zeros(0, np.uint64)
+                )
         order = np.lexsort((h[1], h[0], self.lengths))
         keys = np.stack([self.lengths[order].astype(np.uint64), h[0][order], h[1][order]])
         new = np.ones(self.n_journeys, dtype=bool)
@@ -772,12 +818,16 @@ class Journeys:
         groups[order] = gid_sorted
         rep = order[new][groups]  # a representative journey of each journey's group
         rep_touch = self.offsets[rep][self.journey_index] + pos
-        if not np.array_equal(code, code[rep_touch]):  # pragma: no cover - needs a 128-bit collision
+        if not np.array_equal(
+            code, code[rep_touch]
+        ):  # pragma: no cover - needs a 128-bit collision
             exact: dict[tuple[int, ...], int] = {}
-            groups = np.array([
-                exact.setdefault(tuple(code[a:b].tolist()), len(exact))
-                for a, b in zip(self.offsets[:-1], self.offsets[1:], strict=True)
-            ])
+            groups = np.array(
+                [
+                    exact.setdefault(tuple(code[a:b].tolist()), len(exact))
+                    for a, b in zip(self.offsets[:-1], self.offsets[1:], strict=True)
+                ]
+            )
         return groups
 
     def aggregate(self, *, return_inverse: bool = False) -> Journeys | tuple[Journeys, np.ndarray]:
@@ -811,7 +861,9 @@ class Journeys:
         reps = np.sort(first)
         out = self.subset(reps)
         merged = Journeys(
-            out.channels, out.offsets, self.channel_names,
+            out.channels,
+            out.offsets,
+            self.channel_names,
             np.bincount(inverse, self.conversions, n_groups),
             np.bincount(inverse, self.nulls, n_groups),
             np.bincount(inverse, self.value, n_groups),
@@ -831,8 +883,13 @@ class Journeys:
             return np.zeros(0, dtype=object)
         if any(_ROW_END in nm for nm in self.channel_names):  # pragma: no cover
             names = np.asarray(self.channel_names, dtype=object)
-            return np.array([sep.join(names[self.channels[a:b]]) for a, b in
-                             zip(self.offsets[:-1], self.offsets[1:], strict=True)], dtype=object)
+            return np.array(
+                [
+                    sep.join(names[self.channels[a:b]])
+                    for a, b in zip(self.offsets[:-1], self.offsets[1:], strict=True)
+                ],
+                dtype=object,
+            )
         pieces = np.empty(2 * self.n_touchpoints, dtype=object)
         pieces[0::2] = np.asarray(self.channel_names, dtype=object)[self.channels]
         pieces[1::2] = sep
@@ -844,9 +901,11 @@ class Journeys:
 
         Columns: ``path``, ``total_conversions``, ``total_conversion_value``, ``total_null``.
         """
-        return pd.DataFrame({
-            "path": self.path_strings(sep),
-            "total_conversions": np.asarray(self.conversions),
-            "total_conversion_value": np.asarray(self.value),
-            "total_null": np.asarray(self.nulls),
-        })
+        return pd.DataFrame(
+            {
+                "path": self.path_strings(sep),
+                "total_conversions": np.asarray(self.conversions),
+                "total_conversion_value": np.asarray(self.value),
+                "total_null": np.asarray(self.nulls),
+            }
+        )

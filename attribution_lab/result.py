@@ -100,8 +100,10 @@ class AttributionResult:
         self.total_conversions = float(total_conversions)
         self.total_value = float(total_value)
         if check_totals:
-            for what, credit, total in (("conversions", self.conversions, self.total_conversions),
-                                        ("value", self.value, self.total_value)):
+            for what, credit, total in (
+                ("conversions", self.conversions, self.total_conversions),
+                ("value", self.value, self.total_value),
+            ):
                 if not np.isclose(credit.sum(), total, rtol=1e-9, atol=1e-9 * max(1.0, abs(total))):
                     raise ValueError(
                         f"{what} credit sums to {credit.sum()!r}, not to the total {total!r}"
@@ -183,11 +185,16 @@ class AttributionResult:
 
     def __repr__(self) -> str:
         top = ", ".join(
-            f"{n}={s:.3f}" for n, s in sorted(zip(self.channel_names, self.share, strict=True),
-                                              key=lambda t: -t[1])[:5]
+            f"{n}={s:.3f}"
+            for n, s in sorted(
+                zip(self.channel_names, self.share, strict=True), key=lambda t: -t[1]
+            )[:5]
         )
         more = ", ..." if len(self.channel_names) > 5 else ""
-        return f"AttributionResult(model={self.model!r}, estimand={self.estimand!r}, share: {top}{more})"
+        return (
+            f"AttributionResult(model={self.model!r}, estimand={self.estimand!r}, "
+            f"share: {top}{more})"
+        )
 
     def _repr_html_(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
@@ -220,7 +227,11 @@ class AttributionResult:
         values = getattr(self, what)
         order = np.argsort(values)
         xerr = None
-        if self.ci_low is not None and self.ci_high is not None and what in ("share", "conversions"):
+        if (
+            self.ci_low is not None
+            and self.ci_high is not None
+            and what in ("share", "conversions")
+        ):
             scale = 1.0 if what == "conversions" else 1.0 / max(self.total_conversions, 1e-300)
             lo = np.maximum(self.conversions - self.ci_low, 0) * scale
             hi = np.maximum(self.ci_high - self.conversions, 0) * scale

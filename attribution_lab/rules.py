@@ -208,9 +208,7 @@ def evenly_spaced_anchors(journeys: Journeys, milestones: Sequence[str]) -> np.n
     proxy = np.floor(np.arange(k)[None, :] * last[:, None] / max(k - 1, 1) + 0.5).astype(np.int64)
     # bounds from present anchors: the latest present one before, the earliest present one after
     lower = np.maximum.accumulate(np.where(present, found, 0), axis=1)
-    upper = np.minimum.accumulate(
-        np.where(present, found, last[:, None])[:, ::-1], axis=1
-    )[:, ::-1]
+    upper = np.minimum.accumulate(np.where(present, found, last[:, None])[:, ::-1], axis=1)[:, ::-1]
     return np.where(present, found, np.clip(proxy, lower, np.maximum(lower, upper)))
 
 
@@ -281,10 +279,12 @@ def credit_from_weights(journeys: Journeys, weights: np.ndarray) -> tuple[np.nda
     (array([0.5, 1.5]), array([2.5, 7.5]))
     """
     jid = journeys.journey_index
-    conv = np.bincount(journeys.channels, weights * journeys.conversions[jid],
-                       minlength=journeys.n_channels)
-    val = np.bincount(journeys.channels, weights * journeys.value[jid],
-                      minlength=journeys.n_channels)
+    conv = np.bincount(
+        journeys.channels, weights * journeys.conversions[jid], minlength=journeys.n_channels
+    )
+    val = np.bincount(
+        journeys.channels, weights * journeys.value[jid], minlength=journeys.n_channels
+    )
     return conv, val
 
 
@@ -302,7 +302,8 @@ def _check_sum_to_one(shares: dict[str, Any]) -> None:
     total = sum(vals.values())
     if not np.isclose(total, 1.0, rtol=0, atol=1e-9):
         raise ValueError(
-            "shares must sum to 1: " + " + ".join(f"{k}={v:g}" for k, v in vals.items())
+            "shares must sum to 1: "
+            + " + ".join(f"{k}={v:g}" for k, v in vals.items())
             + f" = {total:g}"
         )
 
@@ -323,8 +324,13 @@ class RuleAttribution(AttributionModel):
     def _attribute(self, journeys: Journeys) -> AttributionResult:
         conv, val = credit_from_weights(journeys, self._weights(journeys))
         return AttributionResult(
-            journeys.channel_names, conv, val, total_conversions=journeys.n_conversions,
-            total_value=journeys.total_value, estimand=self.estimand, model=self.name,
+            journeys.channel_names,
+            conv,
+            val,
+            total_conversions=journeys.n_conversions,
+            total_value=journeys.total_value,
+            estimand=self.estimand,
+            model=self.name,
             params=self.get_params(),
         )
 
@@ -408,7 +414,9 @@ class LastNonDirectAttribution(RuleAttribution):
         return np.isin(np.asarray(names, dtype=object), list(self.direct_channels))
 
     def _weights(self, journeys: Journeys) -> np.ndarray:
-        return last_non_direct_weights(journeys.channels, journeys.offsets, self._is_direct(journeys))
+        return last_non_direct_weights(
+            journeys.channels, journeys.offsets, self._is_direct(journeys)
+        )
 
 
 @register_model
@@ -538,8 +546,12 @@ class WShapedAttribution(_MilestoneAttribution):
         self.rest = rest
 
     def _shares(self) -> dict[str, Any]:
-        return {"first": self.first, "lead": self.lead, "opportunity": self.opportunity,
-                "rest": self.rest}
+        return {
+            "first": self.first,
+            "lead": self.lead,
+            "opportunity": self.opportunity,
+            "rest": self.rest,
+        }
 
 
 @register_model
@@ -582,8 +594,13 @@ class FullPathAttribution(_MilestoneAttribution):
         self.rest = rest
 
     def _shares(self) -> dict[str, Any]:
-        return {"first": self.first, "lead": self.lead, "opportunity": self.opportunity,
-                "closed_won": self.closed_won, "rest": self.rest}
+        return {
+            "first": self.first,
+            "lead": self.lead,
+            "opportunity": self.opportunity,
+            "closed_won": self.closed_won,
+            "rest": self.rest,
+        }
 
 
 @register_model
@@ -669,7 +686,9 @@ class CustomPositionAttribution(RuleAttribution):
         self.from_end = from_end
 
     def _validate_params(self) -> None:
-        if isinstance(self.weights, (str, bytes)) or not isinstance(self.weights, Sequence | np.ndarray):
+        if isinstance(self.weights, (str, bytes)) or not isinstance(
+            self.weights, Sequence | np.ndarray
+        ):
             raise TypeError(f"weights must be a sequence of numbers, got {self.weights!r}")
         if len(self.weights) == 0:
             raise ValueError("weights must not be empty")
@@ -679,5 +698,6 @@ class CustomPositionAttribution(RuleAttribution):
             raise TypeError(f"from_end must be True or False, got {self.from_end!r}")
 
     def _weights(self, journeys: Journeys) -> np.ndarray:
-        return custom_position_weights(journeys.offsets, np.asarray(self.weights, dtype=float),
-                                       bool(self.from_end))
+        return custom_position_weights(
+            journeys.offsets, np.asarray(self.weights, dtype=float), bool(self.from_end)
+        )
