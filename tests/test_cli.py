@@ -1,0 +1,219 @@
+"""The attribution-lab command: known answers, output formats and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from attribution_lab.cli import main, parse_value
+
+KNOWN = "path,total_conversions,total_null\nA>B>C,3,2\nA>C,1,4\nB,0,5\nC>A,2,1\nB>C>C,1,0\n"
+
+
+@pytest.fixture
+def known_csv(tmp_path):
+    p = tmp_path / "known.csv"
+    p.write_text(KNOWN)
+    return str(p)
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ("first_touch", {"A": 4.0, "B": 1.0, "C": 2.0}),
+        ("last_touch", {"A": 2.0, "B": 0.0, "C": 5.0}),
+        ("linear", {"A": 2.5, "B": 4 / 3, "C": 19 / 6}),
+    ],
+)
+def test_attribute_known_answers_json(capsys, known_csv, model, expected):
+    code, out, _ = run(
+        capsys, "attribute", known_csv, "--model", model, "--value-col", "", "--format", "json"
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["model"] == model
+    assert doc["estimand"] == "rule"
+    assert doc["total_conversions"] == 7.0
+    assert doc["total_value"] == 0.0
+    got = {c["channel"]: c["conversions"] for c in doc["channels"]}
+    assert got == pytest.approx(expected, rel=1e-12)
+    assert set(doc["channels"][0]) == {"channel", "conversions", "value", "share"}
+    assert sum(c["share"] for c in doc["channels"]) == pytest.approx(1.0)
+
+
+def test_attribute_params_and_csv(capsys, known_csv):
+    code, out, _ = run(
+        capsys,
+        "attribute",
+        known_csv,
+        "--model",
+        "position_based",
+        "--value-col",
+        "",
+        "--param",
+        "first=0.5",
+        "--param",
+        "middle=0",
+        "--param",
+        "last=0.5",
+        "--format",
+        "csv",
+    )
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("channel,conversions,value,share")
+    # A>B>C (3): A 1.5, C 1.5; A>C (1): .5/.5; C>A (2): 1/1; B>C>C (1): B .5, C .5
+    rows = {ln.split(",")[0]: float(ln.split(",")[1]) for ln in lines[1:]}
+    assert rows == pytest.approx({"A": 3.0, "B": 0.5, "C": 3.5})
+
+
+def test_attribute_table(capsys, known_csv):
+    code, out, _ = run(capsys, "attribute", known_csv, "--model", "linear", "--value-col", "")
+    assert code == 0
+    assert "7 conversions" in out and "3.1667" in out
+
+
+def test_compare_formats(capsys, known_csv):
+    code, out, _ = run(
+        capsys,
+        "compare",
+        known_csv,
+        "--models",
+        "first_touch,last_touch",
+        "--value-col",
+        "",
+        "--format",
+        "csv",
+    )
+    assert code == 0
+    assert out.splitlines()[0].startswith("model,channel,estimand,conversions")
+    assert len(out.strip().splitlines()) == 1 + 2 * 3
+    code, out, _ = run(
+        capsys,
+        "compare",
+        known_csv,
+        "--models",
+        "first_touch,linear",
+        "--value-col",
+        "",
+        "--format",
+        "json",
+    )
+    assert [d["model"] for d in json.loads(out)] == ["first_touch", "linear"]
+    code, out, _ = run(
+        capsys,
+        "compare",
+        known_csv,
+        "--models",
+        "linear,time_decay",
+        "--value-col",
+        "",
+        "--param",
+        "linear.unique_channels=true",
+    )
+    assert code == 0 and "time_decay" in out
+
+
+def test_example_input(capsys):
+    code, out, _ = run(capsys, "attribute", "example", "--model", "last_touch", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["total_conversions"] == 19785.0
+    assert len(doc["channels"]) == 12
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["attribute", "{csv}", "--model", "nope", "--value-col", ""], "unknown model 'nope'"),
+        (
+            ["attribute", "{csv}", "--model", "linear", "--value-col", "", "--param", "bogus=1"],
+            "no parameter 'bogus'",
+        ),
+        (
+            ["attribute", "{csv}", "--model", "linear", "--value-col", "", "--param", "novalue"],
+            "expected key=value",
+        ),
+        (["attribute", "{csv}", "--model", "linear"], "missing value column"),
+        (["attribute", "missing.csv", "--model", "linear"], "no such file"),
+        (
+            [
+                "attribute",
+                "{csv}",
+                "--model",
+                "position_based",
+                "--value-col",
+                "",
+                "--param",
+                "first=0.9",
+            ],
+            "must sum to 1",
+        ),
+        (
+            ["compare", "{csv}", "--models", "linear", "--value-col", "", "--param", "x=1"],
+            "MODEL.PARAM=VALUE",
+        ),
+        (["attribute", "{bad}", "--model", "linear", "--value-col", ""], "line 3"),
+    ],
+)
+def test_errors_are_one_line_exit_2(capsys, tmp_path, known_csv, argv, fragment):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("path,total_conversions,total_null\nA>B,1,0\nA>>B,1,1\n")
+    argv = [a.format(csv=known_csv, bad=str(bad)) for a in argv]
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("attribution-lab: error: ")
+    assert len(err.strip().splitlines()) == 1
+    assert fragment in err
+
+
+def test_models_lists_every_rule(capsys):
+    code, out, _ = run(capsys, "models")
+    names = [ln.split()[0] for ln in out.strip().splitlines()]
+    for n in (
+        "first_touch",
+        "last_touch",
+        "last_non_direct",
+        "linear",
+        "position_based",
+        "w_shaped",
+        "full_path",
+        "time_decay",
+        "custom_position",
+    ):
+        assert n in names
+
+
+def test_parse_value():
+    assert parse_value("3") == 3
+    assert parse_value("[1, 2]") == [1, 2]
+    assert parse_value("False") is False
+    assert parse_value("none") is None
+    assert parse_value("a,b") == ["a", "b"]
+
+
+def test_demo_writes_chart_from_any_folder(tmp_path):
+    # run as a user would: the console script if installed, else the module, outside the repo
+    out_dir = tmp_path / "out"
+    cmd = [sys.executable, "-m", "attribution_lab", "demo", "--out", str(out_dir)]
+    import attribution_lab
+
+    # the package under test, wherever it is imported from (site-packages in CI)
+    root = os.path.dirname(os.path.dirname(attribution_lab.__file__))
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=root)
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "alpha" in proc.stdout and "19,785" in proc.stdout
+    png = out_dir / "attribution_demo.png"
+    assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
