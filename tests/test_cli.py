@@ -180,6 +180,7 @@ def test_errors_are_one_line_exit_2(capsys, tmp_path, known_csv, argv, fragment)
 
 def test_models_lists_every_rule(capsys):
     code, out, _ = run(capsys, "models")
+    assert code == 0
     names = [ln.split()[0] for ln in out.strip().splitlines()]
     for n in (
         "first_touch",
