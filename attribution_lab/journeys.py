@@ -159,6 +159,9 @@ def split_path_strings(
     big = _ROW_END.join(lst)
     result = None
     if big.count(_ROW_END) == len(lst) - 1 and _TOKEN_SEP not in big:
+        if sep == sep.strip():
+            # the usual "a > b" spelling: drop the spaces with the separator, saving a strip pass
+            big = big.replace(f" {sep} ", _TOKEN_SEP)
         result = _tokenize_buffer(big.replace(sep, _TOKEN_SEP).encode("utf-8"), len(lst))
     if result is None:
         d_channels, d_offsets, names = split_path_strings_reference(lst, sep, name_row, column)
