@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import gzip
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from itertools import chain
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ._validation import RowNamer, check_counts, first_bad, journey_namer
 
@@ -19,10 +21,8 @@ __all__ = ["MILESTONES", "Journeys"]
 #: Milestone names understood by the W-shaped and full-path rules, in funnel order.
 MILESTONES = ("lead", "opportunity", "closed_won")
 
-# Characters used internally to join all path strings into one buffer for a single C-level
-# split; rows that contain them (practically never) take the slow path.
+# Joins path strings into one buffer in `path_strings`; names containing it take a slow path.
 _ROW_END = "\x1e"
-_TOKEN_SEP = "\x1f"
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -55,74 +55,15 @@ def _to_days(values: Any, what: str) -> np.ndarray:
     return out
 
 
-_WHITESPACE = np.zeros(257, dtype=bool)
-_WHITESPACE[[9, 10, 11, 12, 13, 32]] = True
-# _BYTE_MASK[k] keeps the low k bytes of a little-endian uint64 word
-_BYTE_MASK = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
-
-
-def _tokenize_buffer(buf: bytes, n_rows: int) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
-    """Codes of the tokens in `buf`: rows end at _ROW_END, tokens at _TOKEN_SEP.
-
-    Returns (token codes, tokens per row, unique token strings), or None when a hash
-    collision makes the fast path unsure (the caller then splits in Python).
-    Tokens are stripped of ASCII whitespace here; the caller strips the unique names again
-    with str.strip for the rest of Unicode whitespace.
-    """
-    data = np.frombuffer(buf, dtype=np.uint8)
-    size = data.size
-    boundary = np.flatnonzero((data == 0x1F) | (data == 0x1E))
-    n_tok = boundary.size + 1
-    starts = np.empty(n_tok, dtype=np.int64)
-    starts[0] = 0
-    starts[1:] = boundary + 1
-    ends = np.empty(n_tok, dtype=np.int64)
-    ends[:-1] = boundary
-    ends[-1] = size
-    token_row = np.zeros(n_tok, dtype=np.int64)
-    np.cumsum(data[boundary] == 0x1E, out=token_row[1:])
-    lengths = np.bincount(token_row, minlength=n_rows)
-    # pad so that 8-byte words may be read past the last token
-    padded = np.zeros(size + 16, dtype=np.uint8)
-    padded[:size] = data
-    # strip ASCII whitespace: loop over the depth of whitespace, not over tokens
-    active = np.flatnonzero(_WHITESPACE[padded[starts]] & (starts < ends))
-    while active.size:
-        starts[active] += 1
-        active = active[_WHITESPACE[padded[starts[active]]] & (starts[active] < ends[active])]
-    active = np.flatnonzero(_WHITESPACE[padded[np.maximum(ends - 1, 0)]] & (ends > starts))
-    while active.size:
-        ends[active] -= 1
-        active = active[_WHITESPACE[padded[ends[active] - 1]] & (ends[active] > starts[active])]
-    tok_len = ends - starts
-    # Key each token by its length and its bytes read as masked little-endian 8-byte words
-    # through an unaligned strided view; the key is hashed for factorisation, then every
-    # token is compared word by word with its group's representative, so the result is exact.
-    words_view = np.ndarray(shape=(size + 9,), dtype="<u8", buffer=padded, strides=(1,))
-    n_words = int(-(-int(tok_len.max()) // 8)) if n_tok else 0
-    words = []
-    h = tok_len.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    with np.errstate(over="ignore"):
-        for w in range(n_words):
-            keep = np.minimum(np.maximum(tok_len - 8 * w, 0), 8)
-            word = words_view[starts + 8 * w] & _BYTE_MASK[keep]
-            words.append(word)
-            h = (h ^ word) * np.uint64(0xBF58476D1CE4E5B9)
-            h ^= h >> np.uint64(31)
-    codes, _ = pd.factorize(h, sort=False)
-    n_uniq = int(codes.max()) + 1 if n_tok else 0
-    reps = np.empty(n_uniq, dtype=np.int64)
-    reps[codes[::-1]] = np.arange(n_tok - 1, -1, -1)  # the last write wins: first occurrence
-    if not np.array_equal(tok_len, tok_len[reps][codes]) or any(
-        not np.array_equal(word, word[reps][codes]) for word in words
-    ):  # pragma: no cover - needs a 64-bit hash collision
-        return None
-    uniques = [buf[starts[r] : ends[r]].decode("utf-8") for r in reps.tolist()]
-    return codes, lengths, uniques
+def _arrow_strings(series: pd.Series) -> pa.Array:
+    arr = pa.array(series.array) if isinstance(series.dtype, pd.StringDtype) else None
+    if arr is None:
+        arr = pa.array(series.to_numpy(dtype=object), type=pa.large_string())
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
 def split_path_strings(
-    paths: Sequence[Any] | np.ndarray,
+    paths: Sequence[Any] | np.ndarray | pd.Series,
     sep: str = ">",
     name_row: RowNamer = journey_namer,
     column: str = "path",
@@ -130,9 +71,10 @@ def split_path_strings(
     """Parse path strings such as ``"a > b > c"`` into CSR channel codes.
 
     Channel names are stripped of surrounding whitespace and numbered in sorted order.
-    All rows are joined into one buffer and tokenised with numpy over its bytes, so there
-    is no Python loop per row or per touch (`split_path_strings_reference` is the plain
-    Python version the tests compare it with).
+    Distinct paths are found first (path tables repeat paths), split and dictionary-encoded
+    with Arrow compute kernels, then expanded to every row by a numpy gather: no Python
+    loop per row or per touch. `split_path_strings_reference` is the plain Python version
+    the tests compare it with.
 
     Returns
     -------
@@ -146,35 +88,40 @@ def split_path_strings(
     >>> names, channels.tolist(), offsets.tolist()
     (['a', 'b', 'c'], [0, 1, 2, 1, 0, 0], [0, 2, 3, 6])
     """
+    _check_sep(sep)
     series = paths if isinstance(paths, pd.Series) else pd.Series(np.asarray(paths, dtype=object))
+    if series.ndim != 1:  # pragma: no cover - a Series is 1-D
+        raise ValueError("paths must be one-dimensional")
     missing = first_bad(series.isna().to_numpy())
     if missing is not None:
         raise ValueError(f"{name_row(missing)}, column {column!r}: empty path")
     n = len(series)
     if n == 0:
         return np.zeros(0, np.int32), np.zeros(1, np.int64), []
-    # Paths repeat in most tables: tokenise each distinct path once, then expand by a gather.
-    row_codes, distinct = pd.factorize(series, sort=False)
-    lst = _check_path_list(np.asarray(distinct, dtype=object), sep, name_row, column)
-    big = _ROW_END.join(lst)
-    result = None
-    if big.count(_ROW_END) == len(lst) - 1 and _TOKEN_SEP not in big:
-        if sep == sep.strip():
-            # the usual "a > b" spelling: drop the spaces with the separator, saving a strip pass
-            big = big.replace(f" {sep} ", _TOKEN_SEP)
-        result = _tokenize_buffer(big.replace(sep, _TOKEN_SEP).encode("utf-8"), len(lst))
-    if result is None:
-        d_channels, d_offsets, names = split_path_strings_reference(lst, sep, name_row, column)
-    else:
-        codes, d_lengths, uniques = result
-        d_offsets = np.zeros(len(lst) + 1, dtype=np.int64)
-        np.cumsum(d_lengths, out=d_offsets[1:])
-        # name rows by their first occurrence in the input, not by their distinct index
-        first_row = np.full(len(lst), n, dtype=np.int64)
-        first_row[row_codes[::-1]] = np.arange(n - 1, -1, -1)
-        d_channels, d_offsets, names = _name_codes(
-            codes, uniques, d_offsets, lst, lambda i: name_row(int(first_row[i])), column
-        )
+    if not isinstance(series.dtype, pd.StringDtype):
+        series = pd.Series(_check_path_list(series.to_numpy(dtype=object), sep, name_row, column))
+    rows = pc.dictionary_encode(_arrow_strings(series))
+    row_codes = rows.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    distinct = rows.dictionary
+    parts = pc.split_pattern(distinct, sep)
+    tokens = pc.dictionary_encode(pc.utf8_trim_whitespace(parts.flatten()))
+    d_offsets = parts.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
+    d_offsets -= d_offsets[0]
+    codes = tokens.indices.to_numpy(zero_copy_only=False)
+    first_row = np.empty(len(distinct), dtype=np.int64)
+    first_row[row_codes[::-1]] = np.arange(n - 1, -1, -1)  # the last write wins: first row
+
+    def path_of(i: int) -> str:
+        return distinct[i].as_py()
+
+    d_channels, names = _name_codes(
+        codes,
+        tokens.dictionary.to_pylist(),
+        d_offsets,
+        path_of,
+        lambda i: name_row(int(first_row[i])),
+        column,
+    )
     lengths = np.diff(d_offsets)[row_codes]
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
@@ -182,11 +129,13 @@ def split_path_strings(
     return d_channels[gather], offsets, names
 
 
-def _check_path_list(paths: Any, sep: str, name_row: RowNamer, column: str) -> list[str]:
+def _check_sep(sep: Any) -> None:
     if not isinstance(sep, str) or sep.strip() == "":
         raise ValueError(f"sep must be a non-blank string, got {sep!r}")
-    if sep in (_ROW_END, _TOKEN_SEP):
-        raise ValueError("sep must not be an ASCII record or unit separator character")
+
+
+def _check_path_list(paths: Any, sep: str, name_row: RowNamer, column: str) -> list[str]:
+    _check_sep(sep)
     arr = np.asarray(paths, dtype=object)
     if arr.ndim != 1:
         raise ValueError(f"paths must be one-dimensional, got shape {arr.shape}")
@@ -208,23 +157,22 @@ def _name_codes(
     codes: np.ndarray,
     uniques: Sequence[str],
     offsets: np.ndarray,
-    lst: list[str],
+    path_of: Callable[[int], str],
     name_row: RowNamer,
     column: str,
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
+) -> tuple[np.ndarray, list[str]]:
     """Strip and sort the unique tokens, map codes to sorted names, reject empty tokens."""
     stripped = np.array([u.strip() for u in uniques], dtype=object)
     empty = np.flatnonzero(stripped == "")
     if empty.size:
         touch = int(np.flatnonzero(np.isin(codes, empty))[0])
         row = int(np.searchsorted(offsets, touch, side="right") - 1)
-        what = (
-            "empty path" if lst[row].strip() == "" else f"empty channel name in path {lst[row]!r}"
-        )
+        path = path_of(row)
+        what = "empty path" if path.strip() == "" else f"empty channel name in path {path!r}"
         raise ValueError(f"{name_row(row)}, column {column!r}: {what}")
     names, remap = np.unique(stripped, return_inverse=True)
     channels = remap.astype(np.int32)[codes]
-    return channels, offsets, [str(s) for s in names]
+    return channels, [str(x) for x in names]
 
 
 def split_path_strings_reference(
@@ -246,7 +194,8 @@ def split_path_strings_reference(
     offsets = np.zeros(len(lst) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     codes, uniques = pd.factorize(np.asarray(tokens, dtype=object), sort=False)
-    return _name_codes(codes, list(uniques), offsets, lst, name_row, column)
+    channels, names = _name_codes(codes, list(uniques), offsets, lst.__getitem__, name_row, column)
+    return channels, offsets, names
 
 
 def _sniff_delimiter(path: str | os.PathLike) -> str:
