@@ -404,6 +404,9 @@ class LastNonDirectAttribution(RuleAttribution):
         if isinstance(self.direct_channels, str):
             raise TypeError("direct_channels must be a sequence of channel names, not one string")
 
+    def _fit(self, journeys: Journeys) -> None:
+        self._is_direct(journeys)  # unknown direct channels are an error at fit time
+
     def _is_direct(self, journeys: Journeys) -> np.ndarray:
         names = journeys.channel_names
         if self.direct_channels is None:

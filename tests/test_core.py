@@ -1,0 +1,341 @@
+"""Core checks of the foundation: every rule against its slow reference on random journeys,
+the axioms, the issue's known answers, and the errors on bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from attribution_lab import Journeys, available_models, get_model
+from attribution_lab import _reference as ref
+from attribution_lab.journeys import split_path_strings, split_path_strings_reference
+from attribution_lab.rules import DEFAULT_DIRECT, credit_from_weights
+
+
+@st.composite
+def journeys_st(draw, with_times=None, with_milestones=None):
+    n_channels = draw(st.integers(1, 6))
+    n = draw(st.integers(1, 25))
+    lengths = draw(st.lists(st.integers(1, 10), min_size=n, max_size=n))
+    total = sum(lengths)
+    channels = draw(st.lists(st.integers(0, n_channels - 1), min_size=total, max_size=total))
+    conv = draw(st.lists(st.sampled_from([0.0, 1.0, 2.0, 0.5, 3.25]), min_size=n, max_size=n))
+    nulls = [draw(st.sampled_from([1.0, 0.0, 4.0])) if c > 0 else 1.0 for c in conv]
+    value = [draw(st.floats(0, 100)) if c > 0 else 0.0 for c in conv]
+    names = ["direct", "email", "search", "display", "social", "video"][:n_channels]
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    kwargs = {}
+    if with_times if with_times is not None else draw(st.booleans()):
+        gaps = draw(st.lists(st.floats(0, 40), min_size=total, max_size=total))
+        # times non-decreasing within each journey, restarting anywhere at journey starts
+        t = np.cumsum(gaps)
+        kwargs["times"] = t - np.repeat(t[offsets[:-1]], lengths) + 1000.0
+    if with_milestones if with_milestones is not None else draw(st.booleans()):
+        for name in ("lead", "opportunity", "closed_won"):
+            kwargs.setdefault("milestones", {})[name] = np.array(
+                draw(st.lists(st.booleans(), min_size=total, max_size=total))
+            )
+    return Journeys(channels, offsets, names, conv, nulls, value, **kwargs)
+
+
+def _paths(j):
+    return [j.channels[a:b].tolist() for a, b in zip(j.offsets[:-1], j.offsets[1:], strict=True)]
+
+
+def reference_touch_weights(model, j):
+    """The per-journey reference of each registered rule, with the model's parameters."""
+    name, p = model.name, model.get_params()
+    if name == "first_touch":
+        return ref.reference_weights(j, lambda i, path: ref.first_touch(path))
+    if name == "last_touch":
+        return ref.reference_weights(j, lambda i, path: ref.last_touch(path))
+    if name == "last_non_direct":
+        names = p["direct_channels"]
+        direct = {
+            k
+            for k, nm in enumerate(j.channel_names)
+            if (nm.lower() in DEFAULT_DIRECT if names is None else nm in names)
+        }
+        return ref.reference_weights(j, lambda i, path: ref.last_non_direct(path, direct))
+    if name == "linear":
+        f = ref.unique_linear if p["unique_channels"] else ref.linear
+        return ref.reference_weights(j, lambda i, path: f(path))
+    if name == "position_based":
+        return ref.reference_weights(
+            j, lambda i, path: ref.position_based(path, p["first"], p["middle"], p["last"])
+        )
+    if name in ("w_shaped", "full_path"):
+        ms = (
+            ("lead", "opportunity") if name == "w_shaped" else ("lead", "opportunity", "closed_won")
+        )
+        shares = [p["first"], p["lead"], p["opportunity"]] + (
+            [p["closed_won"]] if name == "full_path" else []
+        )
+
+        def rule(i, path):
+            found = []
+            for m in ms:
+                flags = j.milestones.get(m)
+                seg = [] if flags is None else flags[j.offsets[i] : j.offsets[i + 1]].tolist()
+                found.append(seg.index(True) if True in seg else -1)
+            anchors = ref.milestone_anchors(len(path), found)
+            return ref.anchored(len(path), anchors, shares, p["rest"])
+
+        return ref.reference_weights(j, rule)
+    if name == "time_decay":
+        if j.has_times:
+
+            def rule(i, path):
+                t = j.times[j.offsets[i] : j.offsets[i + 1]].tolist()
+                return ref.time_decay(t, t[-1] + 3.0, p["half_life"])  # any t_conversion >= t[-1]
+
+            return ref.reference_weights(j, rule)
+        return ref.reference_weights(
+            j, lambda i, path: ref.position_decay(path, p["position_half_life"])
+        )
+    if name == "custom_position":
+        return ref.reference_weights(
+            j, lambda i, path: ref.custom_position(path, list(p["weights"]), p["from_end"])
+        )
+    raise AssertionError(f"no reference for {name}")
+
+
+def random_params(name, data):
+    """Valid random parameters for each rule."""
+
+    def simplex(k):
+        raw = np.array(data.draw(st.lists(st.integers(0, 5), min_size=k, max_size=k)), float)
+        if raw.sum() == 0:
+            raw[-1] = 1
+        w = raw / raw.sum()
+        w[-1] = 1.0 - w[:-1].sum()  # exact sum for the validator
+        return [float(x) for x in w]
+
+    if name == "position_based":
+        return dict(zip(("first", "middle", "last"), simplex(3), strict=True))
+    if name == "w_shaped":
+        return dict(zip(("first", "lead", "opportunity", "rest"), simplex(4), strict=True))
+    if name == "full_path":
+        keys = ("first", "lead", "opportunity", "closed_won", "rest")
+        return dict(zip(keys, simplex(5), strict=True))
+    if name == "time_decay":
+        return {
+            "half_life": data.draw(st.sampled_from([0.5, 3.0, 7.0, 30.0])),
+            "position_half_life": data.draw(st.sampled_from([0.5, 1.0, 2.0])),
+        }
+    if name == "linear":
+        return {"unique_channels": data.draw(st.booleans())}
+    if name == "custom_position":
+        w = data.draw(st.lists(st.sampled_from([0.0, 1.0, 2.5, 4.0]), min_size=1, max_size=4))
+        return {"weights": w, "from_end": data.draw(st.booleans())}
+    if name == "last_non_direct":
+        return {
+            "direct_channels": data.draw(st.sampled_from([None, ["direct"], ["direct", "email"]]))
+        }
+    return {}
+
+
+RULES = [n for n, cls in available_models().items()]
+
+
+@pytest.mark.parametrize("name", RULES)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(j=journeys_st(), data=st.data())
+def test_rule_matches_reference_and_axioms(name, j, data):
+    params = random_params(name, data)
+    if name == "last_non_direct" and params["direct_channels"]:
+        params["direct_channels"] = [c for c in params["direct_channels"] if c in j.channel_names]
+    model = get_model(name, **params)
+    w = model.touch_weights(j)
+    np.testing.assert_allclose(w, reference_touch_weights(model, j), rtol=1e-9, atol=1e-12)
+    # weights are a distribution over each journey's touches
+    assert (w >= 0).all()
+    np.testing.assert_allclose(np.bincount(j.journey_index, w), 1.0, rtol=1e-9)
+    # credit: vectorised equals the touch-by-touch loop, and sums to the totals
+    res = model.fit(j).attribute()
+    conv, val = ref.reference_credit(j, w)
+    np.testing.assert_allclose(res.conversions, conv, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(res.value, val, rtol=1e-9, atol=1e-9)
+    assert res.conversions.sum() == pytest.approx(j.n_conversions, rel=1e-9, abs=1e-9)
+    assert res.value.sum() == pytest.approx(j.total_value, rel=1e-9, abs=1e-9)
+    # a channel seen only in non-converting journeys gets nothing
+    converting = np.zeros(j.n_channels, bool)
+    converting[j.channels[(j.conversions > 0)[j.journey_index]]] = True
+    assert (res.conversions[~converting] == 0).all()
+
+
+@pytest.mark.parametrize("name", RULES)
+@settings(max_examples=25, deadline=None)
+@given(j=journeys_st(with_times=False, with_milestones=False), data=st.data())
+def test_relabelling_channels_permutes_credit_and_aggregate_keeps_it(name, j, data):
+    perm = np.array(data.draw(st.permutations(range(j.n_channels))))
+    new_names = [f"ch{perm[k]}" for k in range(j.n_channels)]  # sorted order changes too
+    relabelled = Journeys.from_paths(
+        [[new_names[c] for c in path] for path in _paths(j)], j.conversions, j.nulls, j.value
+    )
+    params = {"direct_channels": []} if name == "last_non_direct" else {}
+    a = get_model(name, **params).fit(j).attribute()
+    b = get_model(name, **params).fit(relabelled).attribute()
+    got = dict(zip(b.channel_names, b.conversions, strict=True))
+    for k, nm in enumerate(new_names):
+        # a channel no journey touches does not survive from_paths; it had no credit anyway
+        assert got.get(nm, 0.0) == pytest.approx(a.conversions[k], rel=1e-9, abs=1e-12)
+    agg = get_model(name, **params).fit(j.aggregate()).attribute()
+    np.testing.assert_allclose(agg.conversions, a.conversions, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(agg.value, a.value, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", RULES)
+def test_symmetric_channels_get_equal_credit(name):
+    # B and C play mirror roles: swapping them maps the journeys onto themselves
+    j = Journeys.from_paths(
+        ["A > B > C", "A > C > B", "B > A", "C > A", "B", "C"],
+        conversions=[2, 2, 1, 1, 3, 3],
+        nulls=[1, 1, 1, 1, 1, 1],
+        values=[10, 10, 4, 4, 6, 6],
+    )
+    res = get_model(name).fit(j).attribute()
+    assert res.conversions[1] == pytest.approx(res.conversions[2], rel=1e-12)
+    assert res.value[1] == pytest.approx(res.value[2], rel=1e-12)
+
+
+KNOWN = dict(
+    paths=["A>B>C", "A>C", "B", "C>A", "B>C>C"], conversions=[3, 1, 0, 2, 1], nulls=[2, 4, 5, 1, 0]
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("first_touch", [4, 1, 2]),
+        ("last_touch", [2, 0, 5]),
+        ("linear", [2.5, 4 / 3, 19 / 6]),
+        # A>B>C: .4/.2/.4 x3; A>C: .5/.5; C>A: .5/.5 x2; B>C>C: .4/.2/.4
+        ("position_based", [1.2 + 0.5 + 1.0, 0.6 + 0.4, 1.2 + 0.5 + 1.0 + 0.6]),
+    ],
+)
+def test_known_answers(name, expected):
+    j = Journeys.from_paths(**KNOWN)
+    res = get_model(name).fit(j).attribute()
+    np.testing.assert_allclose(res.conversions, expected, rtol=1e-12)
+    assert res.channel_names == ("A", "B", "C")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.lists(
+            st.sampled_from(["a", "Paid Search", "β-display", "x" * 20, "NA", "e m"]),
+            min_size=1,
+            max_size=6,
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    sep=st.sampled_from([">", " > ", "->", "|"]),
+    pad=st.sampled_from(["", " ", "  "]),
+)
+def test_fast_parser_equals_reference(rows, sep, pad):
+    paths = [sep.join(pad + t + pad for t in r) for r in rows]
+    fast = split_path_strings(paths, sep.strip() if sep.strip() != sep else sep)
+    slow = split_path_strings_reference(paths, sep.strip() if sep.strip() != sep else sep)
+    assert fast[2] == slow[2]
+    np.testing.assert_array_equal(fast[0], slow[0])
+    np.testing.assert_array_equal(fast[1], slow[1])
+    assert fast[2] == sorted({t for r in rows for t in r})
+
+
+def _csv(tmp_path, text, name="paths.csv"):
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+HEAD = "path;total_conversions;total_conversion_value;total_null\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "fragments"),
+    [
+        ("A>B;1;2;0\n;1;0;0\n", ["row 1 (line 3)", "'path'", "empty path"]),
+        ("A>B;1;2;0\nA > > B;1;0;0\n", ["row 1 (line 3)", "empty channel name"]),
+        ("A>B;1;2;0\nA>;1;0;0\n", ["line 3", "empty channel name"]),
+        ("A;1;2;0\nB;;0;1\n", ["line 3", "'total_conversions'", "missing value"]),
+        ("A;1;2;0\nB;-1;0;1\n", ["line 3", "'total_conversions'", "negative"]),
+        ("A;1;2;0\nB;abc;0;1\n", ["line 3", "'total_conversions'", "not a number"]),
+        ("A;1;2;0\nB;1;0;nan\n", ["line 3", "'total_null'", "not a number"]),
+        ("A;1;2;0\nB;1;0;inf\n", ["line 3", "'total_null'", "not finite"]),
+        ("A;1;2;0\nB;0;0;0\n", ["line 3", "both are 0"]),
+        ("A;1;2;0\nB;0;5;1\n", ["line 3", "'total_conversion_value'", "without conversions"]),
+    ],
+)
+def test_bad_path_table_rows_name_file_row_line_and_column(tmp_path, body, fragments):
+    path = _csv(tmp_path, HEAD + body)
+    with pytest.raises(ValueError) as err:
+        Journeys.from_path_table(path)
+    msg = str(err.value)
+    assert "paths.csv" in msg
+    for frag in fragments:
+        assert frag in msg
+
+
+@pytest.mark.parametrize(
+    "missing", ["path", "total_conversions", "total_null", "total_conversion_value"]
+)
+def test_missing_column(missing):
+    cols = ["path", "total_conversions", "total_conversion_value", "total_null"]
+    frame = pd.DataFrame([["A", 1, 1.0, 0]], columns=cols).drop(columns=missing)
+    with pytest.raises(ValueError, match=f"missing .*column '{missing}'"):
+        Journeys.from_path_table(frame)
+
+
+def test_comma_csv_gzip_and_optional_columns(tmp_path):
+    import gzip
+
+    text = "p,conv,n\nA > B,1,1\nB,2,0\n"
+    plain = _csv(tmp_path, text)
+    gz = tmp_path / "paths.csv.gz"
+    with gzip.open(gz, "wt") as fh:
+        fh.write(text)
+    for src in (plain, str(gz)):
+        j = Journeys.from_path_table(src, path="p", conversions="conv", nulls="n", value=None)
+        assert j.n_conversions == 3 and j.n_nulls == 1 and j.total_value == 0
+        assert j.channel_names == ("A", "B")
+
+
+def test_invalid_journeys_arrays():
+    with pytest.raises(ValueError, match="journey 1: touch times are not in time order"):
+        Journeys([0, 1, 0, 1], [0, 2, 4], ["a", "b"], [1, 1], times=[0, 1, 5, 4])
+    with pytest.raises(ValueError, match="journey 0: end_time is before the last touch"):
+        Journeys([0, 1], [0, 2], ["a", "b"], [1], times=[0, 3], end_time=[2])
+    with pytest.raises(ValueError, match="journey 1: empty journey"):
+        Journeys([0, 1], [0, 2, 2], ["a", "b"], [1, 1])
+    with pytest.raises(ValueError, match=r"journey 0.*'conversions'.*not finite"):
+        Journeys([0], [0, 1], ["a"], [np.nan])
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "match"),
+    [
+        ("position_based", {"first": 0.5}, "must sum to 1"),
+        ("position_based", {"first": -0.2, "middle": 0.8}, ">= 0"),
+        ("w_shaped", {"rest": 0.2}, "must sum to 1"),
+        ("time_decay", {"half_life": 0}, "> 0"),
+        ("custom_position", {"weights": []}, "must not be empty"),
+        ("last_non_direct", {"direct_channels": ["nope"]}, "not channels of the journeys"),
+    ],
+)
+def test_invalid_params(name, params, match):
+    j = Journeys.from_paths(**KNOWN)
+    with pytest.raises(ValueError, match=match):
+        get_model(name, **params).fit(j)
+
+
+def test_credit_from_weights_value_split():
+    j = Journeys.from_paths(["A > B", "B"], conversions=[2, 1], values=[10.0, 3.0])
+    conv, val = credit_from_weights(j, np.array([0.25, 0.75, 1.0]))
+    np.testing.assert_allclose(conv, [0.5, 2.5])
+    np.testing.assert_allclose(val, [2.5, 10.5])
