@@ -339,3 +339,56 @@ def test_credit_from_weights_value_split():
     conv, val = credit_from_weights(j, np.array([0.25, 0.75, 1.0]))
     np.testing.assert_allclose(conv, [0.5, 2.5])
     np.testing.assert_allclose(val, [2.5, 10.5])
+
+
+def test_last_non_direct_by_hand():
+    # C direct: A>B>C (3) -> B; A>C (1) -> A; C>A (2) -> A; B>C>C (1) -> B; B alone has no conv
+    j = Journeys.from_paths(**KNOWN)
+    res = get_model("last_non_direct", direct_channels=["C"]).fit(j).attribute()
+    np.testing.assert_allclose(res.conversions, [3, 4, 0])
+    # a journey made only of direct touches credits direct
+    j2 = Journeys.from_paths(["direct > direct", "email > direct"], conversions=[1, 1])
+    np.testing.assert_allclose(get_model("last_non_direct").fit(j2).attribute().conversions, [1, 1])
+
+
+def test_milestone_rules_by_hand():
+    j = Journeys(
+        channels=[0, 1, 2, 3, 4],
+        offsets=[0, 5],
+        channel_names=list("ABCDE"),
+        conversions=[2],
+        value=[100.0],
+        milestones={
+            "lead": np.array([0, 1, 0, 0, 0], bool),
+            "opportunity": np.array([0, 1, 0, 0, 0], bool),  # same touch as the lead
+            "closed_won": np.array([0, 0, 0, 0, 1], bool),
+        },
+    )
+    # W: first A .3, lead+opportunity on B .6, rest .1 over C, D, E
+    w = get_model("w_shaped").fit(j).attribute()
+    np.testing.assert_allclose(w.conversions / 2, [0.3, 0.6, 0.1 / 3, 0.1 / 3, 0.1 / 3])
+    np.testing.assert_allclose(w.value / 100, [0.3, 0.6, 0.1 / 3, 0.1 / 3, 0.1 / 3])
+    # full path without the opportunity flag: it falls at floor(2 * 4 / 3 + 0.5) = 3, inside
+    # [lead=1, closed_won=4]; A, B, D, E .225 each and the rest .1 on C
+    no_opp = Journeys(
+        j.channels,
+        j.offsets,
+        j.channel_names,
+        j.conversions,
+        value=j.value,
+        milestones={k: v for k, v in j.milestones.items() if k != "opportunity"},
+    )
+    fp = get_model("full_path").fit(no_opp).attribute()
+    np.testing.assert_allclose(fp.conversions / 2, [0.225, 0.225, 0.1, 0.225, 0.225])
+
+
+def test_time_decay_by_hand_and_end_time_does_not_matter():
+    # touches at 0, 7, 14 days, half-life 7: raw 1/4, 1/2, 1 -> 1/7, 2/7, 4/7
+    base = dict(paths=[["A", "B", "C"]], conversions=[7], times=[[0.0, 7.0, 14.0]])
+    a = get_model("time_decay").fit(Journeys.from_paths(**base)).attribute()
+    np.testing.assert_allclose(a.conversions, [1, 2, 4])
+    b = get_model("time_decay").fit(Journeys.from_paths(**base, end_time=[30.0])).attribute()
+    np.testing.assert_allclose(b.conversions, a.conversions)
+    # without timestamps the positional variant halves per touch back: 1/7, 2/7, 4/7 too
+    c = get_model("time_decay").fit(Journeys.from_paths(["A > B > C"], [7])).attribute()
+    np.testing.assert_allclose(c.conversions, [1, 2, 4])
