@@ -55,6 +55,10 @@ def _to_days(values: Any, what: str) -> np.ndarray:
     return out
 
 
+_DEDUP_SAMPLE = 4096
+_DEDUP_RATIO = 0.5
+
+
 def _arrow_strings(series: pd.Series) -> pa.Array:
     arr = pa.array(series.array) if isinstance(series.dtype, pd.StringDtype) else None
     if arr is None:
@@ -71,8 +75,9 @@ def split_path_strings(
     """Parse path strings such as ``"a > b > c"`` into CSR channel codes.
 
     Channel names are stripped of surrounding whitespace and numbered in sorted order.
-    Distinct paths are found first (path tables repeat paths), split and dictionary-encoded
-    with Arrow compute kernels, then expanded to every row by a numpy gather: no Python
+    When a sample of the rows repeats paths (raw exports), distinct paths are found first,
+    split and dictionary-encoded with Arrow compute kernels, then expanded to every row by
+    a numpy gather; otherwise (aggregated tables) every row is split directly. No Python
     loop per row or per touch. `split_path_strings_reference` is the plain Python version
     the tests compare it with.
 
@@ -100,16 +105,26 @@ def split_path_strings(
         return np.zeros(0, np.int32), np.zeros(1, np.int64), []
     if not isinstance(series.dtype, pd.StringDtype):
         series = pd.Series(_check_path_list(series.to_numpy(dtype=object), sep, name_row, column))
-    rows = pc.dictionary_encode(_arrow_strings(series))
-    row_codes = rows.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    distinct = rows.dictionary
+    strings = _arrow_strings(series)
+    # Raw exports repeat paths, aggregated tables do not: split distinct rows only when a
+    # sample shows repeats, since finding them costs more than splitting all-distinct rows.
+    sample = strings.slice(0, _DEDUP_SAMPLE)
+    if len(pc.unique(sample)) <= _DEDUP_RATIO * len(sample):
+        rows = pc.dictionary_encode(strings)
+        row_codes = rows.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        distinct = rows.dictionary
+        first_row = np.empty(len(distinct), dtype=np.int64)
+        first_row[row_codes[::-1]] = np.arange(n - 1, -1, -1)  # the last write wins: first row
+    else:
+        row_codes = None
+        distinct = strings
+        first_row = None
     parts = pc.split_pattern(distinct, sep)
-    tokens = pc.dictionary_encode(pc.utf8_trim_whitespace(parts.flatten()))
+    # untrimmed tokens are encoded; _name_codes strips the few distinct ones and merges them
+    tokens = pc.dictionary_encode(parts.flatten())
     d_offsets = parts.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
     d_offsets -= d_offsets[0]
     codes = tokens.indices.to_numpy(zero_copy_only=False)
-    first_row = np.empty(len(distinct), dtype=np.int64)
-    first_row[row_codes[::-1]] = np.arange(n - 1, -1, -1)  # the last write wins: first row
 
     def path_of(i: int) -> str:
         return distinct[i].as_py()
@@ -119,9 +134,11 @@ def split_path_strings(
         tokens.dictionary.to_pylist(),
         d_offsets,
         path_of,
-        lambda i: name_row(int(first_row[i])),
+        lambda i: name_row(i if first_row is None else int(first_row[i])),
         column,
     )
+    if row_codes is None:
+        return d_channels, d_offsets, names
     lengths = np.diff(d_offsets)[row_codes]
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])

@@ -237,10 +237,14 @@ def test_known_answers(name, expected):
     ),
     sep=st.sampled_from([">", " > ", "->", "|"]),
     pad=st.sampled_from(["", " ", "  "]),
+    dedup=st.sampled_from([0.0, 1.0]),
 )
-def test_fast_parser_equals_reference(rows, sep, pad):
+def test_fast_parser_equals_reference(rows, sep, pad, dedup):
     paths = [sep.join(pad + t + pad for t in r) for r in rows]
-    fast = split_path_strings(paths, sep.strip() if sep.strip() != sep else sep)
+    # dedup forces either branch: split distinct rows then expand, or split every row
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("attribution_lab.journeys._DEDUP_RATIO", dedup)
+        fast = split_path_strings(paths, sep.strip() if sep.strip() != sep else sep)
     slow = split_path_strings_reference(paths, sep.strip() if sep.strip() != sep else sep)
     assert fast[2] == slow[2]
     np.testing.assert_array_equal(fast[0], slow[0])
