@@ -18,6 +18,7 @@ from .rules import (
     TimeDecayAttribution,
     WShapedAttribution,
 )
+from .markov import MarkovAttribution  # noqa: E402  (registers after the rules)
 
 __version__ = "0.1.0.dev0"
 
@@ -33,6 +34,7 @@ __all__ = [
     "LastNonDirectAttribution",
     "LastTouchAttribution",
     "LinearAttribution",
+    "MarkovAttribution",
     "PositionBasedAttribution",
     "TimeDecayAttribution",
     "WShapedAttribution",

@@ -20,6 +20,11 @@ ESTIMANDS = {
 }
 
 
+_COLUMNS = frozenset(
+    {"channel", "conversions", "value", "share", "value_share", "stderr", "ci_low", "ci_high"}
+)
+
+
 def _vector(x: Any, n: int, what: str) -> np.ndarray:
     arr = np.asarray(x, dtype=np.float64)
     if arr.shape != (n,):
@@ -55,6 +60,9 @@ class AttributionResult:
         Game or model evaluations used by a sampled estimate.
     estimated : bool, default False
         True when the numbers are Monte Carlo estimates rather than exact.
+    details : mapping of str to array of float, optional
+        Further per-channel numbers behind the credit (e.g. ``removal_effect``), shown as
+        extra columns by `to_frame` and `to_dict`.
 
     Attributes
     ----------
@@ -90,6 +98,7 @@ class AttributionResult:
         n_evaluations: int | None = None,
         estimated: bool = False,
         check_totals: bool = True,
+        details: Mapping[str, Any] | None = None,
     ) -> None:
         if estimand not in ESTIMANDS:
             raise ValueError(f"estimand must be one of {sorted(ESTIMANDS)}, got {estimand!r}")
@@ -117,6 +126,11 @@ class AttributionResult:
         self.ci_level = ci_level
         self.n_evaluations = n_evaluations
         self.estimated = bool(estimated)
+        self.details: dict[str, np.ndarray] = {}
+        for key, arr in (details or {}).items():
+            if key in _COLUMNS:
+                raise ValueError(f"details key {key!r} clashes with a result column")
+            self.details[str(key)] = _vector(arr, n, f"details[{key!r}]")
 
     @property
     def share(self) -> np.ndarray:
@@ -143,6 +157,7 @@ class AttributionResult:
         for name in ("stderr", "ci_low", "ci_high"):
             if getattr(self, name) is not None:
                 cols[name] = getattr(self, name)
+        cols.update(self.details)
         return pd.DataFrame(cols, index=pd.Index(self.channel_names, name="channel"))
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,6 +182,8 @@ class AttributionResult:
                 arr = getattr(self, extra)
                 if arr is not None:
                     row[extra] = float(arr[k])
+            for key, arr in self.details.items():
+                row[key] = float(arr[k])
             channels.append(row)
         out: dict[str, Any] = {
             "model": self.model,

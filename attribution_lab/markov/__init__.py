@@ -11,13 +11,19 @@ from .chain import (
     fit_chain,
     removal_effects,
 )
+from .model import MarkovAttribution, chain_graph
+from .simulate import WalkEstimate, simulate_removal_effects
 
 __all__ = [
     "CONVERSION",
     "NULL",
     "START",
+    "MarkovAttribution",
     "MarkovChain",
+    "WalkEstimate",
+    "chain_graph",
     "conversion_probability",
     "fit_chain",
     "removal_effects",
+    "simulate_removal_effects",
 ]

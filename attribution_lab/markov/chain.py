@@ -57,6 +57,9 @@ class MarkovChain:
         Channel codes of each state, padded with -1.
     counts : scipy.sparse.csr_array, shape (n_states + 3, n_states + 3)
         Weighted transition counts, self-transitions removed.
+    conversion_value : ndarray, shape (n_states + 1,), optional
+        Total value of the conversions entered from each state (start first, so always 0
+        there); None means no value is known.
     """
 
     order: int
@@ -64,6 +67,7 @@ class MarkovChain:
     state_names: tuple[str, ...]
     state_channels: np.ndarray
     counts: sp.csr_array
+    conversion_value: np.ndarray | None = None
 
     @property
     def n_states(self) -> int:
@@ -270,15 +274,35 @@ def fit_chain(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = Fa
     state_names = tuple(
         " > ".join(names[c] for c in row if c >= 0) for row in state_channels.tolist()
     )
-    return MarkovChain(order, journeys.channel_names, state_names, state_channels, counts)
+    conversion_value = None
+    if journeys.total_value > 0:
+        conversion_value = np.zeros(n_states + 1)
+        conversion_value[1:] = np.bincount(
+            state[last], weights=journeys.value, minlength=n_states
+        )
+    return MarkovChain(
+        order, journeys.channel_names, state_names, state_channels, counts, conversion_value
+    )
 
 
-def _absorbing_system(chain: MarkovChain) -> tuple[sp.csc_array, np.ndarray]:
-    """``I - Q`` over start + transient states and the one-step conversion vector ``r``."""
+def _absorbing_system(chain: MarkovChain, value: bool = False) -> tuple[sp.csc_array, np.ndarray]:
+    """``I - Q`` over start + transient states and the one-step reward vector.
+
+    The reward is the probability of converting next, or with `value` the expected value
+    converted next: the state's conversion value over its total outgoing count.
+    """
     p = chain.probabilities
     m = chain.n_states + 1
     q = p[:m, :m]
-    r = p[:m, [m]].toarray().ravel()
+    if value:
+        if chain.conversion_value is None:
+            raise ValueError("the chain has no conversion value")
+        out = np.asarray(chain.counts.sum(axis=1)).ravel()[:m]
+        r = np.divide(
+            chain.conversion_value, out, out=np.zeros(m), where=out > 0
+        )
+    else:
+        r = p[:m, [m]].toarray().ravel()
     a = sp.csc_array(sp.eye_array(m, format="csc") - q)
     return a, r
 
@@ -296,18 +320,22 @@ def conversion_probability(chain: MarkovChain) -> float:
     return float(splu(a).solve(r)[0])
 
 
-def removal_effects(chain: MarkovChain) -> tuple[np.ndarray, float]:
+def removal_effects(chain: MarkovChain, *, value: bool = False) -> tuple[np.ndarray, float]:
     """Exact removal effect of every channel, and the chain's conversion probability.
 
     Parameters
     ----------
     chain : MarkovChain
+    value : bool, default False
+        Measure the loss in expected conversion value instead of conversion probability
+        (needs ``chain.conversion_value``).
 
     Returns
     -------
     effects : ndarray, shape (n_channels,)
         :math:`RE_c = 1 - P_{-c}(\\text{conversion}) / P(\\text{conversion})`.
-    p_conversion : float
+    total : float
+        :math:`P(\\text{conversion})`, or the expected value of a walk with `value`.
 
     Notes
     -----
@@ -322,7 +350,13 @@ def removal_effects(chain: MarkovChain) -> tuple[np.ndarray, float]:
     (transient to conversion), :math:`P_{-c}` is the start entry of the solution of
     :math:`(I - Q_{K_c K_c}) h = r_{K_c}`, where :math:`K_c` keeps start and the states
     without c. One sparse LU factorisation per channel (of a system no larger than the
-    chain); states shared by no channel do not exist, so nothing is factorised twice.
+    chain).
+
+    With `value`, :math:`r_s` is the expected value converted on leaving state s (its
+    conversions' total value over its outgoing count), so :math:`h_{start}` is the
+    expected value of a walk and :math:`RE^v_c` the share of it lost without c: the
+    value-weighted probability that a converting walk visits c, where a conversion is
+    worth the mean value of the conversions entered from the same state.
 
     References
     ----------
@@ -337,12 +371,20 @@ def removal_effects(chain: MarkovChain) -> tuple[np.ndarray, float]:
     >>> effects.round(6).tolist(), round(p, 6)
     ([1.0, 0.5], 0.5)
     """
-    a, r = _absorbing_system(chain)
-    p_conv = float(splu(a).solve(r)[0])
+    effects, totals = _removal_effects(chain, (value,))
+    return effects[:, 0], float(totals[0])
+
+
+def _removal_effects(
+    chain: MarkovChain, kinds: tuple[bool, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Removal effects for several rewards (False: conversions, True: value) at once."""
+    systems = [_absorbing_system(chain, value=k) for k in kinds]
+    a = systems[0][0]
+    r = np.column_stack([rr for _, rr in systems])
+    totals = splu(a).solve(r)[0]
     n = len(chain.channel_names)
-    effects = np.zeros(n)
-    if p_conv <= 0:
-        return effects, p_conv
+    effects = np.zeros((n, len(kinds)))
     member = chain.membership.tocsc()
     m = chain.n_states + 1
     for c in range(n):
@@ -352,7 +394,9 @@ def removal_effects(chain: MarkovChain) -> tuple[np.ndarray, float]:
         keep = np.ones(m, dtype=bool)
         keep[hit] = False
         idx = np.flatnonzero(keep)
-        sub = sp.csc_array(a[idx][:, idx])
-        p_without = float(splu(sub).solve(r[idx])[0])
-        effects[c] = 1.0 - p_without / p_conv
-    return np.clip(effects, 0.0, 1.0), p_conv
+        without = splu(sp.csc_array(a[idx][:, idx])).solve(r[idx])[0]
+        effects[c] = 1.0 - np.divide(
+            without, totals, out=np.ones_like(totals), where=totals > 0
+        )
+    effects[:, totals <= 0] = 0.0
+    return np.clip(effects, 0.0, 1.0), totals
