@@ -125,6 +125,35 @@ def test_counts_and_effects_match_references(seed, order, collapse):
 
 
 @settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), order=st.integers(1, 3), with_value=st.booleans())
+def test_unit_journeys_and_untouched_channels_match_reference(seed, order, with_value):
+    # one conversion or one null per journey takes the unweighted counting path; a subset
+    # keeps channel names no remaining journey touches
+    rng = np.random.default_rng(seed)
+    full = random_journeys(seed, n=80, n_channels=6)
+    conv = (rng.random(full.n_journeys) < 0.4).astype(float)
+    value = conv * rng.uniform(1, 9, full.n_journeys) if with_value else None
+    j = Journeys.from_paths(
+        [p.split(" > ") for p in full.path_strings()], conversions=conv, nulls=1 - conv,
+        values=value,
+    )
+    j = j.subset(~np.isin(np.arange(j.n_journeys), rng.integers(0, 80, size=40)))
+    if j.n_conversions == 0:
+        return
+    chain = fit_chain(j, order)
+    ref = reference_counts(j, order)
+    got = sparse_counts_as_dict(chain)
+    assert got == pytest.approx(ref, rel=1e-12)
+    touched = np.unique(j.channels)
+    assert {c for row in chain.state_channels for c in row if c >= 0} == set(touched.tolist())
+    effects, _ = removal_effects(chain)
+    np.testing.assert_allclose(effects, reference_removal_effects(ref, j.n_channels)[0], atol=1e-10)
+    if with_value:
+        r = MarkovAttribution(order=order).fit(j).attribute()
+        assert r.value.sum() == pytest.approx(j.total_value)
+
+
+@settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), order=st.integers(1, 4))
 def test_conversion_probability_is_observed_rate(seed, order):
     j = random_journeys(seed, n=80, n_channels=5)

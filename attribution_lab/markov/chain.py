@@ -208,44 +208,65 @@ def fit_chain(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = Fa
             f"order {order} with {n} channels has too many possible states to index;"
             " use a lower order"
         )
-    key, valid, n_windows = _window_keys(channels, offsets, lengths, order, base)
-    if base**order <= _DENSE_KEYS:
-        present = np.zeros(base**order, dtype=bool)
-        present[key] = True
-        keys = np.flatnonzero(present)
-        lookup = np.cumsum(present) - 1
-        state = lookup[key]
+    weight = conv + null
+    # Journeys that each count once, as converting or not (raw, unaggregated data), need no
+    # per-touch weights: their outcome goes into the code and one unweighted bincount counts.
+    unit = bool(np.all(weight == 1.0) and np.all((conv == 0) | (null == 0)))
+    if order == 1:
+        # states are the channels themselves; untouched ones are pruned below
+        n_windows = lengths
+        keys = np.arange(1, n + 1, dtype=np.int64)
+        lookup = np.arange(-1, n, dtype=np.int64)
+        state = channels
+        valid = None
     else:
-        keys, state = np.unique(key, return_inverse=True)
-        lookup = None
+        key, valid, n_windows = _window_keys(channels, offsets, lengths, order, base)
+        if base**order <= _DENSE_KEYS:
+            present = np.zeros(base**order, dtype=bool)
+            present[key] = True
+            keys = np.flatnonzero(present)
+            lookup = np.cumsum(present) - 1
+            state = lookup[key]
+        else:
+            keys, state = np.unique(key, return_inverse=True)
+            lookup = None
     n_states = keys.size
-    digits = (keys[:, None] // base ** np.arange(order - 1, -1, -1)) % base
-    state_channels = (digits - 1).astype(np.int32)
+    width = n + 2  # next event: a channel, conversion (n) or null (n + 1)
 
-    # next event of every window: the last channel of the following window, which is
-    # the touch `order` places on, or conversion (code n) for a journey's last window
+    # A new window differs from its predecessor by its last channel, so the next event of a
+    # window is the touch `order` places on from its start; a journey's last window is
+    # followed by its outcome.
     w_offsets = np.zeros(lengths.size + 1, dtype=np.int64)
     np.cumsum(n_windows, out=w_offsets[1:])
     last = w_offsets[1:] - 1
-    width = n + 2
-    nxt = np.full(channels.size, n, dtype=np.int64)
-    nxt[: channels.size - order] = channels[order:]
-    nxt = nxt if valid is None else nxt[valid]
-    nxt[last] = n
-    weight = conv + null
-    w = np.repeat(weight, n_windows)
-    w[last] = conv
-    code = state * width + nxt
-    null_code = state[last] * width + (n + 1)
+    code = np.empty(state.size, dtype=np.intp)
+    np.multiply(state, width, out=code, casting="unsafe")
+    if valid is None:
+        code[:-1] += channels[1:]
+    else:
+        nxt = np.zeros(channels.size, dtype=np.int32)
+        nxt[: max(channels.size - order, 0)] = channels[order:]
+        code += nxt[valid]
+    last_code = state[last].astype(np.intp) * width
     cells = n_states * width
+    if unit:
+        code[last] = last_code + (n + 1 - (conv > 0))
+        parts = [(code, None)]
+    else:
+        code[last] = last_code + n
+        w = np.repeat(weight, n_windows)
+        w[last] = conv
+        parts = [(code, w), (last_code + (n + 1), null)]
     if cells <= _DENSE_CELLS:
-        dense = np.bincount(code, weights=w, minlength=cells)
-        dense += np.bincount(null_code, weights=null, minlength=cells)
+        dense = np.zeros(cells)
+        for c, wt in parts:
+            dense += np.bincount(c, weights=wt, minlength=cells)
         nz = np.flatnonzero(dense)
         pair_counts = dense[nz]
     else:
-        nz, inverse = np.unique(np.concatenate([code, null_code]), return_inverse=True)
-        pair_counts = np.bincount(inverse, weights=np.concatenate([w, null]))
+        nz, inverse = np.unique(np.concatenate([c for c, _ in parts]), return_inverse=True)
+        wts = [np.ones(c.size) if wt is None else wt for c, wt in parts]
+        pair_counts = np.bincount(inverse, weights=np.concatenate(wts))
         keep = pair_counts > 0
         nz, pair_counts = nz[keep], pair_counts[keep]
     src, event = np.divmod(nz, width)
@@ -253,10 +274,21 @@ def fit_chain(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = Fa
     dst = n_states + event - n  # conversion or null
     to_key = (keys[src[is_channel]] % base ** (order - 1)) * base + event[is_channel] + 1
     dst[is_channel] = lookup[to_key] if lookup is not None else np.searchsorted(keys, to_key)
+    start_counts = np.bincount(state[w_offsets[:-1]], weights=weight, minlength=n_states)
+    renumber = None
+    if order == 1:
+        # drop channels no journey touches (every touched one has an outgoing event)
+        used = np.zeros(n_states, dtype=bool)
+        used[src] = True
+        if not used.all():
+            renumber = np.cumsum(used) - 1
+            n_used = int(used.sum())
+            src = renumber[src]
+            dst = np.where(is_channel, renumber[np.where(is_channel, dst, 0)], n_used + event - n)
+            keys, start_counts, n_states = keys[used], start_counts[used], n_used
     # ids shift by one to make room for start; self-transitions (merged repeats) go
     rows, cols = src + 1, dst + 1
     keep = rows != cols
-    start_counts = np.bincount(state[w_offsets[:-1]], weights=weight, minlength=n_states)
     s_nz = np.flatnonzero(start_counts)
     size = n_states + 3
     counts = sp.csr_array(
@@ -270,15 +302,21 @@ def fit_chain(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = Fa
         shape=(size, size),
     )
     counts.sum_duplicates()
+    digits = (keys[:, None] // base ** np.arange(order - 1, -1, -1)) % base
+    state_channels = (digits - 1).astype(np.int32)
     names = np.asarray(journeys.channel_names, dtype=object)
     state_names = tuple(
         " > ".join(names[c] for c in row if c >= 0) for row in state_channels.tolist()
     )
     conversion_value = None
     if journeys.total_value > 0:
+        # value enters (conversion) from each journey's last state: its last window
         conversion_value = np.zeros(n_states + 1)
+        last_state = last_code // width
+        if renumber is not None:
+            last_state = renumber[last_state]
         conversion_value[1:] = np.bincount(
-            state[last], weights=journeys.value, minlength=n_states
+            last_state, weights=journeys.value, minlength=n_states
         )
     return MarkovChain(
         order, journeys.channel_names, state_names, state_channels, counts, conversion_value
