@@ -291,6 +291,32 @@ def test_graph_matches_transition_matrix():
     assert m.graph_ is g  # built once
 
 
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), order=st.integers(1, 3))
+def test_iterative_solver_matches_direct_within_its_bound(seed, order):
+    j = random_journeys(seed, n=120, n_channels=5)
+    direct = MarkovAttribution(order=order, solver="direct").fit(j)
+    it = MarkovAttribution(order=order, solver="iterative").fit(j)
+    assert direct.solver_ == {"method": "direct", "error_bound": 0.0}
+    assert it.solver_["method"] == "iterative"
+    bound = it.solver_["error_bound"]
+    assert 0 < bound <= 1e-8
+    diff = np.abs(it.removal_effects_.to_numpy() - direct.removal_effects_.to_numpy())
+    assert diff.max() <= bound
+    vdiff = np.abs(it.value_removal_effects_ - direct.value_removal_effects_).max()
+    assert vdiff <= bound
+
+
+def test_iterative_solver_on_a_slowly_mixing_chain():
+    # A <-> B ping-pong: walks last ~500 steps, so the error bound must account for it
+    j = Journeys.from_paths(["A > B" * 1 + " > A > B" * 250, "A", "B"], conversions=[1, 1, 0],
+                           nulls=[0, 1, 1])
+    direct = MarkovAttribution(solver="direct").fit(j)
+    it = MarkovAttribution(solver="iterative").fit(j)
+    diff = np.abs(it.removal_effects_.to_numpy() - direct.removal_effects_.to_numpy()).max()
+    assert diff <= it.solver_["error_bound"] <= 1e-8
+
+
 def test_very_long_paths_and_many_repeats():
     rng = np.random.default_rng(0)
     long = [f"c{k}" for k in rng.integers(0, 6, size=20_000)]
@@ -344,6 +370,7 @@ def test_attribute_other_journeys():
         ({"order": 1.5}, TypeError, "order must be a positive integer"),
         ({"order": True}, TypeError, "order must be a positive integer"),
         ({"removal": "walk"}, ValueError, "removal must be 'exact' or 'simulate'"),
+        ({"solver": "lu"}, ValueError, "solver must be 'auto', 'direct' or 'iterative'"),
         ({"collapse_repeats": "yes"}, TypeError, "collapse_repeats"),
         ({"ci_level": 1.5}, ValueError, "ci_level"),
         ({"removal": "simulate", "tol": 0}, ValueError, "tol must be > 0"),

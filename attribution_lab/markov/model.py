@@ -64,6 +64,10 @@ class MarkovAttribution(AttributionModel):
     removal : {"exact", "simulate"}, default "exact"
         Solve the absorbing chain exactly, or estimate removal effects from random walks
         (to see how large simulation noise is next to the exact answer).
+    solver : {"auto", "direct", "iterative"}, default "auto"
+        How the exact removal effects are solved: sparse LU per channel, or GMRES with a
+        certified error bound (chains of more than 1,500 states under "auto"). See
+        `attribution_lab.markov.removal_effects`.
     collapse_repeats : bool, default False
         Merge consecutive touches of the same channel before building states. For order 1
         this changes nothing, since repeated states merge anyway.
@@ -98,6 +102,9 @@ class MarkovAttribution(AttributionModel):
         `removal_effects_` when the journeys carry no value).
     removal_effects_stderr_ : pandas.Series or None
         Standard errors of simulated removal effects (None for the exact solve).
+    solver_ : dict or None
+        For the exact solve: ``method`` ("direct" or "iterative") and ``error_bound``, a
+        certified bound on the absolute error of every removal effect (0 for direct).
     simulation_ : WalkEstimate or None
         Everything the simulation measured (walks, conversions, truncated walks).
 
@@ -147,6 +154,7 @@ class MarkovAttribution(AttributionModel):
         self,
         order: int = 1,
         removal: str = "exact",
+        solver: str = "auto",
         collapse_repeats: bool = False,
         tol: float = 2e-3,
         batch_size: int = 100_000,
@@ -157,6 +165,7 @@ class MarkovAttribution(AttributionModel):
     ) -> None:
         self.order = order
         self.removal = removal
+        self.solver = solver
         self.collapse_repeats = collapse_repeats
         self.tol = tol
         self.batch_size = batch_size
@@ -172,6 +181,10 @@ class MarkovAttribution(AttributionModel):
             raise ValueError(f"order must be a positive integer, got {self.order!r}")
         if self.removal not in ("exact", "simulate"):
             raise ValueError(f"removal must be 'exact' or 'simulate', got {self.removal!r}")
+        if self.solver not in ("auto", "direct", "iterative"):
+            raise ValueError(
+                f"solver must be 'auto', 'direct' or 'iterative', got {self.solver!r}"
+            )
         if not isinstance(self.collapse_repeats, (bool, np.bool_)):
             raise TypeError(f"collapse_repeats must be True or False, got {self.collapse_repeats!r}")
         level = self.ci_level
@@ -201,8 +214,11 @@ class MarkovAttribution(AttributionModel):
         names = pd.Index(journeys.channel_names, name="channel")
         has_value = chain.conversion_value is not None
         self.simulation_: WalkEstimate | None = None
+        self.solver_: dict[str, Any] | None = None
         if self.removal == "exact":
-            effects, totals = _removal_effects(chain, (False, True) if has_value else (False,))
+            effects, totals, self.solver_ = _removal_effects(
+                chain, (False, True) if has_value else (False,), self.solver
+            )
             self.conversion_probability_ = float(totals[0])
             re, re_value = effects[:, 0], effects[:, -1]
             self.removal_effects_stderr_ = None
