@@ -6,6 +6,7 @@ import warnings
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from attribution_lab.markov import (
     MarkovAttribution,
     fit_chain,
     removal_effects,
+    select_order,
     simulate_removal_effects,
 )
 from attribution_lab.markov._reference import (
@@ -399,3 +401,80 @@ def test_no_warnings_on_ordinary_data():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         MarkovAttribution(order=3).fit(five()).attribute()
+
+
+# -- order selection ---------------------------------------------------------------------
+
+
+def chain_world(order: int, n: int, seed: int) -> Journeys:
+    """Journeys whose next event depends on exactly the last `order` channels."""
+    rng = np.random.default_rng(seed)
+    k = 3  # channels a, b, c; events 0..2 channels, 3 conversion, 4 null
+    table: dict[tuple, np.ndarray] = {}
+    paths, conv = [], []
+    for _ in range(n):
+        path: list[int] = []
+        while True:
+            ctx = tuple(path[-order:])
+            if ctx not in table:
+                table[ctx] = rng.dirichlet(np.full(k + 2, 0.7))
+            p = table[ctx].copy()
+            if not path:
+                p[k:] = 0.0  # a journey has at least one touch
+            if path:
+                p[path[-1]] = 0.0  # no immediate repeats: every event changes the state
+            e = rng.choice(k + 2, p=p / p.sum())
+            if e >= k or len(path) >= 30:
+                break
+            path.append(e)
+        paths.append(["abc"[c] for c in path])
+        conv.append(1.0 if e == k else 0.0)
+    conv_arr = np.array(conv)
+    return Journeys.from_paths(paths, conversions=conv_arr, nulls=1 - conv_arr)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_select_order_recovers_the_true_order(order):
+    j = chain_world(order, 20_000, seed=order)
+    sel = select_order(j, max_order=4, random_state=0)
+    assert sel.best_order == order
+    assert list(sel.table.index) == [1, 2, 3, 4]
+    assert (sel.table["loglik_se"] > 0).all()
+
+
+def test_select_order_is_reproducible_and_checks_input():
+    j = chain_world(1, 2000, seed=5)
+    a = select_order(j, max_order=2, random_state=3).table
+    b = select_order(j, max_order=2, random_state=3).table
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(ValueError, match="criterion must be one of"):
+        select_order(j, criterion="aic")
+    with pytest.raises(ValueError, match="n_folds must be an integer >= 2"):
+        select_order(j, n_folds=1)
+    with pytest.raises(ValueError, match="max_order must be a positive integer"):
+        select_order(j, max_order=0)
+
+
+def test_ca_auc_by_hand():
+    # A always converts and B never: the last state separates perfectly, AUC = 1
+    j = Journeys.from_paths(["A", "B", "C > A"], conversions=[3, 0, 1], nulls=[0, 3, 0])
+    t = select_order(j, max_order=1, criterion="pauc").table
+    assert t.loc[1, "auc"] == pytest.approx(1.0)
+    assert t.loc[1, "pauc"] == pytest.approx(1.0)
+
+
+def test_pauc_matches_channelattribution():
+    ca = pytest.importorskip("ChannelAttribution")
+    j = random_journeys(11, n=400, n_channels=4)
+    table = j.to_path_table()
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        res, _, best = ca.choose_order(
+            table, "path", "total_conversions", "total_null", max_order=3, plot=False,
+            flg_pro=False,
+        )
+    ours = select_order(j, max_order=3, criterion="pauc", random_state=0)
+    np.testing.assert_allclose(ours.table["auc"].to_numpy()[: len(res)], res["auc"], atol=1e-12)
+    np.testing.assert_allclose(ours.table["pauc"].to_numpy()[: len(res)], res["pauc"], atol=1e-12)

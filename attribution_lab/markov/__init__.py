@@ -12,6 +12,7 @@ from .chain import (
     removal_effects,
 )
 from .model import MarkovAttribution, chain_graph
+from .order import OrderSelection, select_order
 from .simulate import WalkEstimate, simulate_removal_effects
 
 __all__ = [
@@ -20,10 +21,12 @@ __all__ = [
     "START",
     "MarkovAttribution",
     "MarkovChain",
+    "OrderSelection",
     "WalkEstimate",
     "chain_graph",
     "conversion_probability",
     "fit_chain",
     "removal_effects",
+    "select_order",
     "simulate_removal_effects",
 ]
