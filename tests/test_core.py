@@ -111,7 +111,7 @@ def random_params(name, data):
         if raw.sum() == 0:
             raw[-1] = 1
         w = raw / raw.sum()
-        w[-1] = 1.0 - w[:-1].sum()  # exact sum for the validator
+        w[-1] = max(0.0, 1.0 - w[:-1].sum())  # sum within the validator's 1e-9, never < 0
         return [float(x) for x in w]
 
     if name == "position_based":

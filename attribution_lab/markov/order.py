@@ -234,7 +234,10 @@ def select_order(
     the same events, consecutive repeats of a channel are merged for this score (the
     chain of any order skips an event that repeats its state). ``outcome_loglik`` keeps
     only the last event, renormalised over conversion and null: how well the path
-    predicts its outcome.
+    predicts its outcome. Smoothing shrinks the probability of an event never seen in a
+    context once per order, so when an outcome is (nearly) certain given the last channel,
+    higher orders look slightly better than they are; compare the differences with
+    ``loglik_se``.
 
     ChannelAttribution's ``choose_order`` instead scores in-sample: each path predicts the
     conversion rate of its last state and the ROC area is penalised by
@@ -254,10 +257,14 @@ def select_order(
 
     Examples
     --------
+    Journeys of a first-order process: geometric lengths, independent channels, and a
+    conversion chance set by the last channel.
+
     >>> rng = np.random.default_rng(0)
-    >>> paths = [list(rng.choice(["a", "b", "c"], size=rng.integers(1, 6))) for _ in range(3000)]
-    >>> conv = [float(p[-1] == "a") for p in paths]
-    >>> j = Journeys.from_paths(paths, conversions=conv, nulls=[1 - c for c in conv])
+    >>> paths = [list(rng.choice(["a", "b", "c"], size=rng.geometric(0.3))) for _ in range(3000)]
+    >>> p = [0.6 if path[-1] == "a" else 0.2 for path in paths]
+    >>> conv = (rng.random(3000) < p).astype(float)
+    >>> j = Journeys.from_paths(paths, conversions=conv, nulls=1 - conv)
     >>> sel = select_order(j, max_order=3, random_state=0)
     >>> sel.best_order
     1
