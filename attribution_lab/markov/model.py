@@ -257,6 +257,13 @@ class MarkovAttribution(AttributionModel):
             self._graph = chain_graph(self.chain_)
         return self._graph
 
+    def plot_graph(self, ax: Any = None, *, top: int = 25, min_probability: float = 0.0) -> Any:
+        """The `top` most probable transitions of the fitted chain, see
+        `attribution_lab.plot.plot_transition_graph`."""
+        from ..plot import plot_transition_graph
+
+        return plot_transition_graph(self.graph_, ax, top=top, min_probability=min_probability)
+
     def _attribute(self, journeys: Journeys) -> AttributionResult:
         if set(journeys.channel_names) != set(self.channel_names_):
             new = sorted(set(journeys.channel_names) - set(self.channel_names_))
