@@ -218,3 +218,22 @@ def test_demo_writes_chart_from_any_folder(tmp_path):
     assert "alpha" in proc.stdout and "19,785" in proc.stdout
     png = out_dir / "attribution_demo.png"
     assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_attribute_markov_known_answer(capsys, known_csv):
+    code, out, _ = run(
+        capsys, "attribute", known_csv, "--model", "markov", "--value-col", "", "--format", "json"
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["estimand"] == "removal_effect"
+    got = {c["channel"]: c["conversions"] for c in doc["channels"]}
+    assert got == pytest.approx({"A": 2.608653, "B": 1.398061, "C": 2.993285}, abs=5e-7)
+    effects = {c["channel"]: c["removal_effect"] for c in doc["channels"]}
+    assert effects == pytest.approx({"A": 0.679963, "B": 0.364414, "C": 0.780220}, abs=5e-7)
+    code, out, _ = run(
+        capsys, "attribute", known_csv, "--model", "markov", "--value-col", "",
+        "--param", "order=2", "--format", "json",
+    )
+    effects = {c["channel"]: c["removal_effect"] for c in json.loads(out)["channels"]}
+    assert effects == pytest.approx({"A": 0.904762, "B": 0.571429, "C": 1.0}, abs=5e-7)
