@@ -96,31 +96,48 @@ def _contexts(
     return key, end_key
 
 
-class _Counts:
-    """Weighted (context, event) counts of one order, for lookups by sorted search."""
+# (context, event) cells counted in dense arrays up to this many (float64: 256 MB)
+_DENSE_CELLS = 1 << 25
 
-    def __init__(self, ctx: np.ndarray, event: np.ndarray, weight: np.ndarray, width: int):
+
+class _Counts:
+    """Weighted (context, event) counts of one order, looked up densely or by sorted search."""
+
+    def __init__(
+        self, ctx: np.ndarray, event: np.ndarray, weight: np.ndarray, width: int, space: int
+    ):
+        self.width = width
+        self.dense = space * width <= _DENSE_CELLS
         code = ctx * width + event
+        if self.dense:
+            self.pair = np.bincount(code, weights=weight, minlength=space * width)
+            grid = self.pair.reshape(space, width)
+            self.total = grid.sum(axis=1)
+            self.types = (grid > 0).sum(axis=1).astype(np.float64)  # Witten-Bell's T(h)
+            return
         pos = weight > 0
         self.codes, inv = np.unique(code[pos], return_inverse=True)
         self.pair = np.bincount(inv, weights=weight[pos])
         self.ctxs, cinv = np.unique(self.codes // width, return_inverse=True)
         self.total = np.bincount(cinv, weights=self.pair)
-        self.types = np.bincount(cinv).astype(np.float64)  # distinct events seen (Witten-Bell)
-        self.width = width
+        self.types = np.bincount(cinv).astype(np.float64)
 
     @staticmethod
     def _find(sorted_keys: np.ndarray, values: np.ndarray, keys: np.ndarray) -> np.ndarray:
-        i = np.searchsorted(sorted_keys, keys)
-        i = np.minimum(i, max(sorted_keys.size - 1, 0))
-        hit = sorted_keys[i] == keys if sorted_keys.size else np.zeros(keys.size, bool)
-        return np.where(hit, values[i] if sorted_keys.size else 0.0, 0.0)
+        if sorted_keys.size == 0:
+            return np.zeros(keys.size)
+        i = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.size - 1)
+        return np.where(sorted_keys[i] == keys, values[i], 0.0)
 
     def smooth(self, ctx: np.ndarray, event: np.ndarray, lower: np.ndarray) -> np.ndarray:
         """Witten-Bell interpolation with the lower-order probability `lower`."""
-        pair = self._find(self.codes, self.pair, ctx * self.width + event)
-        total = self._find(self.ctxs, self.total, ctx)
-        types = self._find(self.ctxs, self.types, ctx)
+        code = ctx * self.width + event
+        if self.dense:
+            pair, total, types = self.pair[code], self.total[ctx], self.types[ctx]
+        else:
+            pair = self._find(self.codes, self.pair, code)
+            total = self._find(self.ctxs, self.total, ctx)
+            types = self._find(self.ctxs, self.types, ctx)
         seen = total > 0
         out = lower.copy()
         out[seen] = (pair[seen] + types[seen] * lower[seen]) / (total[seen] + types[seen])
@@ -305,25 +322,41 @@ def select_order(
 
     ll = np.zeros((n_folds, max_order + 1))
     oll = np.zeros((n_folds, max_order + 1))
-    n_out = lengths.size
-    out_rows = slice(channels.size, None)
+    total_w = fold_w.sum(axis=1)
+    n_touch = channels.size
+    # held-out events of each fold: its touches, and both outcome events of its journeys
+    # (the outcome probability is renormalised over conversion and null)
+    held, prob = [], []
     for f in range(n_folds):
-        test_w = fold_w[:, f]
-        train_w = fold_w.sum(axis=1) - test_w
-        per = test_w > 0
-        per[out_rows] = True  # outcome probabilities need both events
-        c_ctx, c_ev, c_w = ctx[per], event[per], test_w[per]
-        counts0 = np.bincount(event, weights=train_w, minlength=width)
-        prob = (counts0[c_ev] + 1) / (counts0.sum() + width)
-        n_test = both[:, f].sum()
-        for k in range(1, max_order + 1):
-            sub = base**k
-            model = _Counts(ctx % sub, event, train_w, width)
-            prob = model.smooth(c_ctx % sub, c_ev, prob)
-            ll[f, k] = np.sum(c_w * np.log(prob)) / n_test
-            pc, pn = prob[-2 * n_out : -n_out], prob[-n_out:]
-            q = pc / (pc + pn)
-            wc, wn = c_w[-2 * n_out : -n_out], c_w[-n_out:]
+        tested = np.flatnonzero(both[:, f] > 0)
+        if tested.size == 0:
+            raise ValueError(
+                f"cross-validation fold {f} received no journeys; use fewer than"
+                f" n_folds={n_folds} folds for {journeys.n_journeys} journeys"
+            )
+        idx = np.concatenate(
+            [
+                np.flatnonzero(fold_w[:n_touch, f] > 0),
+                n_touch + tested,
+                n_touch + lengths.size + tested,
+            ]
+        )
+        c0 = np.bincount(event, weights=total_w - fold_w[:, f], minlength=width)
+        held.append(idx)
+        prob.append((c0[event[idx]] + 1) / (c0.sum() + width))
+    for k in range(1, max_order + 1):
+        sub = base**k
+        ctx_k = ctx % sub
+        for f in range(n_folds):
+            idx = held[f]
+            model = _Counts(ctx_k, event, total_w - fold_w[:, f], width, sub)
+            prob[f] = p = model.smooth(ctx_k[idx], event[idx], prob[f])
+            test_w = fold_w[idx, f]
+            n_test = both[:, f].sum()
+            ll[f, k] = np.sum(test_w * np.log(p)) / n_test
+            m = (idx.size - np.count_nonzero(idx < n_touch)) // 2
+            q = p[-2 * m : -m] / (p[-2 * m : -m] + p[-m:])
+            wc, wn = test_w[-2 * m : -m], test_w[-m:]
             oll[f, k] = np.sum(wc * np.log(q) + wn * np.log1p(-q)) / n_test
 
     rows = []
