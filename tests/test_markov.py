@@ -453,7 +453,7 @@ def test_select_order_is_reproducible_and_checks_input():
         select_order(j, n_folds=1)
     with pytest.raises(ValueError, match="max_order must be a positive integer"):
         select_order(j, max_order=0)
-    with pytest.raises(ValueError, match="fold 1 received no journeys|fold 2 received no"):
+    with pytest.raises(ValueError, match=r"fold \d received no journeys"):
         select_order(Journeys.from_paths(["A", "B"], conversions=[1, 0], nulls=[0, 1]), n_folds=3)
 
 
