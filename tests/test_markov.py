@@ -15,6 +15,7 @@ from sklearn.base import clone
 from attribution_lab import Journeys, get_model
 from attribution_lab.markov import (
     MarkovAttribution,
+    MarkovChain,
     fit_chain,
     removal_effects,
     select_order,
@@ -480,3 +481,28 @@ def test_pauc_matches_channelattribution():
     ours = select_order(j, max_order=3, criterion="pauc", random_state=0)
     np.testing.assert_allclose(ours.table["auc"].to_numpy()[: len(res)], res["auc"], atol=1e-12)
     np.testing.assert_allclose(ours.table["pauc"].to_numpy()[: len(res)], res["pauc"], atol=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), order=st.integers(1, 3))
+def test_chain_from_its_graph_gives_the_same_effects(seed, order):
+    j = random_journeys(seed)
+    m = MarkovAttribution(order=order).fit(j)
+    for weight in ("probability", "count"):
+        chain = MarkovChain.from_graph(m.graph_, weight=weight)
+        effects, p = removal_effects(chain)
+        got = dict(zip(chain.channel_names, effects, strict=True))
+        for name, want in m.removal_effects_.items():
+            assert got.get(name, 0.0) == pytest.approx(want, abs=1e-10)
+        assert p == pytest.approx(m.conversion_probability_, abs=1e-12)
+
+
+def test_chain_from_graph_rejects_bad_edges():
+    g = nx.DiGraph()
+    g.add_edge("(start)", "A", probability=-1.0)
+    with pytest.raises(ValueError, match="probability must be a number >= 0"):
+        MarkovChain.from_graph(g)
+    g = nx.DiGraph()
+    g.add_edge("A", "(start)", probability=1.0)
+    with pytest.raises(ValueError, match="back to the start"):
+        MarkovChain.from_graph(g)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -76,6 +77,76 @@ class MarkovChain:
     state_channels: np.ndarray
     counts: sp.csr_array
     conversion_value: np.ndarray | None = None
+
+    @classmethod
+    def from_graph(cls, graph: Any, weight: str = "probability") -> MarkovChain:
+        """A chain from a networkx DiGraph, e.g. a known transition matrix or an edited fit.
+
+        Parameters
+        ----------
+        graph : networkx.DiGraph
+            Nodes ``"(start)"``, ``"(conversion)"``, ``"(null)"`` and channel states. A state
+            node's ``channels`` attribute (a tuple of channel names) says which channels it
+            contains; without it the node's name is its one channel. Edges out of
+            ``(conversion)`` and ``(null)`` are ignored.
+        weight : str, default "probability"
+            Edge attribute with the transition weight (counts or probabilities; rows are
+            normalised).
+
+        Returns
+        -------
+        MarkovChain
+            Channels are the sorted union of the states' channels; ``order`` is the longest
+            state.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> g = nx.DiGraph()
+        >>> g.add_weighted_edges_from([(START, "A", 1.0), ("A", "B", 0.5), ("A", NULL, 0.5),
+        ...                            ("B", CONVERSION, 1.0)], weight="probability")
+        >>> effects, p = removal_effects(MarkovChain.from_graph(g))
+        >>> effects.tolist(), p
+        ([1.0, 1.0], 0.5)
+        """
+        import networkx as nx
+
+        if not isinstance(graph, nx.DiGraph):
+            raise TypeError(f"graph must be a networkx DiGraph, got {type(graph).__name__}")
+        for special in (START, CONVERSION, NULL):
+            if special not in graph:
+                graph = graph.copy()
+                graph.add_node(special)
+        states = [v for v in graph.nodes if v not in (START, CONVERSION, NULL)]
+        members = []
+        for v in states:
+            chans = graph.nodes[v].get("channels")
+            members.append(tuple(str(c) for c in chans) if chans else (str(v),))
+        channel_names = tuple(sorted({c for m in members for c in m}))
+        code = {c: k for k, c in enumerate(channel_names)}
+        order = max((len(m) for m in members), default=1)
+        state_channels = np.full((len(states), order), -1, dtype=np.int32)
+        for i, m in enumerate(members):
+            state_channels[i, : len(m)] = [code[c] for c in m]
+        index = {v: i + 1 for i, v in enumerate(states)}
+        index.update({START: 0, CONVERSION: len(states) + 1, NULL: len(states) + 2})
+        rows, cols, vals = [], [], []
+        for s, d, data in graph.edges(data=True):
+            if s in (CONVERSION, NULL):
+                continue
+            w = data.get(weight)
+            if w is None or not np.isfinite(w) or w < 0:
+                raise ValueError(f"edge {s!r} -> {d!r}: {weight} must be a number >= 0, got {w!r}")
+            if d == START:
+                raise ValueError(f"edge {s!r} -> {START!r}: nothing may lead back to the start")
+            rows.append(index[s])
+            cols.append(index[d])
+            vals.append(float(w))
+        size = len(states) + 3
+        counts = sp.csr_array((vals, (rows, cols)), shape=(size, size))
+        counts.sum_duplicates()
+        names = tuple(" > ".join(m) for m in members)
+        return cls(order, channel_names, names, state_channels, counts)
 
     @property
     def n_states(self) -> int:
