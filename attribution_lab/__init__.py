@@ -6,6 +6,7 @@ from .base import AttributionModel, available_models, get_model, register_model
 from .datasets import load_pathdata
 from .evaluate import compare
 from .journeys import MILESTONES, Journeys
+from .markov import MarkovAttribution
 from .result import ESTIMANDS, AttributionResult
 from .rules import (
     CustomPositionAttribution,
@@ -18,7 +19,6 @@ from .rules import (
     TimeDecayAttribution,
     WShapedAttribution,
 )
-from .markov import MarkovAttribution  # noqa: E402  (registers after the rules)
 
 __version__ = "0.1.0.dev0"
 

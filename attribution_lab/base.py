@@ -7,7 +7,7 @@ from typing import Any
 from sklearn.base import BaseEstimator
 
 from .journeys import Journeys
-from .result import AttributionResult
+from .result import ESTIMANDS, AttributionResult
 
 __all__ = ["AttributionModel", "available_models", "get_model", "register_model"]
 
@@ -73,14 +73,19 @@ def register_model(cls: type[AttributionModel]) -> type[AttributionModel]:
 
 
 def available_models() -> dict[str, str]:
-    """Registry names of the models with their one-line summaries, in registration order.
+    """Registry names of the models with their one-line summaries.
+
+    Rules come first, then the models of each other estimand in `ESTIMANDS` order; within
+    an estimand, in registration order.
 
     Examples
     --------
     >>> "linear" in available_models()
     True
     """
-    return {name: cls.summary for name, cls in _REGISTRY.items()}
+    rank = {e: k for k, e in enumerate(ESTIMANDS)}
+    ordered = sorted(_REGISTRY.items(), key=lambda item: rank.get(item[1].estimand, len(rank)))
+    return {name: cls.summary for name, cls in ordered}
 
 
 def get_model(name: str, **params: Any) -> AttributionModel:

@@ -232,8 +232,17 @@ def test_attribute_markov_known_answer(capsys, known_csv):
     effects = {c["channel"]: c["removal_effect"] for c in doc["channels"]}
     assert effects == pytest.approx({"A": 0.679963, "B": 0.364414, "C": 0.780220}, abs=5e-7)
     code, out, _ = run(
-        capsys, "attribute", known_csv, "--model", "markov", "--value-col", "",
-        "--param", "order=2", "--format", "json",
+        capsys,
+        "attribute",
+        known_csv,
+        "--model",
+        "markov",
+        "--value-col",
+        "",
+        "--param",
+        "order=2",
+        "--format",
+        "json",
     )
     effects = {c["channel"]: c["removal_effect"] for c in json.loads(out)["channels"]}
     assert effects == pytest.approx({"A": 0.904762, "B": 0.571429, "C": 1.0}, abs=5e-7)

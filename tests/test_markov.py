@@ -53,8 +53,12 @@ def random_journeys(seed: int, n: int = 60, n_channels: int = 4, max_len: int = 
 
 def sparse_counts_as_dict(chain) -> dict:
     """The fitted chain's counts keyed like `reference_counts`."""
-    names = ["start", *[tuple(int(c) for c in row if c >= 0) for row in chain.state_channels],
-             "conv", "null"]
+    names = [
+        "start",
+        *[tuple(int(c) for c in row if c >= 0) for row in chain.state_channels],
+        "conv",
+        "null",
+    ]
     coo = chain.counts.tocoo()
     return {(names[i], names[j]): v for i, j, v in zip(coo.row, coo.col, coo.data, strict=True)}
 
@@ -90,7 +94,7 @@ def test_higher_orders_on_five_paths_match_reference():
     for order, want in expected.items():
         m = MarkovAttribution(order=order).fit(j)
         np.testing.assert_allclose(m.removal_effects_.to_numpy(), want, atol=5e-7)
-        ref, p = reference_removal_effects(reference_counts(j, order), 3)
+        ref, _ = reference_removal_effects(reference_counts(j, order), 3)
         np.testing.assert_allclose(m.removal_effects_.to_numpy(), ref, atol=1e-12)
         assert m.conversion_probability_ == pytest.approx(7 / 19, abs=1e-12)
 
@@ -137,7 +141,9 @@ def test_unit_journeys_and_untouched_channels_match_reference(seed, order, with_
     conv = (rng.random(full.n_journeys) < 0.4).astype(float)
     value = conv * rng.uniform(1, 9, full.n_journeys) if with_value else None
     j = Journeys.from_paths(
-        [p.split(" > ") for p in full.path_strings()], conversions=conv, nulls=1 - conv,
+        [p.split(" > ") for p in full.path_strings()],
+        conversions=conv,
+        nulls=1 - conv,
         values=value,
     )
     j = j.subset(~np.isin(np.arange(j.n_journeys), rng.integers(0, 80, size=40)))
@@ -312,8 +318,9 @@ def test_iterative_solver_matches_direct_within_its_bound(seed, order):
 
 def test_iterative_solver_on_a_slowly_mixing_chain():
     # A <-> B ping-pong: walks last ~500 steps, so the error bound must account for it
-    j = Journeys.from_paths(["A > B" * 1 + " > A > B" * 250, "A", "B"], conversions=[1, 1, 0],
-                           nulls=[0, 1, 1])
+    j = Journeys.from_paths(
+        ["A > B" * 1 + " > A > B" * 250, "A", "B"], conversions=[1, 1, 0], nulls=[0, 1, 1]
+    )
     direct = MarkovAttribution(solver="direct").fit(j)
     it = MarkovAttribution(solver="iterative").fit(j)
     diff = np.abs(it.removal_effects_.to_numpy() - direct.removal_effects_.to_numpy()).max()
@@ -326,7 +333,7 @@ def test_very_long_paths_and_many_repeats():
     j = Journeys.from_paths([long, ["c0", "c1"], ["c5"]], conversions=[1, 0, 2], nulls=[0, 3, 1])
     for order in (1, 2, 3):
         m = MarkovAttribution(order=order).fit(j)
-        ref, p = reference_removal_effects(reference_counts(j, order), j.n_channels)
+        ref, _ = reference_removal_effects(reference_counts(j, order), j.n_channels)
         np.testing.assert_allclose(m.removal_effects_.to_numpy(), ref, atol=1e-9)
         assert m.conversion_probability_ == pytest.approx(3 / 7)
 
@@ -395,7 +402,7 @@ def test_bad_journeys():
     with pytest.raises(RuntimeError, match="not fitted"):
         MarkovAttribution().attribute()
     with pytest.raises(AttributeError, match="after fit"):
-        MarkovAttribution().graph_
+        _ = MarkovAttribution().graph_
 
 
 def test_no_warnings_on_ordinary_data():
@@ -474,8 +481,13 @@ def test_pauc_matches_channelattribution():
     import io
 
     with contextlib.redirect_stdout(io.StringIO()):
-        res, _, best = ca.choose_order(
-            table, "path", "total_conversions", "total_null", max_order=3, plot=False,
+        res, _, _ = ca.choose_order(
+            table,
+            "path",
+            "total_conversions",
+            "total_null",
+            max_order=3,
+            plot=False,
             flg_pro=False,
         )
     ours = select_order(j, max_order=3, criterion="pauc", random_state=0)

@@ -11,6 +11,7 @@ import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -166,9 +167,7 @@ class MarkovChain:
         m = self.n_states
         scale = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
         p = sp.csr_array(sp.diags_array(scale) @ c)
-        loops = sp.csr_array(
-            (np.ones(2), ([m + 1, m + 2], [m + 1, m + 2])), shape=c.shape
-        )
+        loops = sp.csr_array((np.ones(2), ([m + 1, m + 2], [m + 1, m + 2])), shape=c.shape)
         p = sp.csr_array(p + loops)
         p.sort_indices()
         return p
@@ -394,9 +393,7 @@ def fit_chain(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = Fa
         last_state = last_code // width
         if renumber is not None:
             last_state = renumber[last_state]
-        conversion_value[1:] = np.bincount(
-            last_state, weights=journeys.value, minlength=n_states
-        )
+        conversion_value[1:] = np.bincount(last_state, weights=journeys.value, minlength=n_states)
     return MarkovChain(
         order, journeys.channel_names, state_names, state_channels, counts, conversion_value
     )
@@ -415,9 +412,7 @@ def _absorbing_system(chain: MarkovChain, value: bool = False) -> tuple[sp.csc_a
         if chain.conversion_value is None:
             raise ValueError("the chain has no conversion value")
         out = np.asarray(chain.counts.sum(axis=1)).ravel()[:m]
-        r = np.divide(
-            chain.conversion_value, out, out=np.zeros(m), where=out > 0
-        )
+        r = np.divide(chain.conversion_value, out, out=np.zeros(m), where=out > 0)
     else:
         r = p[:m, [m]].toarray().ravel()
     a = sp.csc_array(sp.eye_array(m, format="csc") - q)
@@ -507,7 +502,8 @@ class _Solver:
     :math:`N = (I - Q)^{-1}` is non-negative with row sums :math:`\\tau` (expected steps
     to absorption), and :math:`N_{KK} \\le N` entrywise (killing walks only removes
     visits), so a residual :math:`\\rho` bounds the error by
-    :math:`\\lVert h - \\tilde h \\rVert_\\infty \\le \\max \\tau \\, \\lVert \\rho \\rVert_\\infty`.
+    :math:`\\lVert h - \\tilde h \\rVert_\\infty \\le
+    \\max \\tau \\, \\lVert \\rho \\rVert_\\infty`.
     """
 
     def __init__(self, a: sp.csc_array, method: str) -> None:
@@ -570,9 +566,7 @@ def _removal_effects(
         keep[hit] = False
         idx = np.flatnonzero(keep)
         without = engine.solve(sp.csc_array(a[idx][:, idx]), r[idx])[0]
-        effects[c] = 1.0 - np.divide(
-            without, totals, out=np.ones_like(totals), where=totals > 0
-        )
+        effects[c] = 1.0 - np.divide(without, totals, out=np.ones_like(totals), where=totals > 0)
     effects[:, totals <= 0] = 0.0
     # RE = 1 - x / P with x <= P, both off by at most e: |error| <= 2e / (P - e)
     err = engine.error_bound

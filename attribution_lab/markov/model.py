@@ -38,7 +38,9 @@ def chain_graph(chain: MarkovChain) -> nx.DiGraph:
     names = chain.index
     graph.add_node(START, kind="start", channels=())
     for name, row in zip(chain.state_names, chain.state_channels.tolist(), strict=True):
-        graph.add_node(name, kind="state", channels=tuple(chain.channel_names[c] for c in row if c >= 0))
+        graph.add_node(
+            name, kind="state", channels=tuple(chain.channel_names[c] for c in row if c >= 0)
+        )
     graph.add_node(CONVERSION, kind="conversion", channels=())
     graph.add_node(NULL, kind="null", channels=())
     counts = chain.counts.tocoo()
@@ -182,11 +184,11 @@ class MarkovAttribution(AttributionModel):
         if self.removal not in ("exact", "simulate"):
             raise ValueError(f"removal must be 'exact' or 'simulate', got {self.removal!r}")
         if self.solver not in ("auto", "direct", "iterative"):
-            raise ValueError(
-                f"solver must be 'auto', 'direct' or 'iterative', got {self.solver!r}"
-            )
+            raise ValueError(f"solver must be 'auto', 'direct' or 'iterative', got {self.solver!r}")
         if not isinstance(self.collapse_repeats, (bool, np.bool_)):
-            raise TypeError(f"collapse_repeats must be True or False, got {self.collapse_repeats!r}")
+            raise TypeError(
+                f"collapse_repeats must be True or False, got {self.collapse_repeats!r}"
+            )
         level = self.ci_level
         if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
             raise ValueError(f"ci_level must be a number in (0, 1), got {level!r}")
@@ -270,8 +272,11 @@ class MarkovAttribution(AttributionModel):
             gone = sorted(set(self.channel_names_) - set(journeys.channel_names))
             raise ValueError(
                 "the chain's credit shares apply to journeys over the same channels; "
-                + (f"channel {new[0]!r} was not in the fitted journeys" if new else
-                   f"channel {gone[0]!r} of the fitted journeys is missing")
+                + (
+                    f"channel {new[0]!r} was not in the fitted journeys"
+                    if new
+                    else f"channel {gone[0]!r} of the fitted journeys is missing"
+                )
             )
         re = self.removal_effects_.reindex(journeys.channel_names).to_numpy()
         re_value = self.value_removal_effects_.reindex(journeys.channel_names).to_numpy()
@@ -281,9 +286,12 @@ class MarkovAttribution(AttributionModel):
         extra: dict[str, Any] = {}
         details = {"removal_effect": re}
         if self.removal_effects_stderr_ is not None:
-            se = total * pd.Series(self._shares_stderr, index=self.channel_names_).reindex(
-                journeys.channel_names
-            ).to_numpy()
+            se = (
+                total
+                * pd.Series(self._shares_stderr, index=self.channel_names_)
+                .reindex(journeys.channel_names)
+                .to_numpy()
+            )
             z = norm.ppf(0.5 + self.ci_level / 2)
             credit = total * share
             extra = {

@@ -299,7 +299,9 @@ def select_order(
     if not isinstance(journeys, Journeys):
         raise TypeError(f"select_order expects a Journeys object, got {type(journeys).__name__}")
     if journeys.n_conversions <= 0:
-        raise ValueError("the journeys have no conversions; there is nothing to select an order for")
+        raise ValueError(
+            "the journeys have no conversions; there is nothing to select an order for"
+        )
     max_order = int(max_order)
     n = journeys.n_channels
     base, width = n + 1, n + 2
