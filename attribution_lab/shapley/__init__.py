@@ -1,0 +1,17 @@
+"""Shapley-value attribution: games (value functions) and the estimators of their values."""
+
+from __future__ import annotations
+
+from .base import MAX_EXACT_PLAYERS, FunctionGame, Game, ShapleyResult, as_coalitions
+from .exact import ExactShapley, shapley_values_from_table, shapley_weights
+
+__all__ = [
+    "MAX_EXACT_PLAYERS",
+    "ExactShapley",
+    "FunctionGame",
+    "Game",
+    "ShapleyResult",
+    "as_coalitions",
+    "shapley_values_from_table",
+    "shapley_weights",
+]

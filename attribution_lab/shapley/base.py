@@ -1,0 +1,168 @@
+"""Games (value functions over coalitions) and the result every Shapley estimator returns.
+
+A game is separate from the scheme that estimates its Shapley values: every estimator
+takes a `Game` and a budget of game evaluations and returns a `ShapleyResult` saying
+whether the numbers are exact and how many evaluations they cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["MAX_EXACT_PLAYERS", "FunctionGame", "Game", "ShapleyResult", "as_coalitions"]
+
+#: Largest number of players whose 2^n coalitions an exact computation enumerates.
+MAX_EXACT_PLAYERS = 24
+
+
+def as_coalitions(coalitions: Any, n_players: int) -> np.ndarray:
+    """Normalise coalitions to a boolean matrix (m, n_players).
+
+    Accepts a boolean (or 0/1) matrix with one row per coalition, a single boolean
+    vector, or integer bitmasks (bit i set when player i is in the coalition).
+
+    Examples
+    --------
+    >>> as_coalitions([0b101, 0], 3).astype(int).tolist()
+    [[1, 0, 1], [0, 0, 0]]
+    """
+    arr = np.asarray(coalitions)
+    if arr.dtype == bool or (arr.ndim == 2 and arr.shape[-1] == n_players):
+        if arr.ndim == 1:
+            arr = arr[None, :]
+        if arr.ndim != 2 or arr.shape[1] != n_players:
+            raise ValueError(f"coalition matrix must have shape (m, {n_players}), got {arr.shape}")
+        if arr.dtype != bool:
+            if not np.isin(arr, (0, 1)).all():
+                raise ValueError("a coalition matrix holds only 0/1 or True/False")
+            arr = arr.astype(bool)
+        return arr
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(
+            "coalitions must be a boolean matrix (m, n_players) or integer bitmasks, got"
+            f" dtype {arr.dtype}"
+        )
+    masks = arr.astype(np.int64).ravel()
+    if n_players < 63 and ((masks < 0) | (masks >= (1 << n_players))).any():
+        raise ValueError(f"bitmask out of range for {n_players} players")
+    bits = np.int64(1) << np.arange(n_players, dtype=np.int64)
+    return (masks[:, None] & bits) != 0
+
+
+class Game:
+    """A cooperative game v(S) over `n_players` players, evaluated on batches of coalitions.
+
+    Subclasses set ``n_players`` and ``player_names`` and implement ``_value`` on a
+    boolean coalition matrix. Calling the game counts evaluations (one per coalition).
+
+    Attributes
+    ----------
+    n_players : int
+    player_names : tuple of str
+    n_evaluations : int
+        Coalitions evaluated so far (reset with `reset_counter`).
+    """
+
+    n_players: int
+    player_names: tuple[str, ...]
+
+    def __call__(self, coalitions: Any) -> np.ndarray:
+        """Values of a batch of coalitions (boolean matrix or integer bitmasks)."""
+        mat = as_coalitions(coalitions, self.n_players)
+        self.n_evaluations = getattr(self, "n_evaluations", 0) + mat.shape[0]
+        values = np.asarray(self._value(mat), dtype=np.float64)
+        if values.shape != (mat.shape[0],):
+            raise ValueError(
+                f"{type(self).__name__} returned values of shape {values.shape} for"
+                f" {mat.shape[0]} coalitions"
+            )
+        return values
+
+    def reset_counter(self) -> None:
+        """Set `n_evaluations` back to 0."""
+        self.n_evaluations = 0
+
+    def _value(self, coalitions: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+
+class FunctionGame(Game):
+    """A game defined by a Python function of a boolean coalition matrix.
+
+    Parameters
+    ----------
+    function : callable
+        Maps a boolean matrix (m, n_players) to m values.
+    n_players : int
+    player_names : sequence of str, optional
+
+    Examples
+    --------
+    >>> g = FunctionGame(lambda s: s.sum(axis=1) ** 2, 3)
+    >>> g([0b011, 0b111]).tolist(), g.n_evaluations
+    ([4.0, 9.0], 2)
+    """
+
+    def __init__(
+        self,
+        function: Callable[[np.ndarray], Any],
+        n_players: int,
+        player_names: Sequence[str] | None = None,
+    ) -> None:
+        if isinstance(n_players, bool) or not isinstance(n_players, (int, np.integer)):
+            raise TypeError(f"n_players must be an integer, got {n_players!r}")
+        if n_players < 1:
+            raise ValueError(f"n_players must be >= 1, got {n_players}")
+        self.function = function
+        self.n_players = int(n_players)
+        names = [f"p{i}" for i in range(n_players)] if player_names is None else player_names
+        if len(names) != n_players:
+            raise ValueError(f"{len(names)} player names for {n_players} players")
+        self.player_names = tuple(str(x) for x in names)
+        self.n_evaluations = 0
+
+    def _value(self, coalitions: np.ndarray) -> np.ndarray:
+        return np.asarray(self.function(coalitions), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class ShapleyResult:
+    """Shapley values of a game's players, exact or estimated.
+
+    Attributes
+    ----------
+    player_names : tuple of str
+    values : ndarray
+        Shapley value of each player.
+    stderr : ndarray or None
+        Standard errors of estimated values (None when exact).
+    n_evaluations : int
+        Game evaluations used.
+    exact : bool
+    estimator : str
+        Name of the scheme that produced the numbers.
+    empty_value, grand_value : float
+        v(empty set) and v(all players); exact values sum to their difference
+        (efficiency).
+    """
+
+    player_names: tuple[str, ...]
+    values: np.ndarray
+    stderr: np.ndarray | None
+    n_evaluations: int
+    exact: bool
+    estimator: str
+    empty_value: float
+    grand_value: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per player: value and, when estimated, stderr."""
+        cols: dict[str, Any] = {"value": self.values}
+        if self.stderr is not None:
+            cols["stderr"] = self.stderr
+        return pd.DataFrame(cols, index=pd.Index(self.player_names, name="player"))
