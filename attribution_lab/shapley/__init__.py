@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from .base import MAX_EXACT_PLAYERS, FunctionGame, Game, ShapleyResult, as_coalitions
 from .exact import ExactShapley, shapley_values_from_table, shapley_weights
+from .games import SetRateGame, SubsetConversionGame, journey_channel_sets
 
 __all__ = [
     "MAX_EXACT_PLAYERS",
     "ExactShapley",
     "FunctionGame",
     "Game",
+    "SetRateGame",
     "ShapleyResult",
+    "SubsetConversionGame",
     "as_coalitions",
+    "journey_channel_sets",
     "shapley_values_from_table",
     "shapley_weights",
 ]
