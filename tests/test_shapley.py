@@ -15,6 +15,7 @@ from attribution_lab.shapley import (
     MAX_EXACT_PLAYERS,
     ExactShapley,
     FunctionGame,
+    ModelGame,
     SetRateGame,
     SubsetConversionGame,
     as_coalitions,
@@ -185,3 +186,37 @@ def test_smoothed_table_matches_reference(seed, strength):
     j = random_journeys(seed, n=40, n_channels=4)
     game = SetRateGame(j, strength=strength)
     np.testing.assert_allclose(game(np.arange(16)), smoothed_reference(j, strength), atol=1e-12)
+
+
+def test_model_game_fast_path_equals_generic_predict_proba():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    j = random_journeys(4, n=200, n_channels=5)
+    fast = ModelGame(j)
+    slow = ModelGame(j, estimator=make_pipeline(LogisticRegression(C=1.0, max_iter=1000)))
+    masks = np.arange(32)
+    np.testing.assert_allclose(fast(masks), slow(masks), rtol=1e-6)
+    # an intercept fitted by maximum likelihood reproduces the total conversions
+    assert fast([31])[0] == pytest.approx(j.n_conversions, rel=1e-4)
+    counts = ModelGame(j, features="count")
+    assert counts([31])[0] == pytest.approx(j.n_conversions, rel=1e-4)
+
+
+def test_model_game_symmetric_channels_and_errors():
+    # B and C always appear together, so the penalised fit gives them equal weight
+    j = Journeys.from_paths(
+        ["A > B > C", "C > B", "A", "D", "B > D > C"],
+        conversions=[5, 4, 2, 1, 3],
+        nulls=[5, 6, 8, 9, 7],
+    )
+    phi = ExactShapley().estimate(ModelGame(j)).values
+    assert phi[1] == pytest.approx(phi[2], rel=1e-6)
+    with pytest.raises(ValueError, match="both converting and non-converting"):
+        ModelGame(Journeys.from_paths(["A", "B"], conversions=[1, 1]))
+    with pytest.raises(ValueError, match="features must be"):
+        ModelGame(j, features="tfidf")
+    from sklearn.neighbors import KNeighborsClassifier
+
+    with pytest.raises(TypeError, match="takes no sample_weight"):
+        ModelGame(j, estimator=KNeighborsClassifier())

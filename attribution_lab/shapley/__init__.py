@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from .base import MAX_EXACT_PLAYERS, FunctionGame, Game, ShapleyResult, as_coalitions
 from .exact import ExactShapley, shapley_values_from_table, shapley_weights
-from .games import SetRateGame, SubsetConversionGame, journey_channel_sets
+from .games import (
+    ModelGame,
+    SetRateGame,
+    SubsetConversionGame,
+    exposure_features,
+    journey_channel_sets,
+)
 
 __all__ = [
     "MAX_EXACT_PLAYERS",
     "ExactShapley",
     "FunctionGame",
+    "ModelGame",
     "Game",
     "SetRateGame",
     "ShapleyResult",
     "SubsetConversionGame",
     "as_coalitions",
+    "exposure_features",
     "journey_channel_sets",
     "shapley_values_from_table",
     "shapley_weights",
