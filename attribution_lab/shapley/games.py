@@ -287,7 +287,7 @@ def _weight_kwargs(model: Any, weight: np.ndarray) -> dict[str, np.ndarray]:
 
 
 class ModelGame(Game):
-    """v(S) = expected conversions when only the channels in S remain in each journey.
+    r"""v(S) = expected conversions when only the channels in S remain in each journey.
 
     A conversion model p(x) is fitted on per-journey channel exposures x (each journey
     weighted by its conversions and nulls); v(S) sums, over the journeys, their count
