@@ -18,7 +18,9 @@ from attribution_lab.shapley import (
     ModelGame,
     SetRateGame,
     SubsetConversionGame,
+    TouchpointGame,
     as_coalitions,
+    exposure_features,
     shapley_values_from_table,
 )
 
@@ -220,3 +222,24 @@ def test_model_game_symmetric_channels_and_errors():
 
     with pytest.raises(TypeError, match="takes no sample_weight"):
         ModelGame(j, estimator=KNeighborsClassifier())
+
+
+def test_touchpoint_game():
+    j = random_journeys(8, n=300, n_channels=4)
+    model = ModelGame(j, features="count")
+    k = int(np.argmax(j.lengths))
+    game = TouchpointGame(model, j, k)
+    assert game.n_players == j.lengths[k]
+    r = ExactShapley().estimate(game)
+    full = (1 << game.n_players) - 1
+    assert r.values.sum() == pytest.approx(game([full])[0] - game([0])[0], abs=1e-12)
+    # with count features, touches of the same channel are interchangeable: equal credit
+    touches = j.channels[j.offsets[k] : j.offsets[k + 1]]
+    for c in np.unique(touches):
+        np.testing.assert_allclose(r.values[touches == c], r.values[touches == c][0], atol=1e-12)
+    # the model game's own journey value is the touch game's grand coalition
+    assert game([full])[0] == pytest.approx(
+        model.estimator_.predict_proba(exposure_features(j, "count")[[k]])[0, 1]
+    )
+    with pytest.raises(IndexError):
+        TouchpointGame(model, j, j.n_journeys)

@@ -8,6 +8,7 @@ from .games import (
     ModelGame,
     SetRateGame,
     SubsetConversionGame,
+    TouchpointGame,
     exposure_features,
     journey_channel_sets,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "SetRateGame",
     "ShapleyResult",
     "SubsetConversionGame",
+    "TouchpointGame",
     "as_coalitions",
     "exposure_features",
     "journey_channel_sets",
