@@ -19,6 +19,7 @@ from .rules import (
     TimeDecayAttribution,
     WShapedAttribution,
 )
+from .shapley import ShapleyAttribution
 
 __version__ = "0.1.0.dev0"
 
@@ -36,6 +37,7 @@ __all__ = [
     "LinearAttribution",
     "MarkovAttribution",
     "PositionBasedAttribution",
+    "ShapleyAttribution",
     "TimeDecayAttribution",
     "WShapedAttribution",
     "__version__",

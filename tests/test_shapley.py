@@ -10,13 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attribution_lab import Journeys, LinearAttribution, load_pathdata
+from attribution_lab import Journeys, LinearAttribution, get_model, load_pathdata
 from attribution_lab.shapley import (
     MAX_EXACT_PLAYERS,
     ExactShapley,
     FunctionGame,
     ModelGame,
     SetRateGame,
+    ShapleyAttribution,
     SubsetConversionGame,
     TouchpointGame,
     as_coalitions,
@@ -243,3 +244,38 @@ def test_touchpoint_game():
     )
     with pytest.raises(IndexError):
         TouchpointGame(model, j, j.n_journeys)
+
+
+# -- ShapleyAttribution ------------------------------------------------------------------
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_shapley_attribution_subset_game_is_unique_linear(seed):
+    j = random_journeys(seed)
+    r = ShapleyAttribution(game="subset").fit(j).attribute()
+    lin = LinearAttribution(unique_channels=True).fit(j).attribute()
+    np.testing.assert_allclose(r.conversions, lin.conversions, atol=1e-9)
+    np.testing.assert_allclose(r.value, lin.value, atol=1e-9)
+    assert r.estimand == "shapley" and not r.estimated
+    assert "shapley_value" in r.to_frame()
+
+
+def test_shapley_attribution_games_and_errors():
+    j = load_pathdata()
+    for game, params in (("set_rate", None), ("model", {"features": "count"})):
+        m = get_model("shapley", game=game, game_params=params).fit(j)
+        r = m.attribute()
+        assert r.conversions.sum() == pytest.approx(j.n_conversions)
+        assert r.value.sum() == pytest.approx(j.total_value)
+        np.testing.assert_allclose(r.details["shapley_value"], m.shapley_.values)
+    with pytest.raises(ValueError, match="sum to v\\(N\\) - v\\(empty\\) = 0 <= 0"):
+        ShapleyAttribution(game_params={"policy": "zero"}).fit(j)
+    with pytest.raises(ValueError, match="game must be one of"):
+        ShapleyAttribution(game="glove").fit(j)
+    with pytest.raises(ValueError, match="estimator must be 'auto' or one of"):
+        ShapleyAttribution(estimator="owen").fit(j)
+    with pytest.raises(ValueError, match="budget must be a positive integer"):
+        ShapleyAttribution(budget=0).fit(j)
+    with pytest.raises(ValueError, match="need 4,096 evaluations, budget is 100"):
+        ShapleyAttribution(estimator="exact", budget=100).fit(j)

@@ -12,6 +12,7 @@ from .games import (
     exposure_features,
     journey_channel_sets,
 )
+from .model import ShapleyAttribution
 
 __all__ = [
     "MAX_EXACT_PLAYERS",
@@ -20,6 +21,7 @@ __all__ = [
     "Game",
     "ModelGame",
     "SetRateGame",
+    "ShapleyAttribution",
     "ShapleyResult",
     "SubsetConversionGame",
     "TouchpointGame",

@@ -1,0 +1,209 @@
+"""ShapleyAttribution: credit by the Shapley values of a game built from the journeys."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from scipy.stats import norm
+
+from ..base import AttributionModel, register_model
+from ..journeys import Journeys
+from ..result import AttributionResult
+from .base import Game, ShapleyResult
+from .exact import ExactShapley
+from .games import ModelGame, SetRateGame, SubsetConversionGame
+
+__all__ = ["ESTIMATORS", "GAMES", "ShapleyAttribution"]
+
+#: Games by name: how each is built from journeys and whether it has a value variant.
+GAMES = {"subset": SubsetConversionGame, "set_rate": SetRateGame, "model": ModelGame}
+#: Estimators by name (class names in attribution_lab.shapley.sampling for sampling ones).
+ESTIMATORS = {
+    "exact": "ExactShapley",
+    "permutation": "PermutationSampling",
+    "antithetic": "AntitheticPermutationSampling",
+    "stratified": "StratifiedSampling",
+    "kernel": "KernelShapley",
+}
+# "auto" enumerates every coalition up to this many players (65,536 evaluations).
+_AUTO_EXACT_PLAYERS = 16
+_DEFAULT_BUDGET = 1 << 16
+
+
+def _estimator(name: str) -> Any:
+    if name == "exact":
+        return ExactShapley()
+    module = importlib.import_module("attribution_lab.shapley.sampling")
+    return getattr(module, ESTIMATORS[name])()
+
+
+@register_model
+class ShapleyAttribution(AttributionModel):
+    """Credit by the Shapley values of a conversion game over channels.
+
+    Parameters
+    ----------
+    game : {"subset", "set_rate", "model"}, default "set_rate"
+        The value function: `SubsetConversionGame`, `SetRateGame` or `ModelGame`.
+    game_params : mapping, optional
+        Keyword arguments of the game (e.g. ``{"policy": "zero"}`` for set_rate,
+        ``{"features": "count"}`` for model).
+    estimator : {"auto", "exact", "permutation", "antithetic", "stratified", "kernel"}
+        ``"auto"``: exact up to 16 channels, else antithetic permutation sampling.
+    budget : int, optional
+        Game evaluations a sampling estimator may use (default 65,536).
+    random_state : int, Generator or None
+    ci_level : float, default 0.95
+        Coverage of the normal intervals of estimated credit.
+
+    Attributes
+    ----------
+    game_ : Game
+        The conversions game.
+    shapley_ : ShapleyResult
+        Raw Shapley values of the conversions game, with standard errors when estimated.
+    value_shapley_ : ShapleyResult or None
+        The same for the value variant of the game (subset and set_rate games).
+
+    Notes
+    -----
+    Channel c is credited :math:`C \\cdot \\phi_c / \\sum_d \\phi_d` of the total
+    conversions C (and likewise value, with the value game where there is one, else the
+    conversion shares). Negative Shapley values stay negative in the credit and are
+    reported in the ``shapley_value`` column; they mean that, in this game, adding the
+    channel lowers the value on average. When :math:`\\sum_d \\phi_d = v(N) - v(\\emptyset)`
+    is not positive — the set-rate game with the ``"zero"`` policy on data where no
+    journey has every channel — the shares are undefined and fitting raises an error
+    saying so. Standard errors of estimated credit are the estimator's scaled by
+    :math:`C / \\sum_d \\phi_d`, exact for estimators whose values always sum to
+    :math:`v(N) - v(\\emptyset)` (permutation sampling).
+
+    References
+    ----------
+    Shapley, L. S. (1953). A value for n-person games. Contributions to the Theory of
+    Games II, 307-317.
+
+    Zhao, K., Mahboobi, S. H., & Bagheri, S. R. (2018). Shapley value methods for
+    attribution modeling in online advertising. arXiv:1804.05327.
+
+    Examples
+    --------
+    >>> j = Journeys.from_paths(["A > B", "A", "C"], conversions=[2, 1, 0], nulls=[0, 0, 3])
+    >>> ShapleyAttribution(game="subset").fit(j).attribute().conversions.tolist()
+    [2.0, 1.0, 0.0]
+    """
+
+    name = "shapley"
+    estimand = "shapley"
+    summary = "Shapley values of a conversion game (subset, set-rate or model), exact or sampled"
+
+    def __init__(
+        self,
+        game: str = "set_rate",
+        game_params: Mapping[str, Any] | None = None,
+        estimator: str = "auto",
+        budget: int | None = None,
+        random_state: int | np.random.Generator | None = None,
+        ci_level: float = 0.95,
+    ) -> None:
+        self.game = game
+        self.game_params = game_params
+        self.estimator = estimator
+        self.budget = budget
+        self.random_state = random_state
+        self.ci_level = ci_level
+
+    def _validate_params(self) -> None:
+        if self.game not in GAMES:
+            raise ValueError(f"game must be one of {', '.join(GAMES)}, got {self.game!r}")
+        if self.game_params is not None and not isinstance(self.game_params, Mapping):
+            raise TypeError(f"game_params must be a mapping, got {type(self.game_params).__name__}")
+        if self.estimator != "auto" and self.estimator not in ESTIMATORS:
+            raise ValueError(
+                f"estimator must be 'auto' or one of {', '.join(ESTIMATORS)}, got"
+                f" {self.estimator!r}"
+            )
+        if self.budget is not None and (
+            isinstance(self.budget, bool)
+            or not isinstance(self.budget, (int, np.integer))
+            or self.budget < 1
+        ):
+            raise ValueError(f"budget must be a positive integer or None, got {self.budget!r}")
+        level = self.ci_level
+        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
+            raise ValueError(f"ci_level must be a number in (0, 1), got {level!r}")
+
+    def _solve(self, game: Game) -> ShapleyResult:
+        name = self.estimator
+        if name == "auto":
+            name = "exact" if game.n_players <= _AUTO_EXACT_PLAYERS else "antithetic"
+        budget = self.budget
+        if name != "exact" and budget is None:
+            budget = _DEFAULT_BUDGET
+        return _estimator(name).estimate(game, budget, random_state=self.random_state)
+
+    def _fit(self, journeys: Journeys) -> None:
+        params = dict(self.game_params or {})
+        cls = GAMES[self.game]
+        self.game_ = cls(journeys, **params)
+        self.shapley_ = self._solve(self.game_)
+        self.value_shapley_ = None
+        if cls is not ModelGame and journeys.total_value > 0:
+            self.value_shapley_ = self._solve(cls(journeys, what="value", **params))
+        for what, res in (("conversions", self.shapley_), ("value", self.value_shapley_)):
+            if res is None:
+                continue
+            gap = res.grand_value - res.empty_value
+            if not (gap > 0 and res.values.sum() > 0):
+                raise ValueError(
+                    f"the Shapley values of the {self.game} game ({what}) sum to"
+                    f" v(N) - v(empty) = {gap:.6g} <= 0, so they cannot be"
+                    " turned into shares of the total; with game='set_rate' this happens"
+                    " under policy='zero' when no journey touches every channel, use the"
+                    " default smoothed policy"
+                )
+
+    def _attribute(self, journeys: Journeys) -> AttributionResult:
+        if journeys.channel_names != self.channel_names_:
+            raise ValueError(
+                "Shapley credit shares apply to journeys over the same channels as the fit"
+            )
+        phi = self.shapley_.values
+        share = phi / phi.sum()
+        value_share = share
+        if self.value_shapley_ is not None:
+            value_share = self.value_shapley_.values / self.value_shapley_.values.sum()
+        total = journeys.n_conversions
+        details: dict[str, np.ndarray] = {"shapley_value": phi}
+        extra: dict[str, Any] = {}
+        if self.shapley_.stderr is not None:
+            se = total * self.shapley_.stderr / phi.sum()
+            z = norm.ppf(0.5 + self.ci_level / 2)
+            credit = total * share
+            extra = {
+                "stderr": se,
+                "ci_low": credit - z * se,
+                "ci_high": credit + z * se,
+                "ci_level": float(self.ci_level),
+            }
+            details["shapley_stderr"] = self.shapley_.stderr
+        n_eval = self.shapley_.n_evaluations + (
+            self.value_shapley_.n_evaluations if self.value_shapley_ is not None else 0
+        )
+        return AttributionResult(
+            journeys.channel_names,
+            total * share,
+            journeys.total_value * value_share,
+            total_conversions=total,
+            total_value=journeys.total_value,
+            estimand=self.estimand,
+            model=self.name,
+            params=self.get_params(),
+            n_evaluations=n_eval,
+            estimated=not self.shapley_.exact,
+            details=details,
+            **extra,
+        )
