@@ -13,21 +13,45 @@ from .games import (
     journey_channel_sets,
 )
 from .model import ShapleyAttribution
+from .sampling import (
+    AntitheticPermutationSampling,
+    KernelShapley,
+    PermutationSampling,
+    StratifiedSampling,
+)
+from .synthetic import (
+    AdditiveGame,
+    GloveGame,
+    UnanimityGame,
+    UnanimitySumGame,
+    glove_shapley_values,
+    random_unanimity_sum,
+)
 
 __all__ = [
     "MAX_EXACT_PLAYERS",
+    "AdditiveGame",
+    "AntitheticPermutationSampling",
     "ExactShapley",
     "FunctionGame",
     "Game",
+    "GloveGame",
+    "KernelShapley",
     "ModelGame",
+    "PermutationSampling",
     "SetRateGame",
     "ShapleyAttribution",
     "ShapleyResult",
+    "StratifiedSampling",
     "SubsetConversionGame",
     "TouchpointGame",
+    "UnanimityGame",
+    "UnanimitySumGame",
     "as_coalitions",
     "exposure_features",
+    "glove_shapley_values",
     "journey_channel_sets",
+    "random_unanimity_sum",
     "shapley_values_from_table",
     "shapley_weights",
 ]
