@@ -279,3 +279,20 @@ def test_shapley_attribution_games_and_errors():
         ShapleyAttribution(budget=0).fit(j)
     with pytest.raises(ValueError, match="need 4,096 evaluations, budget is 100"):
         ShapleyAttribution(estimator="exact", budget=100).fit(j)
+
+
+@pytest.mark.parametrize("estimator", ["permutation", "antithetic", "stratified", "kernel"])
+def test_shapley_attribution_sampled_credit_with_intervals(estimator):
+    rng = np.random.default_rng(1)
+    names = [f"c{i}" for i in range(18)]
+    paths = [[names[c] for c in rng.integers(0, 18, rng.integers(1, 6))] for _ in range(2000)]
+    conv = rng.integers(0, 2, 2000).astype(float)
+    j = Journeys.from_paths(paths, conv, 1 - conv)
+    r = ShapleyAttribution(game="subset", estimator=estimator, budget=8000, random_state=3)
+    res = r.fit(j).attribute()
+    truth = LinearAttribution(unique_channels=True).fit(j).attribute().conversions
+    assert res.estimated and res.n_evaluations <= 8000
+    assert res.conversions.sum() == pytest.approx(j.n_conversions)
+    # 18 channels: a 5-sigma miss anywhere has probability < 1e-5
+    assert (np.abs(res.conversions - truth) <= 5 * res.stderr).all()
+    assert ((res.ci_low < res.conversions) & (res.conversions < res.ci_high)).all()
