@@ -186,20 +186,33 @@ def test_error_shrinks_like_inverse_sqrt_budget(est_name):
 # 4e-4. Pooling the players' intervals (dependent within a run) can only tighten the
 # rate, so [0.90, 0.99] fails rarely for a correct estimator and catches a stderr off by
 # ~25% either way (coverage 0.89 at se x 0.8, 0.99 at se x 1.3).
-@pytest.mark.parametrize("est_name", SAMPLERS)
-def test_interval_coverage(est_name):
-    estimator = ESTIMATORS[est_name][0]
-    game = random_unanimity_sum(12, 10, random_state=1)
+def coverage(estimator, game, budget, seeds):
+    """Share of 95% normal intervals covering the truth, players known exactly left out."""
     truth = game.shapley_values()
     covered, counted = 0, 0
-    for seed in range(200):
-        r = estimator.estimate(game, 3000, random_state=seed)
+    for seed in seeds:
+        r = estimator.estimate(game, budget, random_state=seed)
         err = np.abs(r.values - truth)
         degenerate = (r.stderr <= 1e-9) & (err <= 1e-9)  # exactly known players
         covered += int(((err <= 1.96 * r.stderr + 1e-9) & ~degenerate).sum())
         counted += int((~degenerate).sum())
-    assert counted >= 200  # at least one player with a genuine interval per run
-    assert 0.90 <= covered / counted <= 0.99, covered / counted
+    assert counted >= len(seeds)  # at least one player with a genuine interval per run
+    return covered / counted
+
+
+@pytest.mark.parametrize("est_name", SAMPLERS)
+def test_interval_coverage(est_name):
+    game = random_unanimity_sum(12, 10, random_state=1)
+    rate = coverage(ESTIMATORS[est_name][0], game, 3000, range(200))
+    assert 0.90 <= rate <= 0.99, rate
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("est_name", SAMPLERS)
+def test_interval_coverage_40_players(est_name):
+    game = GAMES["random-40"][0]()
+    rate = coverage(ESTIMATORS[est_name][0], game, 15000, range(200))
+    assert 0.90 <= rate <= 0.99, rate
 
 
 def rmse_over_runs(estimator, game, truth, budget, reps=60):

@@ -497,13 +497,17 @@ def _constrained_map(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """M and u with argmin_phi phi'A phi - 2 b'phi s.t. 1'phi = c equal to M b + u c.
 
     The top-left block and last column of the inverse of the bordered (KKT) matrix;
-    a pseudo-inverse keeps a singular sample Gram matrix usable.
+    a pseudo-inverse keeps a singular sample Gram matrix usable. For the exact Gram
+    matrix of the Shapley kernel, a I + q 1 1', this is M = (I - 1 1'/n) / a, u = 1/n.
     """
     n = a.shape[0]
     kkt = np.zeros((n + 1, n + 1))
     kkt[:n, :n] = a
     kkt[:n, n] = kkt[n, :n] = 1.0
-    inv = np.linalg.pinv(kkt)
+    try:
+        inv = np.linalg.solve(kkt, np.eye(n + 1))
+    except np.linalg.LinAlgError:
+        inv = np.linalg.pinv(kkt)
     return inv[:n, :n], inv[:n, n]
 
 
@@ -608,7 +612,8 @@ class KernelShapley(_SamplingEstimator):
         n_pairs = budget // 2
         c = v_all - v_empty
         probs = _kernel_size_probabilities(n)
-        exact_map, exact_u = _constrained_map(_kernel_gram(n))
+        gram = _kernel_gram(n)
+        alpha = gram[0, 0] - gram[0, 1]
         moments = _Moments(n)
         gram_sum = np.zeros((n, n))
         b_sum = np.zeros(n)
@@ -621,7 +626,8 @@ class KernelShapley(_SamplingEstimator):
             # per-pair mean of z * y over S and its complement
             g = 0.5 * (zf * y[:half, None] + (1.0 - zf) * y[half:, None])
             if self.variant == "unbiased":
-                moments.update(_dot(g, exact_map.T) + exact_u * c)
+                # M g + u c with M = (I - 1 1'/n) / alpha and u = 1/n (closed form)
+                moments.update((g - g.mean(axis=1, keepdims=True)) / alpha + c / n)
             else:
                 gram_sum += 0.5 * (_dot(zf.T, zf) + _dot((1.0 - zf).T, 1.0 - zf))
                 b_sum += g.sum(axis=0)
