@@ -42,6 +42,8 @@ _DENSE_KEYS = 1 << 24
 # many channels) are nearly de Bruijn graphs, expanders whose LU factors fill in almost
 # completely (8,421 states: 25M nonzeros, 12 s per factorisation), so they go to GMRES.
 _DIRECT_MAX_STATES = 1500
+# Direct solves of chains up to this many states use dense LAPACK.
+_DENSE_STATES = 300
 # Iterative answers whose certified error bound on a removal effect exceeds this are
 # recomputed by the direct solver.
 _MAX_ERROR = 1e-8
@@ -553,11 +555,13 @@ def _removal_effects(
     a = systems[0][0]
     r = np.column_stack([rr for _, rr in systems])
     engine = _Solver(a, solver)
-    totals = engine.solve(a, r)[0]
+    m = chain.n_states + 1
+    # small chains (order 1): LAPACK on the dense matrix beats sparse set-up costs
+    dense = a.toarray() if engine.method == "direct" and m <= _DENSE_STATES else None
+    totals = np.linalg.solve(dense, r)[0] if dense is not None else engine.solve(a, r)[0]
     n = len(chain.channel_names)
     effects = np.zeros((n, len(kinds)))
     member = chain.membership.tocsc()
-    m = chain.n_states + 1
     for c in range(n):
         hit = member.indices[member.indptr[c] : member.indptr[c + 1]] + 1
         if hit.size == 0:
@@ -565,7 +569,10 @@ def _removal_effects(
         keep = np.ones(m, dtype=bool)
         keep[hit] = False
         idx = np.flatnonzero(keep)
-        without = engine.solve(sp.csc_array(a[idx][:, idx]), r[idx])[0]
+        if dense is not None:
+            without = np.linalg.solve(dense[np.ix_(idx, idx)], r[idx])[0]
+        else:
+            without = engine.solve(sp.csc_array(a[idx][:, idx]), r[idx])[0]
         effects[c] = 1.0 - np.divide(without, totals, out=np.ones_like(totals), where=totals > 0)
     effects[:, totals <= 0] = 0.0
     # RE = 1 - x / P with x <= P, both off by at most e: |error| <= 2e / (P - e)
