@@ -162,6 +162,38 @@ def test_unit_journeys_and_untouched_channels_match_reference(seed, order, with_
         assert r.value.sum() == pytest.approx(j.total_value)
 
 
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    chunk=st.integers(1, 9),
+    max_len=st.sampled_from([1, 2, 8]),
+    n=st.integers(1, 40),
+)
+def test_order1_chunked_counts_at_every_chunk_boundary(seed, chunk, max_len, n):
+    # the order-1 unit path counts pairs in chunks and recodes journey boundaries inside
+    # each chunk; tiny chunks put boundaries at chunk edges, lengths 1 make them adjacent
+    import attribution_lab.markov.chain as chain_module
+
+    rng = np.random.default_rng(seed)
+    full = random_journeys(seed, n=n, n_channels=5, max_len=max_len)
+    conv = (rng.random(n) < 0.5).astype(float)
+    value = conv * rng.uniform(1, 9, n)
+    j = Journeys(full.channels, full.offsets, full.channel_names, conv, 1 - conv, value)
+    saved = chain_module._CHUNK
+    chain_module._CHUNK = chunk
+    try:
+        chain = fit_chain(j)
+    finally:
+        chain_module._CHUNK = saved
+    assert sparse_counts_as_dict(chain) == pytest.approx(reference_counts(j, 1), rel=1e-12)
+    if j.total_value == 0:
+        assert chain.conversion_value is None
+        return
+    last = j.channels[j.offsets[1:] - 1]
+    touched = np.unique(j.channels)
+    expected = np.bincount(last, weights=value, minlength=j.n_channels)[touched]
+    np.testing.assert_allclose(chain.conversion_value[1:], expected, rtol=1e-12)
+
+
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), order=st.integers(1, 4))
 def test_conversion_probability_is_observed_rate(seed, order):

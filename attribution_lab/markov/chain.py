@@ -222,6 +222,66 @@ def _window_keys(
     return key[valid], valid, n_windows
 
 
+# Touches per chunk of the order-1 count: its int64 codes (1 MB) stay in cache.
+_CHUNK = 1 << 17
+
+
+def _unit_order1_counts(
+    channels: np.ndarray,
+    offsets: np.ndarray,
+    converted: np.ndarray,
+    n: int,
+    value: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Order-1 counts of journeys that each count once, in one cache-sized pass.
+
+    Codes every adjacent pair of the flat channel array as ``channel * (n + 2) + next``
+    chunk by chunk; a pair that straddles two journeys (``last of j, first of j + 1``)
+    yields the next journey's first channel and is recoded as ``last of j, outcome of
+    j``. No array as long as the touches is allocated.
+
+    Returns
+    -------
+    counts : ndarray of float64, length ``n * (n + 2)``
+        (channel, next channel or outcome) counts, self-transitions included.
+    start : ndarray of float64, length n
+        Journeys per first channel.
+    last_value : ndarray of float64 or None
+        `value` summed by each journey's last channel.
+    """
+    width = n + 2
+    cells = n * width
+    counts = np.zeros(cells, dtype=np.int64)
+    start = np.zeros(n, dtype=np.int64)
+    last_value = None if value is None else np.zeros(n)
+    inner = offsets[1:-1]  # a journey's first touch, after another journey
+    m = channels.size - 1
+    # int32 codes (cells < 2**25) make the multiply-add cheaper than intp ones
+    buf = np.empty(min(_CHUNK, m), dtype=np.int32)
+    lo = 0
+    for a in range(0, m, _CHUNK):
+        b = min(a + _CHUNK, m)
+        code = buf[: b - a]
+        np.multiply(channels[a:b], width, out=code, casting="unsafe")
+        np.add(code, channels[a + 1 : b + 1], out=code, casting="unsafe")
+        hi = int(np.searchsorted(inner, b + 1))
+        first = inner[lo:hi]
+        nxt = channels[first]
+        start += np.bincount(nxt, minlength=n)
+        # next journey's first channel -> this journey's outcome: null n + 1, conversion n
+        code[first - (a + 1)] += (n + 1) - nxt - converted[lo:hi]
+        counts += np.bincount(code, minlength=cells)
+        if value is not None:
+            last_value += np.bincount(channels[first - 1], weights=value[lo:hi], minlength=n)
+        lo = hi
+    first, last = int(channels[0]), int(channels[-1])
+    start[first] += 1
+    counts[last * width + n + 1 - int(converted[-1])] += 1
+    if value is not None:
+        last_value[last] += value[-1]
+    return counts.astype(np.float64), start.astype(np.float64), last_value
+
+
 def fit_chain(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = False) -> MarkovChain:
     """Count the transitions of `journeys` as an order-`order` absorbing Markov chain.
 
@@ -288,10 +348,9 @@ def fit_chain(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = Fa
             f"order {order} with {n} channels has too many possible states to index;"
             " use a lower order"
         )
-    weight = conv + null
     # Journeys that each count once, as converting or not (raw, unaggregated data), need no
     # per-touch weights: their outcome goes into the code and one unweighted bincount counts.
-    unit = bool(np.all(weight == 1.0) and np.all((conv == 0) | (null == 0)))
+    unit = bool(np.all(((conv == 1.0) & (null == 0.0)) | ((conv == 0.0) & (null == 1.0))))
     if order == 1:
         # states are the channels themselves; untouched ones are pruned below
         n_windows = lengths
@@ -312,35 +371,52 @@ def fit_chain(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = Fa
             lookup = None
     n_states = keys.size
     width = n + 2  # next event: a channel, conversion (n) or null (n + 1)
-
-    # A new window differs from its predecessor by its last channel, so the next event of a
-    # window is the touch `order` places on from its start; a journey's last window is
-    # followed by its outcome.
-    w_offsets = np.zeros(lengths.size + 1, dtype=np.int64)
-    np.cumsum(n_windows, out=w_offsets[1:])
-    last = w_offsets[1:] - 1
-    code = np.empty(state.size, dtype=np.intp)
-    np.multiply(state, width, out=code, casting="unsafe")
-    if valid is None:
-        code[:-1] += channels[1:]
-    else:
-        nxt = np.zeros(channels.size, dtype=np.int32)
-        nxt[: max(channels.size - order, 0)] = channels[order:]
-        code += nxt[valid]
-    last_code = state[last].astype(np.intp) * width
     cells = n_states * width
-    if unit:
-        code[last] = last_code + (n + 1 - (conv > 0))
-        parts = [(code, None)]
+
+    if order == 1 and unit and cells <= _DENSE_CELLS:
+        # the common case (raw order-1 journeys) without any per-touch array
+        value = journeys.value if journeys.total_value > 0 else None
+        dense, start_counts, last_value = _unit_order1_counts(
+            channels, offsets, conv > 0, n, value
+        )
     else:
-        code[last] = last_code + n
-        w = np.repeat(weight, n_windows)
-        w[last] = conv
-        parts = [(code, w), (last_code + (n + 1), null)]
-    if cells <= _DENSE_CELLS:
-        dense = np.zeros(cells)
-        for c, wt in parts:
-            dense += np.bincount(c, weights=wt, minlength=cells)
+        # A new window differs from its predecessor by its last channel, so the next event
+        # of a window is the touch `order` places on from its start; a journey's last
+        # window is followed by its outcome.
+        weight = conv + null
+        w_offsets = np.zeros(lengths.size + 1, dtype=np.int64)
+        np.cumsum(n_windows, out=w_offsets[1:])
+        last = w_offsets[1:] - 1
+        code = np.empty(state.size, dtype=np.intp)
+        np.multiply(state, width, out=code, casting="unsafe")
+        if valid is None:
+            code[:-1] += channels[1:]
+        else:
+            nxt = np.zeros(channels.size, dtype=np.int32)
+            nxt[: max(channels.size - order, 0)] = channels[order:]
+            code += nxt[valid]
+        last_code = state[last].astype(np.intp) * width
+        last_value = None
+        if journeys.total_value > 0:
+            # value enters (conversion) from each journey's last state: its last window
+            last_value = np.bincount(
+                last_code // width, weights=journeys.value, minlength=n_states
+            )
+        if unit:
+            code[last] = last_code + (n + 1 - (conv > 0))
+            parts = [(code, None)]
+        else:
+            code[last] = last_code + n
+            w = np.repeat(weight, n_windows)
+            w[last] = conv
+            parts = [(code, w), (last_code + (n + 1), null)]
+        start_counts = np.bincount(state[w_offsets[:-1]], weights=weight, minlength=n_states)
+        dense = None
+        if cells <= _DENSE_CELLS:
+            dense = np.zeros(cells)
+            for c, wt in parts:
+                dense += np.bincount(c, weights=wt, minlength=cells)
+    if dense is not None:
         nz = np.flatnonzero(dense)
         pair_counts = dense[nz]
     else:
@@ -354,7 +430,6 @@ def fit_chain(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = Fa
     dst = n_states + event - n  # conversion or null
     to_key = (keys[src[is_channel]] % base ** (order - 1)) * base + event[is_channel] + 1
     dst[is_channel] = lookup[to_key] if lookup is not None else np.searchsorted(keys, to_key)
-    start_counts = np.bincount(state[w_offsets[:-1]], weights=weight, minlength=n_states)
     renumber = None
     if order == 1:
         # drop channels no journey touches (every touched one has an outgoing event)
@@ -366,6 +441,8 @@ def fit_chain(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = Fa
             src = renumber[src]
             dst = np.where(is_channel, renumber[np.where(is_channel, dst, 0)], n_used + event - n)
             keys, start_counts, n_states = keys[used], start_counts[used], n_used
+            if last_value is not None:
+                last_value = last_value[used]
     # ids shift by one to make room for start; self-transitions (merged repeats) go
     rows, cols = src + 1, dst + 1
     keep = rows != cols
@@ -389,13 +466,9 @@ def fit_chain(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = Fa
         " > ".join(names[c] for c in row if c >= 0) for row in state_channels.tolist()
     )
     conversion_value = None
-    if journeys.total_value > 0:
-        # value enters (conversion) from each journey's last state: its last window
+    if last_value is not None:
         conversion_value = np.zeros(n_states + 1)
-        last_state = last_code // width
-        if renumber is not None:
-            last_state = renumber[last_state]
-        conversion_value[1:] = np.bincount(last_state, weights=journeys.value, minlength=n_states)
+        conversion_value[1:] = last_value
     return MarkovChain(
         order, journeys.channel_names, state_names, state_channels, counts, conversion_value
     )
