@@ -376,9 +376,7 @@ def fit_chain(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = Fa
     if order == 1 and unit and cells <= _DENSE_CELLS:
         # the common case (raw order-1 journeys) without any per-touch array
         value = journeys.value if journeys.total_value > 0 else None
-        dense, start_counts, last_value = _unit_order1_counts(
-            channels, offsets, conv > 0, n, value
-        )
+        dense, start_counts, last_value = _unit_order1_counts(channels, offsets, conv > 0, n, value)
     else:
         # A new window differs from its predecessor by its last channel, so the next event
         # of a window is the touch `order` places on from its start; a journey's last
@@ -399,9 +397,7 @@ def fit_chain(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = Fa
         last_value = None
         if journeys.total_value > 0:
             # value enters (conversion) from each journey's last state: its last window
-            last_value = np.bincount(
-                last_code // width, weights=journeys.value, minlength=n_states
-            )
+            last_value = np.bincount(last_code // width, weights=journeys.value, minlength=n_states)
         if unit:
             code[last] = last_code + (n + 1 - (conv > 0))
             parts = [(code, None)]
