@@ -1,0 +1,48 @@
+"""Simulated worlds whose true attribution is known.
+
+Every world's ``simulate(n_journeys, random_state)`` returns a `Simulation`: the journeys
+and a `GroundTruth` naming its estimand. Named scenarios (`scenarios`, `make_world`)
+fix worlds built to expose one behaviour each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import GroundTruth, Simulation, World, make_world, register_scenario, scenarios
+from .coalition import CoalitionWorld
+from .markov import MarkovWorld
+
+__all__ = [
+    "CoalitionWorld",
+    "GroundTruth",
+    "MarkovWorld",
+    "Simulation",
+    "World",
+    "make_world",
+    "register_scenario",
+    "scenarios",
+    "simulate",
+]
+
+
+def simulate(scenario: str, n_journeys: int, random_state: Any = None, **params: Any) -> Simulation:
+    """Journeys and ground truth from a named scenario.
+
+    Parameters
+    ----------
+    scenario : str
+        A name from `scenarios()`.
+    n_journeys : int
+    random_state : int, Generator or None
+        Seed of the draw (the scenario's world itself is fixed).
+    **params
+        Override the scenario's parameters.
+
+    Examples
+    --------
+    >>> sim = simulate("coalition", 2000, random_state=0)
+    >>> sim.journeys.n_journeys, sim.truth.estimand
+    (2000, 'shapley')
+    """
+    return make_world(scenario, **params).simulate(n_journeys, random_state=random_state)

@@ -1,0 +1,250 @@
+"""Ground truth, simulations and the scenario registry shared by every world."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..journeys import Journeys
+from ..result import ESTIMANDS, AttributionResult
+
+__all__ = [
+    "GroundTruth",
+    "Simulation",
+    "World",
+    "make_world",
+    "register_scenario",
+    "scenarios",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class GroundTruth:
+    """The true credit of each channel in a simulated world, and what it means.
+
+    Parameters
+    ----------
+    channel_names : tuple of str
+    estimand : str
+        One of ``attribution_lab.result.ESTIMANDS``: ``"removal_effect"`` (Markov
+        worlds), ``"shapley"`` or ``"incremental"`` (causal worlds).
+    conversions : ndarray
+        True credit in conversions per channel, on the scale of the simulated journeys.
+    value : ndarray
+        True credit in conversion value per channel.
+    total_conversions, total_value : float
+        The totals the credit is measured against: for removal effects and normalised
+        Shapley credit the journeys' conversions and value; for incremental credit, the
+        conversions and value of the journeys (part of which no channel caused).
+    description : str
+        One sentence on how the truth was computed.
+    details : mapping of str to ndarray
+        Further per-channel numbers (e.g. ``removal_effect``, ``shapley_value``,
+        ``incremental_conversions``).
+
+    Examples
+    --------
+    >>> t = GroundTruth(("a", "b"), "incremental", np.array([3.0, 1.0]), np.array([30.0, 5.0]),
+    ...                 total_conversions=6, total_value=50, description="by hand")
+    >>> t.share.tolist()  # shares of the credited conversions, not of the total
+    [0.75, 0.25]
+    """
+
+    channel_names: tuple[str, ...]
+    estimand: str
+    conversions: np.ndarray
+    value: np.ndarray
+    total_conversions: float
+    total_value: float
+    description: str = ""
+    details: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.estimand not in ESTIMANDS:
+            raise ValueError(f"estimand must be one of {sorted(ESTIMANDS)}, got {self.estimand!r}")
+        n = len(self.channel_names)
+        object.__setattr__(self, "channel_names", tuple(self.channel_names))
+        for what in ("conversions", "value"):
+            arr = np.asarray(getattr(self, what), dtype=np.float64)
+            if arr.shape != (n,) or not np.all(np.isfinite(arr)):
+                raise ValueError(f"{what} must be {n} finite numbers, got shape {arr.shape}")
+            object.__setattr__(self, what, arr)
+        details = {}
+        for key, arr in self.details.items():
+            a = np.asarray(arr, dtype=np.float64)
+            if a.shape != (n,):
+                raise ValueError(f"details[{key!r}] has shape {a.shape}; expected ({n},)")
+            details[str(key)] = a
+        object.__setattr__(self, "details", details)
+
+    @property
+    def share(self) -> np.ndarray:
+        """Conversion credit normalised to sum to 1 (what models are compared on)."""
+        s = self.conversions.sum()
+        return self.conversions / s if s != 0 else np.zeros_like(self.conversions)
+
+    @property
+    def value_share(self) -> np.ndarray:
+        """Value credit normalised to sum to 1."""
+        s = self.value.sum()
+        return self.value / s if s != 0 else np.zeros_like(self.value)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per channel: credit, shares and the details."""
+        frame = pd.DataFrame(
+            {
+                "conversions": self.conversions,
+                "value": self.value,
+                "share": self.share,
+                "value_share": self.value_share,
+                **self.details,
+            },
+            index=pd.Index(self.channel_names, name="channel"),
+        )
+        return frame
+
+    def to_result(self) -> AttributionResult:
+        """The truth as an `AttributionResult` (model ``"truth"``) for side-by-side use.
+
+        Credit is rescaled to the journeys' totals, so it compares with any model's
+        result on the same journeys; the unscaled numbers stay in ``details``.
+        """
+        conv = self.share * self.total_conversions
+        val = self.value_share * self.total_value
+        details = {"true_" + self.estimand: self.conversions, **self.details}
+        details = {k: v for k, v in details.items() if k not in {"conversions", "value", "share"}}
+        return AttributionResult(
+            self.channel_names,
+            conv,
+            val,
+            total_conversions=self.total_conversions,
+            total_value=self.total_value,
+            estimand=self.estimand,
+            model="truth",
+            details=details,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description (used by ``attribution-lab simulate``)."""
+        return {
+            "estimand": self.estimand,
+            "description": self.description,
+            "total_conversions": self.total_conversions,
+            "total_value": self.total_value,
+            "channels": {
+                name: {
+                    "conversions": float(self.conversions[k]),
+                    "value": float(self.value[k]),
+                    "share": float(self.share[k]),
+                    **{key: float(arr[k]) for key, arr in self.details.items()},
+                }
+                for k, name in enumerate(self.channel_names)
+            },
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+
+@dataclass(frozen=True, eq=False)
+class Simulation:
+    """Journeys drawn from a world, with its ground truth.
+
+    Unpacks as ``journeys, truth = world.simulate(...)``.
+
+    Attributes
+    ----------
+    journeys : Journeys
+    truth : GroundTruth
+        The world's main truth.
+    truths : dict of str to GroundTruth
+        Every truth the world computes, by name (causal worlds give both
+        ``"incremental"`` and ``"shapley"``); ``truths[truth.estimand] is truth``.
+    events : DataFrame or None
+        Touch-level events (one row per touch: journey, time, channel, ...) where the
+        world has them.
+    world : str
+        Name of the world or scenario.
+    params : dict
+        The parameters that produced it, for the record.
+    """
+
+    journeys: Journeys
+    truth: GroundTruth
+    truths: Mapping[str, GroundTruth]
+    events: pd.DataFrame | None = None
+    world: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[Any]:
+        yield self.journeys
+        yield self.truth
+
+
+class World:
+    """Base class of simulated worlds: `simulate` returns journeys and their truth."""
+
+    name = "world"
+
+    def simulate(self, n_journeys: int, random_state: Any = None) -> Simulation:  # pragma: no cover
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        params = getattr(self, "_repr_params", {})
+        inner = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        return f"{type(self).__name__}({inner})"
+
+
+def check_n_journeys(n_journeys: Any) -> int:
+    if isinstance(n_journeys, bool) or not isinstance(n_journeys, (int, np.integer, float)):
+        raise TypeError(f"n_journeys must be a positive integer, got {n_journeys!r}")
+    if float(n_journeys) != int(n_journeys) or n_journeys < 1:
+        raise ValueError(f"n_journeys must be a positive integer, got {n_journeys!r}")
+    return int(n_journeys)
+
+
+_SCENARIOS: dict[str, tuple[Callable[..., World], str]] = {}
+
+
+def register_scenario(
+    name: str, summary: str
+) -> Callable[[Callable[..., World]], Callable[..., World]]:
+    """Decorator registering a factory of a named scenario with a one-line summary."""
+
+    def deco(factory: Callable[..., World]) -> Callable[..., World]:
+        if name in _SCENARIOS:
+            raise ValueError(f"scenario {name!r} is registered twice")
+        _SCENARIOS[name] = (factory, summary)
+        return factory
+
+    return deco
+
+
+def scenarios() -> dict[str, str]:
+    """Named scenarios and what each is built to expose.
+
+    Examples
+    --------
+    >>> "markov" in scenarios()
+    True
+    """
+    return {name: summary for name, (_, summary) in _SCENARIOS.items()}
+
+
+def make_world(name: str, **params: Any) -> World:
+    """The world of a named scenario, with its parameters overridden by `params`.
+
+    Examples
+    --------
+    >>> journeys, truth = make_world("markov").simulate(1000, random_state=0)
+    >>> truth.estimand
+    'removal_effect'
+    """
+    if name not in _SCENARIOS:
+        raise ValueError(f"unknown scenario {name!r}; choose from {', '.join(_SCENARIOS)}")
+    return _SCENARIOS[name][0](**params)
