@@ -185,6 +185,35 @@ class Simulation:
         yield self.journeys
         yield self.truth
 
+    def touch_frame(self) -> pd.DataFrame:
+        """One row per touch: ``journey``, ``position``, ``channel``, ``time`` (if known),
+        the journey's ``converted`` flag and ``value``; the world's own `events` columns
+        when it has them (e.g. which touch caused which).
+
+        Examples
+        --------
+        >>> from attribution_lab.simulate import simulate
+        >>> simulate("markov", 3, random_state=0).touch_frame().columns.tolist()[:3]
+        ['journey', 'position', 'channel']
+        """
+        if self.events is not None:
+            return self.events
+        j = self.journeys
+        lengths = j.lengths
+        journey = np.repeat(np.arange(j.n_journeys), lengths)
+        frame = pd.DataFrame(
+            {
+                "journey": journey,
+                "position": np.arange(j.channels.size) - np.repeat(j.offsets[:-1], lengths),
+                "channel": np.asarray(j.channel_names, dtype=object)[j.channels],
+            }
+        )
+        if j.times is not None:
+            frame["time"] = j.times
+        frame["converted"] = (j.conversions > 0)[journey]
+        frame["value"] = j.value[journey]
+        return frame
+
 
 class World:
     """Base class of simulated worlds: `simulate` returns journeys and their truth."""
