@@ -74,12 +74,16 @@ class ShapleyAttribution(AttributionModel):
     conversions C (and likewise value, with the value game where there is one, else the
     conversion shares). Negative Shapley values stay negative in the credit and are
     reported in the ``shapley_value`` column; they mean that, in this game, adding the
-    channel lowers the value on average. When :math:`\\sum_d \\phi_d = v(N) - v(\\emptyset)`
-    is not positive — the set-rate game with the ``"zero"`` policy on data where no
-    journey has every channel — the shares are undefined and fitting raises an error
-    saying so. Standard errors of estimated credit are the estimator's scaled by
-    :math:`C / \\sum_d \\phi_d`, exact for estimators whose values always sum to
-    :math:`v(N) - v(\\emptyset)` (permutation sampling).
+    channel lowers the value on average. With ``game_params={"policy": "subgame"}`` the
+    set-rate game credits each converting channel set by its own sub-game, as DP6's
+    marketing-attribution-models does (`SetRateGame.subgame_credit`); ``shapley_value``
+    then holds that credit, which sums to the total by construction. When
+    :math:`\\sum_d \\phi_d = v(N) - v(\\emptyset)` is not positive — the set-rate game
+    with the ``"zero"`` policy on data where no journey has every channel — the shares
+    are undefined and fitting raises an error saying so. Standard errors of estimated
+    credit are the estimator's scaled by :math:`C / \\sum_d \\phi_d`, exact for
+    estimators whose values always sum to :math:`v(N) - v(\\emptyset)` (permutation
+    sampling).
 
     References
     ----------
@@ -145,14 +149,27 @@ class ShapleyAttribution(AttributionModel):
             budget = _DEFAULT_BUDGET
         return _estimator(name).estimate(game, budget, random_state=self.random_state)
 
+    def _subgame(self, game: SetRateGame) -> ShapleyResult:
+        if self.estimator not in ("auto", "exact"):
+            raise ValueError(
+                "policy='subgame' sums exact Shapley values of one sub-game per channel set;"
+                f" estimator {self.estimator!r} does not apply"
+            )
+        credit = game.subgame_credit()
+        return ShapleyResult(
+            game.player_names, credit, None, 0, True, "subgame (exact)", 0.0, float(credit.sum())
+        )
+
     def _fit(self, journeys: Journeys) -> None:
         params = dict(self.game_params or {})
         cls = GAMES[self.game]
         self.game_ = cls(journeys, **params)
-        self.shapley_ = self._solve(self.game_)
+        subgame = cls is SetRateGame and params.get("policy") == "subgame"
+        solve = self._subgame if subgame else self._solve
+        self.shapley_ = solve(self.game_)
         self.value_shapley_ = None
         if cls is not ModelGame and journeys.total_value > 0:
-            self.value_shapley_ = self._solve(cls(journeys, what="value", **params))
+            self.value_shapley_ = solve(cls(journeys, what="value", **params))
         for what, res in (("conversions", self.shapley_), ("value", self.value_shapley_)):
             if res is None:
                 continue
