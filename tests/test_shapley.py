@@ -285,6 +285,25 @@ def test_model_game_symmetric_channels_and_errors():
         ModelGame(j, estimator=KNeighborsClassifier())
 
 
+def test_model_value_game():
+    j = random_journeys(3, n=60, n_channels=4)
+    game = ModelGame(j)
+    value = game.value_game()
+    assert value.what == "value" and game.what == "conversions"
+    coalitions = np.arange(16)
+    # a constant value per conversion scales the conversions game
+    flat = Journeys(
+        j.channels, j.offsets, j.channel_names, j.conversions, j.nulls, 50 * j.conversions
+    )
+    np.testing.assert_allclose(ModelGame(flat).value_game()(coalitions), 50 * game(coalitions))
+    r = ShapleyAttribution(game="model").fit(flat).attribute()
+    np.testing.assert_allclose(r.value, 50 * r.conversions)
+    # otherwise rows weigh by their own mean value per conversion
+    r = ShapleyAttribution(game="model").fit(j).attribute()
+    assert r.value.sum() == pytest.approx(j.total_value)
+    assert not np.allclose(r.value / j.total_value, r.share)
+
+
 def test_touchpoint_game():
     j = random_journeys(8, n=300, n_channels=4)
     model = ModelGame(j, features="count")

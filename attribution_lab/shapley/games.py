@@ -401,10 +401,42 @@ class ModelGame(Game):
         self.estimator_ = model
         self._rows = rows
         self._weight = conv + null
+        # value game: the rows' journeys times their mean value per conversion (rows that
+        # never converted take the overall mean), i.e. channels move conversion odds but
+        # not the size of a sale
+        value = np.bincount(inv, weights=journeys.value, minlength=rows.shape[0])
+        overall = journeys.total_value / journeys.n_conversions
+        per_conversion = np.divide(value, conv, out=np.full(conv.size, overall), where=conv > 0)
+        self._value_weight = self._weight * per_conversion
+        self.what = "conversions"
         self.n_players = journeys.n_channels
         self.player_names = journeys.channel_names
         self.n_evaluations = 0
         self._linear = isinstance(model, LogisticRegression) and model.classes_.size == 2
+
+    def value_game(self) -> ModelGame:
+        """The same fitted model scoring expected conversion value instead of conversions.
+
+        v(S) weighs each journey's probability by its mean value per conversion (the
+        overall mean for journeys that never converted): channels change the odds of a
+        sale, not its size.
+
+        Examples
+        --------
+        >>> j = Journeys.from_paths(["A", "B"], conversions=[2, 1], nulls=[2, 3],
+        ...                         values=[200.0, 10.0])
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> g = ModelGame(j, LogisticRegression(C=1e6)).value_game()
+        >>> round(float(g([0b11])[0]), 2)  # the fit reproduces 2 x 100 + 1 x 10
+        210.0
+        """
+        import copy
+
+        game = copy.copy(self)
+        game._weight = self._value_weight
+        game.what = "value"
+        game.n_evaluations = 0
+        return game
 
     def _value(self, coalitions: np.ndarray) -> np.ndarray:
         s = coalitions.astype(np.float64)

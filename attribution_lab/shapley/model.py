@@ -66,24 +66,23 @@ class ShapleyAttribution(AttributionModel):
     shapley_ : ShapleyResult
         Raw Shapley values of the conversions game, with standard errors when estimated.
     value_shapley_ : ShapleyResult or None
-        The same for the value variant of the game (subset and set_rate games).
+        The same for the value variant of the game (None when the journeys have no value).
 
     Notes
     -----
     Channel c is credited :math:`C \\cdot \\phi_c / \\sum_d \\phi_d` of the total
-    conversions C (and likewise value, with the value game where there is one, else the
-    conversion shares). Negative Shapley values stay negative in the credit and are
-    reported in the ``shapley_value`` column; they mean that, in this game, adding the
-    channel lowers the value on average. With ``game_params={"policy": "subgame"}`` the
-    set-rate game credits each converting channel set by its own sub-game, as DP6's
-    marketing-attribution-models does (`SetRateGame.subgame_credit`); ``shapley_value``
-    then holds that credit, which sums to the total by construction. When
-    :math:`\\sum_d \\phi_d = v(N) - v(\\emptyset)` is not positive — the set-rate game
-    with the ``"zero"`` policy on data where no journey has every channel — the shares
-    are undefined and fitting raises an error saying so. Standard errors of estimated
-    credit are the estimator's scaled by :math:`C / \\sum_d \\phi_d`, exact for
-    estimators whose values always sum to :math:`v(N) - v(\\emptyset)` (permutation
-    sampling).
+    conversions C, and likewise value with the value variant of the game
+    (`ModelGame.value_game` for the model game). Negative Shapley values stay negative in
+    the credit and are reported in the ``shapley_value`` column; they mean that, in this
+    game, adding the channel lowers the value on average. With ``game_params={"policy":
+    "subgame"}`` the set-rate game credits each converting channel set by its own sub-game,
+    as DP6's marketing-attribution-models does (`SetRateGame.subgame_credit`);
+    ``shapley_value`` then holds that credit, which sums to the total by construction. When
+    :math:`\\sum_d \\phi_d = v(N) - v(\\emptyset)` is not positive — the set-rate game with
+    the ``"zero"`` policy on data where no journey has every channel — the shares are
+    undefined and fitting raises an error saying so. Standard errors of estimated credit are
+    the estimator's scaled by :math:`C / \\sum_d \\phi_d`, exact for estimators whose values
+    always sum to :math:`v(N) - v(\\emptyset)` (permutation sampling).
 
     References
     ----------
@@ -168,8 +167,12 @@ class ShapleyAttribution(AttributionModel):
         solve = self._subgame if subgame else self._solve
         self.shapley_ = solve(self.game_)
         self.value_shapley_ = None
-        if cls is not ModelGame and journeys.total_value > 0:
-            self.value_shapley_ = solve(cls(journeys, what="value", **params))
+        if journeys.total_value > 0:
+            if cls is ModelGame:
+                value_game = self.game_.value_game()
+            else:
+                value_game = cls(journeys, what="value", **params)
+            self.value_shapley_ = solve(value_game)
         for what, res in (("conversions", self.shapley_), ("value", self.value_shapley_)):
             if res is None:
                 continue
