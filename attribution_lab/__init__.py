@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .base import AttributionModel, available_models, get_model, register_model
 from .datasets import load_pathdata
-from .evaluate import compare
+from .evaluate import AgreementResult, accuracy, accuracy_table, agreement, compare
 from .journeys import MILESTONES, Journeys
 from .markov import MarkovAttribution
 from .result import ESTIMANDS, AttributionResult
@@ -20,14 +20,17 @@ from .rules import (
     WShapedAttribution,
 )
 from .shapley import ShapleyAttribution
+from .uncertainty import BootstrapResult, bootstrap
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "ESTIMANDS",
     "MILESTONES",
+    "AgreementResult",
     "AttributionModel",
     "AttributionResult",
+    "BootstrapResult",
     "CustomPositionAttribution",
     "FirstTouchAttribution",
     "FullPathAttribution",
@@ -41,7 +44,11 @@ __all__ = [
     "TimeDecayAttribution",
     "WShapedAttribution",
     "__version__",
+    "accuracy",
+    "accuracy_table",
+    "agreement",
     "available_models",
+    "bootstrap",
     "compare",
     "get_model",
     "load_pathdata",

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_comparison", "plot_transition_graph"]
+__all__ = ["plot_agreement", "plot_comparison", "plot_transition_graph"]
 
 
 def plot_comparison(table: pd.DataFrame, ax: Any = None, *, what: str = "share") -> Any:
@@ -173,4 +173,89 @@ def plot_transition_graph(
     )
     ax.set_title(f"Top {len(edges)} transitions by probability")
     ax.set_axis_off()
+    return ax
+
+
+def plot_agreement(
+    matrix: pd.DataFrame,
+    ax: Any = None,
+    *,
+    kind: str = "distance",
+    annotate: bool = True,
+    title: str | None = None,
+) -> Any:
+    """Heatmap of a model x model agreement matrix.
+
+    Parameters
+    ----------
+    matrix : DataFrame
+        Square, with the same models as index and columns, e.g. ``distance`` or
+        ``spearman`` of `attribution_lab.agreement`.
+    ax : matplotlib Axes, optional
+    kind : {"distance", "spearman"}, default "distance"
+        Sets the colour scale: distances from 0 (dark, agreeing) to the largest
+        entry; correlations on a diverging scale from -1 to 1.
+    annotate : bool, default True
+        Write each cell's number (``n/a`` where it is NaN).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from attribution_lab import Journeys, agreement, compare
+    >>> j = Journeys.from_paths(["A > B", "B > C"], conversions=[2, 1])
+    >>> agree = agreement(compare(j, ["first_touch", "last_touch", "linear"]))
+    >>> ax = plot_agreement(agree.distance)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['first_touch', 'last_touch', 'linear']
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(matrix, pd.DataFrame):
+        raise TypeError(f"matrix must be a DataFrame, got {type(matrix).__name__}")
+    if matrix.shape[0] != matrix.shape[1] or list(matrix.index) != list(matrix.columns):
+        raise ValueError("matrix must be square with the same models as index and columns")
+    if kind not in ("distance", "spearman"):
+        raise ValueError(f"kind must be 'distance' or 'spearman', got {kind!r}")
+    values = matrix.to_numpy(dtype=np.float64)
+    n = values.shape[0]
+    if ax is None:
+        side = min(12.0, max(3.5, 0.7 * n + 2.0))
+        _, ax = plt.subplots(figsize=(side + 1.0, side))
+    if kind == "distance":
+        top = np.nanmax(values) if np.isfinite(values).any() else 1.0
+        image = ax.imshow(values, cmap="viridis", vmin=0.0, vmax=max(float(top), 1e-12))
+        label = "total-variation distance"
+    else:
+        image = ax.imshow(values, cmap="RdBu", vmin=-1.0, vmax=1.0)
+        label = "Spearman correlation"
+    ax.figure.colorbar(image, ax=ax, label=label, fraction=0.046, pad=0.04)
+    labels = [str(m) for m in matrix.columns]
+    ax.set_xticks(np.arange(n), labels, rotation=45, ha="right")
+    ax.set_yticks(np.arange(n), labels)
+    if annotate:
+        norm = image.norm
+        for i in range(n):
+            for j in range(n):
+                v = values[i, j]
+                # light text on the dark end of either scale
+                dark = np.isfinite(v) and (
+                    norm(v) < 0.45 if kind == "distance" else abs(norm(v) - 0.5) > 0.3
+                )
+                ax.text(
+                    j,
+                    i,
+                    "n/a" if not np.isfinite(v) else f"{v:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if dark else "black",
+                )
+    if title:
+        ax.set_title(title)
     return ax
