@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from .b2b import AccountWorld
 from .base import GroundTruth, Simulation, World, make_world, register_scenario, scenarios
+from .causal import CausalWorld
 from .coalition import CoalitionWorld
 from .markov import MarkovWorld
 
 __all__ = [
+    "AccountWorld",
+    "CausalWorld",
     "CoalitionWorld",
     "GroundTruth",
     "MarkovWorld",
