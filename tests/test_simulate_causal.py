@@ -250,11 +250,12 @@ def test_removing_the_mediator_removes_the_touches_it_caused():
     assert caused.sum() > 1000
     assert set(events.loc[caused, "channel"]) == {"brand_search"}
     assert set(events.loc[caused, "caused_by"]) == {"display"}
-    # every caused touch follows a display touch of the same journey
+    # every caused touch follows a display touch of the same journey (>=: times are on a
+    # 2^-20-day grid, so a very short delay can tie)
     first_display = events[events["channel"] == "display"].groupby("journey")["time"].min()
     after = (
         events.loc[caused, "time"].to_numpy()
-        > first_display[events.loc[caused, "journey"]].to_numpy()
+        >= first_display[events.loc[caused, "journey"]].to_numpy()
     )
     assert after.all()
     # without display, brand search keeps only its organic touches; the truth's
@@ -312,8 +313,9 @@ def test_last_touch_is_close_on_the_independent_world():
 
 
 def test_confounding_pulls_every_rule_towards_paid_search():
-    # Intent makes paid search look ~3x as effective as it is (truth share ~0.11,
-    # last touch ~0.34, linear ~0.3 at 1e5 journeys); 0.08 above the truth is > 10 sd.
+    # Intent makes paid search look ~3x as effective as it is: over 5 seeds at 3e4
+    # journeys its truth share was 0.109-0.112 and every rule's 0.31-0.36; a pull of
+    # 0.08 is less than half the smallest one seen (the shares' sd is ~0.01).
     sim = simulate("confounding", 30_000)
     k = sim.journeys.channel_names.index("paid_search")
     for model in ("last_touch", "first_touch", "linear", "time_decay"):

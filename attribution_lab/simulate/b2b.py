@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..journeys import MILESTONES
 from .base import register_scenario
-from .causal import CausalDraw, CausalWorld, _number, _Units
+from .causal import CausalDraw, CausalWorld, _expected_touches, _number, _Units
 
 __all__ = ["AccountWorld"]
 
@@ -126,11 +126,8 @@ class AccountWorld(CausalWorld):
         size = 1 + rng.poisson(self.mean_extra_contacts, size=m)
         account = np.repeat(np.arange(m), size)
         start = rng.random(account.size) * (self.contact_spread * self.window)
-        a = self.intent_exposure
-        lam = (
-            self.rates
-            * (self.window - start)[:, None]
-            * np.exp(intent[account, None] * a - 0.5 * a * a)
+        lam = _expected_touches(
+            self.rates, self.window - start, intent[account], self.intent_exposure
         )
         return _Units(
             intent, size, account, start, np.full(account.size, self.window), rng.poisson(lam)

@@ -24,8 +24,8 @@ from .base import GroundTruth, Simulation, World, check_n_journeys, register_sce
 
 __all__ = ["CausalDraw", "CausalWorld", "Exposure", "coalition_values", "exposure_summary"]
 
-#: The truth tabulates all 2^n coalitions and a (channel sets x 2^n) table: 12 channels
-#: keep both under 130 MiB.
+#: The truth tabulates all 2^n coalitions for each distinct channel set of the journeys
+#: (at most 4^n numbers: 128 MiB per table at 12 channels).
 MAX_CHANNELS = 12
 
 # Rows (journey, sub-coalition) evaluated per block of the truth; bounds its memory to
@@ -246,9 +246,16 @@ def coalition_values(
         q += np.bincount(key, p, minlength=q.size)
         qv += np.bincount(key, p * np.exp(log_value), minlength=q.size)
         lo = hi
-    # v(S) = sum over channel sets g of q_g(S & T_g), a (sets x 2^n) gather
-    index = np.arange(sets.size)[:, None] * full + (np.arange(full)[None, :] & sets[:, None])
-    return q[index].sum(axis=0), qv[index].sum(axis=0)
+    # v(S) = sum over channel sets g of q_g(S & T_g): a (sets x 2^n) gather, in blocks
+    v = np.zeros(full)
+    v_value = np.zeros(full)
+    step = max(1, _BLOCK // full)
+    for lo in range(0, sets.size, step):
+        g = np.arange(lo, min(lo + step, sets.size))
+        index = g[:, None] * full + (np.arange(full)[None, :] & sets[g, None])
+        v += q[index].sum(axis=0)
+        v_value += qv[index].sum(axis=0)
+    return v, v_value
 
 
 # ---------------------------------------------------------------------- draws
@@ -319,6 +326,16 @@ class _Units:
             self.unit_end[unit_keep],
             self.counts[unit_keep],
         )
+
+
+def _expected_touches(
+    rates: np.ndarray, span: np.ndarray, intent: np.ndarray, alpha: np.ndarray
+) -> np.ndarray:
+    """Expected organic touches per unit and channel: r_c span exp(alpha_c u - alpha_c^2 / 2)."""
+    lam = span[:, None] * rates
+    for c in np.flatnonzero(alpha):  # exp only where intent moves the rate
+        lam[:, c] *= np.exp(alpha[c] * intent - 0.5 * alpha[c] ** 2)
+    return lam
 
 
 def _concat(parts: list[_Units]) -> _Units:
@@ -461,7 +478,16 @@ class CausalWorld(World):
     Both are expected conversions (not the realised total); `GroundTruth.share`
     normalises them for comparison with a model's shares. Dalessandro et al. (2012) set
     attribution on this causal footing and point out that observational models cannot
-    remove confounding by intent.
+    remove confounding by intent. The table of v has :math:`2^n` entries, so at most
+    `MAX_CHANNELS` (12) channels; `coalition_values` evaluates each journey only on the
+    subsets of its own channel set, so the cost grows with the channels a journey
+    touches, not with n.
+
+    **Outputs.** Touch times are in days from the start of the window, rounded down to
+    multiples of :math:`2^{-20}` days (0.08 s) so that one integer sort orders them; the
+    truth uses the rounded times. ``events`` lists every touch in the journeys' order
+    with the channel whose touch caused it (``caused_by``), so removing a channel and
+    the touches it caused can be replayed from it.
 
     References
     ----------
@@ -621,8 +647,7 @@ class CausalWorld(World):
     def _draw_units(self, rng: np.random.Generator, m: int) -> _Units:
         """m persons: intent and organic touch counts over the whole window."""
         intent = rng.standard_normal(m)
-        a = self.intent_exposure
-        lam = self.rates * self.window * np.exp(intent[:, None] * a - 0.5 * a * a)
+        lam = _expected_touches(self.rates, np.full(m, self.window), intent, self.intent_exposure)
         return _Units(
             intent,
             np.ones(m, dtype=np.int64),
