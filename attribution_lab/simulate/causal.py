@@ -316,6 +316,8 @@ class _Units:
     counts: np.ndarray  # (units, channels) organic touches
 
     def take(self, keep: np.ndarray) -> _Units:
+        if keep.all():
+            return self
         unit_keep = keep[self.unit_journey]
         renumber = np.cumsum(keep) - 1
         return _Units(
