@@ -193,6 +193,14 @@ def test_journeys_with_times_resample_rows_and_keep_times():
     assert not np.allclose(by_position.replicates.mean(), res.replicates.mean(), rtol=1e-3)
 
 
+def test_progress_bar_is_opt_in(capsys):
+    j = Journeys.from_paths(["A > B", "B"], conversions=[30, 20], nulls=[10, 40])
+    bootstrap("linear", j, 5, random_state=0)
+    assert capsys.readouterr().err == ""
+    bootstrap("linear", j, 5, random_state=0, progress=True)
+    assert "bootstrap linear" in capsys.readouterr().err
+
+
 def test_take_matches_subset():
     journeys, _ = simulate("markov", 200, random_state=2)
     rows = np.flatnonzero(np.arange(200) % 3 != 0)

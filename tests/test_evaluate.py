@@ -6,6 +6,8 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from attribution_lab import (
     AgreementResult,
@@ -113,6 +115,23 @@ def test_truth_itself_scores_perfectly(markov_sim):
     assert m["tv_value_share"] == pytest.approx(0, abs=1e-12)
     assert m["max_error"] == pytest.approx(0, abs=1e-9)
     assert m["spearman"] == pytest.approx(1) and m["top_k_overlap"] == 1
+
+
+credits = st.lists(st.integers(0, 50), min_size=3, max_size=3).filter(lambda c: sum(c) > 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(credits, credits, credits)
+def test_distances_are_a_metric_and_agree_with_accuracy(x, y, z):
+    rx, ry, rz = (result(["a", "b", "c"], c, model=m) for c, m in ((x, "x"), (y, "y"), (z, "z")))
+    d = agreement([rx, ry, rz]).distance
+    assert d.loc["x", "y"] == pytest.approx(accuracy(rx, ry)["tv_share"])
+    assert d.loc["x", "y"] == pytest.approx(d.loc["y", "x"])
+    assert 0 <= d.loc["x", "y"] <= 1
+    assert d.loc["x", "z"] <= d.loc["x", "y"] + d.loc["y", "z"] + 1e-12
+    rho = agreement([rx, ry]).spearman.loc["x", "y"]
+    expected = accuracy(rx, ry)["spearman"]
+    assert (np.isnan(rho) and np.isnan(expected)) or rho == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(
