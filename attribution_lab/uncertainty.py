@@ -237,7 +237,9 @@ def bootstrap(
     (they are interchangeable), while customers of different values stay in separate
     cells so that value credit varies between replicates as it does between samples;
     each replicate is then a small aggregated `Journeys`, which keeps the bootstrap
-    fast on millions of journeys. With ``unit="rows"`` the rows themselves
+    fast on millions of journeys. A table that is aggregated already knows only each
+    path's total value, so its value intervals leave out how values vary within a
+    path; pass raw journeys when value credit matters. With ``unit="rows"`` the rows themselves
     are drawn, :math:`k \\sim \\mathrm{Multinomial}(n; 1/n, \\ldots, 1/n)`, and row
     :math:`j` enters with counts :math:`k_j (c_j, u_j, v_j)`.
 
