@@ -98,12 +98,29 @@ def cmd_models(args: argparse.Namespace) -> None:
 def cmd_attribute(args: argparse.Namespace) -> None:
     journeys = load_input(args)
     model = get_model(args.model, **parse_params(args.param))
-    result = model.fit(journeys).attribute()
+    if args.ci:
+        from .uncertainty import bootstrap
+
+        result = bootstrap(
+            model,
+            journeys,
+            args.n_boot,
+            ci_level=args.ci_level,
+            random_state=args.seed,
+            progress=args.format == "table",
+        )
+    else:
+        result = model.fit(journeys).attribute()
     if args.format == "table":
         print(
             f"model {result.model} ({result.estimand}); {journeys.n_journeys:,} journeys, "
             f"{result.total_conversions:,.6g} conversions, value {result.total_value:,.6g}"
         )
+        if args.ci:
+            print(
+                f"{args.ci_level:.0%} percentile intervals of the conversions credit from"
+                f" {args.n_boot} bootstrap resamples of customers (seed {args.seed})"
+            )
     _print_table(result.to_frame(), args.format, result.to_dict())
 
 
@@ -125,7 +142,16 @@ def _model_specs(names: str, param_items: Sequence[str] | None) -> dict[str, Any
 def cmd_compare(args: argparse.Namespace) -> None:
     journeys = load_input(args)
     models = _model_specs(args.models, args.param)
-    tidy = compare(journeys, models)
+    if args.ci:
+        tidy = compare(
+            journeys,
+            models,
+            n_boot=args.n_boot,
+            ci_level=args.ci_level,
+            random_state=args.seed,
+        )
+    else:
+        tidy = compare(journeys, models)
     if args.format == "table":
         print(
             f"{journeys.n_journeys:,} journeys, {journeys.n_conversions:,.6g} conversions, "
@@ -133,10 +159,21 @@ def cmd_compare(args: argparse.Namespace) -> None:
         )
         wide = tidy.pivot(index="channel", columns="model", values="share")[list(models)]
         _print_table(wide, "table")
+        if args.ci:
+            print(
+                f"\n{args.ci_level:.0%} bootstrap intervals of the conversions credit"
+                f" ({args.n_boot} resamples, seed {args.seed}):"
+            )
+            cols = ["model", "channel", "conversions", "stderr", "ci_low", "ci_high"]
+            _print_table(tidy[cols].set_index(["model", "channel"]), "table")
     elif args.format == "csv":
         tidy.to_csv(sys.stdout, index=False, float_format="%.10g")
     else:
-        results = [m.attribute().to_dict() for m in models.values()]
+        records = {
+            label: group.drop(columns="model").to_dict(orient="records")
+            for label, group in tidy.groupby("model", sort=False)
+        }
+        results = records if args.ci else [m.attribute().to_dict() for m in models.values()]
         _print_table(tidy, "json", results)
 
 
@@ -233,6 +270,13 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
 
+def _add_ci_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ci", action="store_true", help="bootstrap intervals (resampling customers)")
+    p.add_argument("--n-boot", type=int, default=200, help="bootstrap resamples (default: 200)")
+    p.add_argument("--ci-level", type=float, default=0.95, help="interval coverage (default: 0.95)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default: 0)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="attribution-lab",
@@ -246,11 +290,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(p)
     p.add_argument("--model", required=True, help="model name (see 'attribution-lab models')")
     p.add_argument("--param", action="append", metavar="KEY=VALUE", help="model parameter")
+    _add_ci_options(p)
     p.set_defaults(func=cmd_attribute)
     p = sub.add_parser("compare", help="several models side by side")
     _add_input_options(p)
     p.add_argument("--models", required=True, help="comma-separated model names")
     p.add_argument("--param", action="append", metavar="MODEL.KEY=VALUE", help="model parameter")
+    _add_ci_options(p)
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser("models", help="list the models")
     p.set_defaults(func=cmd_models)

@@ -246,3 +246,32 @@ def test_attribute_markov_known_answer(capsys, known_csv):
     )
     effects = {c["channel"]: c["removal_effect"] for c in json.loads(out)["channels"]}
     assert effects == pytest.approx({"A": 0.904762, "B": 0.571429, "C": 1.0}, abs=5e-7)
+
+
+def test_ci_flags_bootstrap_and_are_reproducible(capsys):
+    argv = [
+        "attribute",
+        "example",
+        "--model",
+        "linear",
+        "--ci",
+        "--n-boot",
+        "20",
+        "--format",
+        "json",
+    ]
+    assert main([*argv, "--seed", "3"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert main([*argv, "--seed", "3"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert first == again
+    for row in first["channels"]:
+        assert row["ci_low"] <= row["conversions"] <= row["ci_high"]
+    assert (
+        main(["compare", "example", "--models", "first_touch,markov", "--ci", "--n-boot", "20"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "95% bootstrap intervals" in out and "ci_high" in out
+    assert main(["compare", "example", "--models", "last_touch", "--ci", "--n-boot", "1"]) == 2
+    assert "n_boot" in capsys.readouterr().err
