@@ -178,12 +178,23 @@ class ShapleyAttribution(AttributionModel):
                 continue
             gap = res.grand_value - res.empty_value
             if not (gap > 0 and res.values.sum() > 0):
+                if self.game == "set_rate":
+                    why = (
+                        "; under policy='zero' this happens when no journey touches every"
+                        " channel, use the default smoothed policy"
+                    )
+                elif self.game == "model":
+                    why = (
+                        f"; the fitted model expects less {what} with every channel"
+                        " than with none (e.g. longer journeys convert less), so this game"
+                        " does not describe these journeys"
+                    )
+                else:
+                    why = ""
                 raise ValueError(
                     f"the Shapley values of the {self.game} game ({what}) sum to"
                     f" v(N) - v(empty) = {gap:.6g} <= 0, so they cannot be"
-                    " turned into shares of the total; with game='set_rate' this happens"
-                    " under policy='zero' when no journey touches every channel, use the"
-                    " default smoothed policy"
+                    f" turned into shares of the total{why}"
                 )
 
     def _attribute(self, journeys: Journeys) -> AttributionResult:
