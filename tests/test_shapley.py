@@ -130,6 +130,18 @@ def test_subset_game_is_unique_channel_linear(seed, what):
     assert exact.sum() == pytest.approx(total)
 
 
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), what=st.sampled_from(["conversions", "value"]))
+def test_subset_game_table_equals_pairwise_evaluation(seed, what):
+    # the subset-sum table serves batches too large for coalition x set comparisons
+    j = random_journeys(seed, n=50, n_channels=6)
+    few = np.random.default_rng(seed).integers(0, 64, size=3)
+    pairwise = SubsetConversionGame(j, what=what)(few)
+    np.testing.assert_allclose(SubsetConversionGame(j, what=what).table()[few], pairwise)
+    game = SubsetConversionGame(j, what=what)
+    np.testing.assert_allclose(ExactShapley().estimate(game).values, game.closed_form())
+
+
 def test_subset_game_by_hand():
     j = Journeys.from_paths(["A > B", "A", "C"], conversions=[2, 1, 0], nulls=[0, 0, 3])
     g = SubsetConversionGame(j)

@@ -22,8 +22,11 @@ __all__ = [
     "journey_channel_sets",
 ]
 
-# Coalition x channel-set comparisons done per block (bool cells, ~64 MB).
+# Coalition x channel-set comparisons done per block (~64 MB of bool cells, or 1/8 as many
+# int64 ones).
 _BLOCK_CELLS = 1 << 26
+# Games tabulate all 2^n coalitions up to this many players (float64: 128 MB).
+_MAX_TABLE_PLAYERS = 24
 POLICIES = ("zero", "subgame", "smoothed")
 
 
@@ -109,11 +112,36 @@ class SubsetConversionGame(Game):
         keep = self._gain != 0
         self._sets, self._gain = self._sets[keep], self._gain[keep]
         self.n_evaluations = 0
+        self._table: np.ndarray | None = None
+
+    def table(self) -> np.ndarray:
+        """v of all 2^n coalitions, indexed by bitmask, by one subset-sum transform.
+
+        :math:`v(S) = \\sum_{T \\subseteq S} g(T)` with g the conversions of channel set T:
+        n passes over 2^n numbers instead of comparing every coalition with every set.
+        """
+        if self._table is None:
+            n = self.n_players
+            if n > _MAX_TABLE_PLAYERS:
+                raise ValueError(f"a table of all 2^{n} coalitions is too large (n > 24)")
+            table = np.zeros(1 << n)
+            np.add.at(table, self._sets, self._gain)
+            for c in range(n):
+                # coalitions with bit c take the sums of the same coalition without it
+                view = table.reshape(-1, 2, 1 << c)
+                view[:, 1, :] += view[:, 0, :]
+            self._table = table
+        return self._table
 
     def _value(self, coalitions: np.ndarray) -> np.ndarray:
         masks = _coalition_masks(coalitions)
+        n = self.n_players
+        pairwise = masks.size * self._sets.size
+        if self._table is not None or (n <= _MAX_TABLE_PLAYERS and pairwise > n << n):
+            return self.table()[masks]
         out = np.zeros(masks.size)
-        step = max(1, _BLOCK_CELLS // max(self._sets.size, 1))
+        # int64 cells of the (coalitions x sets) block: 8 bytes each
+        step = max(1, _BLOCK_CELLS // 8 // max(self._sets.size, 1))
         for lo in range(0, masks.size, step):
             block = masks[lo : lo + step, None]
             inside = (self._sets[None, :] & ~block) == 0
