@@ -54,8 +54,9 @@ class ExactShapley:
               \\frac{|S|! (n - |S| - 1)!}{n!} \\left(v(S \\cup \\{i\\}) - v(S)\\right)
 
     All :math:`2^n` values are kept in one float64 array (8 * 2^n bytes: 32 MiB at 22
-    players, 128 MiB at 24), so n is limited to `MAX_EXACT_PLAYERS`; each player's sum
-    is one vectorised pass over the coalitions without it.
+    players, 128 MiB at 24), and each player's sum needs two temporaries of half that
+    size, so n is limited to `MAX_EXACT_PLAYERS`; each player's sum is one vectorised
+    pass over the coalitions without it.
 
     References
     ----------
@@ -139,12 +140,14 @@ def shapley_values_from_table(values: np.ndarray, n_players: int) -> np.ndarray:
     if values.shape != (1 << n,):
         raise ValueError(f"expected {1 << n} coalition values, got shape {values.shape}")
     w = shapley_weights(n)
-    half = np.arange(1 << (n - 1), dtype=np.int64)
+    # weight of each coalition's marginal contribution by its size, small ints first
+    size = np.zeros(1, dtype=np.int8)
+    for _ in range(n):
+        size = np.concatenate([size, size + 1])
     phi = np.empty(n)
     for i in range(n):
-        # coalitions without i: insert a 0 bit at position i into every (n-1)-bit number
-        low = half & ((1 << i) - 1)
-        without = ((half >> i) << (i + 1)) | low
-        size = popcount(without)
-        phi[i] = np.dot(w[size], values[without | (1 << i)] - values[without])
+        # bit i splits the bitmask range into blocks without i (axis 1 = 0) and with it
+        v = values.reshape(-1, 2, 1 << i)
+        weight = w[size.reshape(-1, 2, 1 << i)[:, 0, :]]
+        phi[i] = np.vdot(weight, v[:, 1, :] - v[:, 0, :])
     return phi
