@@ -226,6 +226,11 @@ def _quantiles(x: np.ndarray, w: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     return xs[i_lo] + (h - lo) * (xs[i_hi] - xs[i_lo])
 
 
+def _wcount(x: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
+    """Weighted bincount that is float64 even when `x` is empty (numpy then gives int64)."""
+    return np.bincount(x, weights=weights, minlength=size).astype(np.float64, copy=False)
+
+
 def _mean(x: np.ndarray, w: np.ndarray) -> float:
     total = float(w.sum())
     return float(np.dot(x, w) / total) if total > 0 else math.nan
@@ -610,7 +615,7 @@ class PathLengthsResult(AnalyticsResult):
         for k, (outcome, color) in enumerate(((CONVERTED, "tab:green"), (NOT_CONVERTED, "0.6"))):
             part = t[t["outcome"] == outcome]
             length = np.minimum(part["length"].to_numpy(), cap)
-            share = np.bincount(length, weights=part["share"].to_numpy(), minlength=cap + 1)
+            share = _wcount(length, part["share"].to_numpy(), cap + 1)
             x = np.arange(1, cap + 1)
             ax.bar(x + (k - 0.5) * width, share[1:], width=width, color=color, label=outcome)
         ax.set_xlabel(f"{measure} per journey (last bar: {cap} or more)")
@@ -1071,7 +1076,7 @@ def path_lengths(journeys: Journeys, *, _prep: _Prepared | None = None) -> PathL
         size = int(length.max()) + 1 if length.size else 1
         for outcome, w in ((CONVERTED, prep.conv), (NOT_CONVERTED, prep.nulls), (ALL, None)):
             w = prep.customers if w is None else w
-            counts = np.bincount(length, weights=w, minlength=size)
+            counts = _wcount(length, w, size)
             lengths_seen = np.flatnonzero(counts)
             total = float(counts.sum())
             rows.append(
@@ -1211,7 +1216,7 @@ def time_to_conversion(
     which = np.clip(np.searchsorted(edges, total_days, side="right") - 1, 0, _HIST_BINS - 1)
     hist = []
     for outcome, w in ((CONVERTED, prep.conv), (NOT_CONVERTED, prep.nulls)):
-        counts = np.bincount(which, weights=w, minlength=_HIST_BINS)
+        counts = _wcount(which, w, _HIST_BINS)
         hist.append(
             pd.DataFrame(
                 {
@@ -1287,14 +1292,14 @@ def channel_stats(
     w = prep.customers
     total = float(w.sum())
     pw = w[pairs.journey]
-    reached = np.bincount(pairs.channel, weights=pw, minlength=n_ch)
-    touches = np.bincount(pairs.channel, weights=pw * pairs.touches, minlength=n_ch)
-    first = np.bincount(j.channels[j.offsets[:-1]], weights=w, minlength=n_ch)
-    last = np.bincount(j.channels[j.offsets[1:] - 1], weights=w, minlength=n_ch)
+    reached = _wcount(pairs.channel, pw, n_ch)
+    touches = _wcount(pairs.channel, pw * pairs.touches, n_ch)
+    first = _wcount(j.channels[j.offsets[:-1]], w, n_ch)
+    last = _wcount(j.channels[j.offsets[1:] - 1], w, n_ch)
     mid = pairs.middle
-    assisting = np.bincount(pairs.channel[mid], weights=pw[mid], minlength=n_ch)
-    conv = np.bincount(pairs.channel, weights=prep.conv[pairs.journey], minlength=n_ch)
-    value = np.bincount(pairs.channel, weights=np.asarray(j.value)[pairs.journey], minlength=n_ch)
+    assisting = _wcount(pairs.channel[mid], pw[mid], n_ch)
+    conv = _wcount(pairs.channel, prep.conv[pairs.journey], n_ch)
+    value = _wcount(pairs.channel, np.asarray(j.value)[pairs.journey], n_ch)
     low, high = wilson_interval(conv, reached, level)
     table = pd.DataFrame(
         {
@@ -1444,13 +1449,13 @@ def transitions(
     is_last[offsets[1:] - 1] = True
     inner = ~is_last[:-1]
     code = channels[:-1][inner].astype(np.int64) * width + channels[1:][inner]
-    counts = np.bincount(code, weights=w_touch[:-1][inner], minlength=(n_ch + 1) * width)
+    counts = _wcount(code, w_touch[:-1][inner], (n_ch + 1) * width)
     if ends:
         last = channels[offsets[1:] - 1].astype(np.int64) * width
-        counts += np.bincount(last + n_ch, weights=prep.conv, minlength=counts.size)
-        counts += np.bincount(last + n_ch + 1, weights=prep.nulls, minlength=counts.size)
+        counts += _wcount(last + n_ch, prep.conv, counts.size)
+        counts += _wcount(last + n_ch + 1, prep.nulls, counts.size)
         start = n_ch * width + channels[offsets[:-1]].astype(np.int64)
-        counts += np.bincount(start, weights=prep.customers, minlength=counts.size)
+        counts += _wcount(start, prep.customers, counts.size)
     grid = counts.reshape(n_ch + 1, width)  # row n_ch: (start)
     out_total = grid.sum(axis=1)
     share = _ratio(grid, out_total[:, None])
@@ -1638,7 +1643,11 @@ def funnel(
             current[weights[k] > 0] = k
     if has_times:
         if as_of is None:
-            now = prep.end if j.end_time is not None else np.full(n, float(j.times.max()))
+            now = (
+                prep.end
+                if j.end_time is not None
+                else np.full(n, float(j.times.max(initial=-np.inf)))
+            )
             as_of_label = "end_time" if j.end_time is not None else "latest touch"
         else:
             now = np.full(n, _as_of_days(as_of))
@@ -1782,8 +1791,8 @@ class DescribeResult:
         lines = [
             f"{o['rows']:,} journey rows standing for {_num(o['journeys'])} journeys"
             f" (customers), {o['channels']} channels, {_num(o['touches'])} touches"
-            f" ({o['touches_per_journey']:.3g} per journey)",
-            f"{_num(o['conversions'])} conversions (rate {o['conversion_rate']:.4g}),"
+            f" ({_num(round(o['touches_per_journey'], 3))} per journey)",
+            f"{_num(o['conversions'])} conversions (rate {_pct(o['conversion_rate'])}),"
             f" value {_num(o['value'])}",
             f"touch times: {o['times']}; end times: {o['end_times']};"
             f" milestones: {o['milestones']}; accounts: {o['accounts']}",
