@@ -54,9 +54,9 @@ class ExactShapley:
               \\frac{|S|! (n - |S| - 1)!}{n!} \\left(v(S \\cup \\{i\\}) - v(S)\\right)
 
     All :math:`2^n` values are kept in one float64 array (8 * 2^n bytes: 32 MiB at 22
-    players, 128 MiB at 24), and each player's sum needs two temporaries of half that
-    size, so n is limited to `MAX_EXACT_PLAYERS`; each player's sum is one vectorised
-    pass over the coalitions without it.
+    players, 128 MiB at 24), with as many again for the weights, so n is limited to
+    `MAX_EXACT_PLAYERS`; each player's sum is one vectorised pass over the coalitions
+    without it.
 
     References
     ----------
@@ -144,10 +144,13 @@ def shapley_values_from_table(values: np.ndarray, n_players: int) -> np.ndarray:
     size = np.zeros(1, dtype=np.int8)
     for _ in range(n):
         size = np.concatenate([size, size + 1])
+    weight = np.append(w, 0.0)[size]  # the full coalition is never a "without i"
+    del size
     phi = np.empty(n)
     for i in range(n):
         # bit i splits the bitmask range into blocks without i (axis 1 = 0) and with it
         v = values.reshape(-1, 2, 1 << i)
-        weight = w[size.reshape(-1, 2, 1 << i)[:, 0, :]]
-        phi[i] = np.vdot(weight, v[:, 1, :] - v[:, 0, :])
+        wi = weight.reshape(-1, 2, 1 << i)[:, 0, :]
+        # two strided reductions: no temporary of the differences
+        phi[i] = np.einsum("ij,ij->", wi, v[:, 1, :]) - np.einsum("ij,ij->", wi, v[:, 0, :])
     return phi
