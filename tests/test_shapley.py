@@ -297,6 +297,26 @@ def test_model_game_symmetric_channels_and_errors():
         ModelGame(j, estimator=KNeighborsClassifier())
 
 
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), tree=st.booleans())
+def test_model_game_table_equals_pairwise_evaluation(seed, tree):
+    # all 2^n coalitions through dividends and superset sums, against scoring each
+    # coalition's masked rows directly (a small batch takes that path)
+    from sklearn.tree import DecisionTreeClassifier
+
+    j = random_journeys(seed, n=60, n_channels=6)
+    est = DecisionTreeClassifier(max_depth=4, random_state=0) if tree else None
+    game = ModelGame(j, est)
+    few = np.random.default_rng(seed).integers(0, 64, size=4)
+    direct = ModelGame(j, est)(few)
+    np.testing.assert_allclose(game.table()[few], direct, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        game.value_game().table()[few], ModelGame(j, est).value_game()(few), rtol=1e-10
+    )
+    with pytest.raises(ValueError, match="binary"):
+        ModelGame(j, features="count").table()
+
+
 def test_model_value_game():
     j = random_journeys(3, n=60, n_channels=4)
     game = ModelGame(j)

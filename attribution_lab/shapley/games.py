@@ -63,6 +63,30 @@ def _grouped(journeys: Journeys, what: str) -> tuple[np.ndarray, np.ndarray, np.
     return keys, won, seen
 
 
+def _subset_sums(table: np.ndarray, n: int) -> np.ndarray:
+    """In place: t(S) <- sum over T subset of S of t(T) (zeta transform), n passes."""
+    for c in range(n):
+        view = table.reshape(-1, 2, 1 << c)
+        view[:, 1, :] += view[:, 0, :]
+    return table
+
+
+def _moebius(table: np.ndarray, n: int) -> np.ndarray:
+    """In place: the inverse of `_subset_sums` (Harsanyi dividends of a game)."""
+    for c in range(n):
+        view = table.reshape(-1, 2, 1 << c)
+        view[:, 1, :] -= view[:, 0, :]
+    return table
+
+
+def _superset_sums(table: np.ndarray, n: int) -> np.ndarray:
+    """In place: t(S) <- sum over T superset of S of t(T)."""
+    for c in range(n):
+        view = table.reshape(-1, 2, 1 << c)
+        view[:, 0, :] += view[:, 1, :]
+    return table
+
+
 def _check_what(what: str) -> str:
     if what not in ("conversions", "value"):
         raise ValueError(f"what must be 'conversions' or 'value', got {what!r}")
@@ -126,11 +150,7 @@ class SubsetConversionGame(Game):
                 raise ValueError(f"a table of all 2^{n} coalitions is too large (n > 24)")
             table = np.zeros(1 << n)
             np.add.at(table, self._sets, self._gain)
-            for c in range(n):
-                # coalitions with bit c take the sums of the same coalition without it
-                view = table.reshape(-1, 2, 1 << c)
-                view[:, 1, :] += view[:, 0, :]
-            self._table = table
+            self._table = _subset_sums(table, n)
         return self._table
 
     def _value(self, coalitions: np.ndarray) -> np.ndarray:
@@ -274,12 +294,8 @@ class SetRateGame(Game):
         weight = np.zeros(size)
         weight[self._sets] = np.where(self._won > 0, self._seen, 0.0)
         masks = np.arange(size, dtype=np.int64)
-        d, w = v, weight  # transformed in place, bit by bit
-        for c in range(n):
-            bit = np.int64(1) << c
-            has = (masks & bit) != 0
-            d[has] -= d[masks[has] ^ bit]  # Moebius: dividends
-            w[~has] += w[masks[~has] | bit]  # superset sums
+        d = _moebius(v, n)
+        w = _superset_sums(weight, n)
         q = np.zeros(size)
         q[1:] = d[1:] * w[1:] / np.bitwise_count(masks[1:])
         return np.array([q[(masks >> c) & 1 == 1].sum() for c in range(n)])
@@ -437,6 +453,7 @@ class ModelGame(Game):
         per_conversion = np.divide(value, conv, out=np.full(conv.size, overall), where=conv > 0)
         self._value_weight = self._weight * per_conversion
         self.what = "conversions"
+        self._table: np.ndarray | None = None
         self.n_players = journeys.n_channels
         self.player_names = journeys.channel_names
         self.n_evaluations = 0
@@ -464,9 +481,64 @@ class ModelGame(Game):
         game._weight = self._value_weight
         game.what = "value"
         game.n_evaluations = 0
+        game._table = None
         return game
 
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        """P(conversion) of exposure rows, in blocks."""
+        out = np.empty(x.shape[0])
+        step = 1 << 16
+        if self._linear:
+            beta = self.estimator_.coef_.ravel()
+            b = float(self.estimator_.intercept_[0])
+            for lo in range(0, x.shape[0], step):
+                out[lo : lo + step] = 1.0 / (1.0 + np.exp(-(x[lo : lo + step] @ beta + b)))
+            return out
+        positive = list(self.estimator_.classes_).index(1)
+        for lo in range(0, x.shape[0], step):
+            out[lo : lo + step] = self.estimator_.predict_proba(x[lo : lo + step])[:, positive]
+        return out
+
+    def table(self) -> np.ndarray:
+        """v of all 2^n coalitions, indexed by bitmask (binary features only).
+
+        With binary exposures a journey of channel set T scores p(T & S) under coalition
+        S, so :math:`v(S) = \\sum_T n_T \\, p(T \\cap S)`. Writing p through its
+        dividends, :math:`p(U) = \\sum_{V \\subseteq U} d(V)`, gives
+        :math:`v(S) = \\sum_{V \\subseteq S} d(V) W(V)` with
+        :math:`W(V) = \\sum_{T \\supseteq V} n_T`: the model is scored once per
+        coalition and three O(n 2^n) transforms replace the coalitions x journeys
+        products.
+        """
+        if self._table is None:
+            n = self.n_players
+            if self.features != "binary":
+                raise ValueError("a coalition table needs features='binary'")
+            if n > _MAX_TABLE_PLAYERS:
+                raise ValueError(f"a table of all 2^{n} coalitions is too large (n > 24)")
+            size = 1 << n
+            bits = np.int64(1) << np.arange(n, dtype=np.int64)
+            p = np.empty(size)
+            step = 1 << 16
+            for lo in range(0, size, step):
+                masks = np.arange(lo, min(lo + step, size), dtype=np.int64)
+                p[lo : lo + step] = self._predict(((masks[:, None] & bits) != 0).astype(float))
+            d = _moebius(p, n)
+            weight = np.zeros(size)
+            sets = (self._rows > 0).astype(np.int64) @ bits
+            np.add.at(weight, sets, self._weight)
+            self._table = _subset_sums(d * _superset_sums(weight, n), n)
+        return self._table
+
     def _value(self, coalitions: np.ndarray) -> np.ndarray:
+        n = self.n_players
+        rows = self._rows.shape[0]
+        if self._table is not None or (
+            self.features == "binary"
+            and n <= _MAX_TABLE_PLAYERS
+            and coalitions.shape[0] * rows > (n + 1) << n
+        ):
+            return self.table()[_coalition_masks(coalitions)]
         s = coalitions.astype(np.float64)
         if self._linear:
             beta = self.estimator_.coef_.ravel()
