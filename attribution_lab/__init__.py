@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+from .analytics import (
+    channel_overlap,
+    channel_stats,
+    describe,
+    funnel,
+    path_lengths,
+    time_to_conversion,
+    top_paths,
+    transitions,
+)
 from .base import AttributionModel, available_models, get_model, register_model
 from .datasets import load_pathdata
 from .evaluate import AgreementResult, accuracy, accuracy_table, agreement, compare
@@ -49,8 +59,16 @@ __all__ = [
     "agreement",
     "available_models",
     "bootstrap",
+    "channel_overlap",
+    "channel_stats",
     "compare",
+    "describe",
+    "funnel",
     "get_model",
     "load_pathdata",
+    "path_lengths",
     "register_model",
+    "time_to_conversion",
+    "top_paths",
+    "transitions",
 ]
