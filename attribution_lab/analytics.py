@@ -461,7 +461,7 @@ def _heatmap(
 
 
 # ============================================================================ result types
-@dataclass(frozen=True, eq=False, kw_only=True)
+@dataclass(frozen=True, eq=False, kw_only=True, repr=False)
 class AnalyticsResult:
     """A tidy table with a text rendering and a plot; base of every analytics result.
 
@@ -512,7 +512,7 @@ class AnalyticsResult:
         raise NotImplementedError
 
 
-@dataclass(frozen=True, eq=False, kw_only=True)
+@dataclass(frozen=True, eq=False, kw_only=True, repr=False)
 class PathsResult(AnalyticsResult):
     """The top paths (see `top_paths`).
 
@@ -573,7 +573,7 @@ class PathsResult(AnalyticsResult):
         return ax
 
 
-@dataclass(frozen=True, eq=False, kw_only=True)
+@dataclass(frozen=True, eq=False, kw_only=True, repr=False)
 class PathLengthsResult(AnalyticsResult):
     """Distribution of journey lengths (see `path_lengths`).
 
@@ -627,7 +627,7 @@ class PathLengthsResult(AnalyticsResult):
         return ax
 
 
-@dataclass(frozen=True, eq=False, kw_only=True)
+@dataclass(frozen=True, eq=False, kw_only=True, repr=False)
 class TimeToConversionResult(AnalyticsResult):
     """Days from the first touch to the conversion (see `time_to_conversion`).
 
@@ -701,7 +701,7 @@ class TimeToConversionResult(AnalyticsResult):
         return ax
 
 
-@dataclass(frozen=True, eq=False, kw_only=True)
+@dataclass(frozen=True, eq=False, kw_only=True, repr=False)
 class ChannelStatsResult(AnalyticsResult):
     """Per-channel reach, frequency, roles and conversion rates (see `channel_stats`).
 
@@ -764,7 +764,7 @@ class ChannelStatsResult(AnalyticsResult):
         return ax
 
 
-@dataclass(frozen=True, eq=False, kw_only=True)
+@dataclass(frozen=True, eq=False, kw_only=True, repr=False)
 class OverlapResult(AnalyticsResult):
     """Channel co-occurrence (see `channel_overlap`).
 
@@ -823,7 +823,7 @@ class OverlapResult(AnalyticsResult):
         return _heatmap(ax, m, title, label, fmt=fmt, hide_diagonal=what != "journeys")
 
 
-@dataclass(frozen=True, eq=False, kw_only=True)
+@dataclass(frozen=True, eq=False, kw_only=True, repr=False)
 class TransitionsResult(AnalyticsResult):
     """First-order transitions between consecutive touches (see `transitions`).
 
@@ -867,7 +867,7 @@ class TransitionsResult(AnalyticsResult):
         return _heatmap(ax, m, "Next touch after each channel", "share of transitions out")
 
 
-@dataclass(frozen=True, eq=False, kw_only=True)
+@dataclass(frozen=True, eq=False, kw_only=True, repr=False)
 class FunnelResult(AnalyticsResult):
     """Funnel stages from milestones (see `funnel`).
 

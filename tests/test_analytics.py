@@ -339,6 +339,7 @@ def test_time_figures_without_timestamps_say_unavailable(known, b2b):
     assert r.table.empty and list(r.table.columns)[:3] == ["channel", "outcome", "journeys"]
     assert "no touch times" in r.message
     assert "unavailable" in r.to_text()
+    assert repr(r) == "TimeToConversionResult(0 rows, unavailable)"
     f = funnel(known)
     assert f.table["stage"].tolist() == ["first_touch", "conversion"]
     assert f.table["journeys"].tolist() == [19, 7]
@@ -705,6 +706,7 @@ def test_every_plot_draws(b2b, known):
     ):
         plt.close(ax.figure)
     # one bar per listed path, one per channel and role
+    assert repr(top_paths(known)) == "PathsResult(5 rows)"
     ax = top_paths(known).plot()
     assert len(ax.patches) == 5
     plt.close(ax.figure)
