@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from .analytics import add_describe_parser
 from .base import available_models, get_model
 from .datasets import load_pathdata
 from .evaluate import compare
@@ -316,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_simulate)
     p = sub.add_parser("scenarios", help="list the simulated scenarios")
     p.set_defaults(func=cmd_scenarios)
+    add_describe_parser(sub)
     return parser
 
 

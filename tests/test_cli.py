@@ -275,3 +275,12 @@ def test_ci_flags_bootstrap_and_are_reproducible(capsys):
     assert "95% bootstrap intervals" in out and "ci_high" in out
     assert main(["compare", "example", "--models", "last_touch", "--ci", "--n-boot", "1"]) == 2
     assert "n_boot" in capsys.readouterr().err
+
+
+def test_describe_command(capsys, known_csv):
+    assert main(["describe", known_csv, "--top", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "distinct paths" in out and "unavailable" in out
+    assert main(["describe", "example", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)
+    assert main(["describe", "example", "--top", "0"]) == 2
