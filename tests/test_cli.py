@@ -278,7 +278,7 @@ def test_ci_flags_bootstrap_and_are_reproducible(capsys):
 
 
 def test_describe_command(capsys, known_csv):
-    assert main(["describe", known_csv, "--top", "2"]) == 0
+    assert main(["describe", known_csv, "--top", "2", "--value-col", ""]) == 0
     out = capsys.readouterr().out
     assert "distinct paths" in out and "unavailable" in out
     assert main(["describe", "example", "--format", "json"]) == 0
