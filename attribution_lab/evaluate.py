@@ -47,11 +47,22 @@ TRUTH = "truth"
 
 
 # ----------------------------------------------------------------------------- inputs
+def _is_listing(models: Mapping[Any, Any]) -> bool:
+    from .base import available_models
+
+    names = available_models()
+    return bool(models) and all(
+        isinstance(k, str) and k in names and v == names[k] for k, v in models.items()
+    )
+
+
 def _as_models(models: Any) -> dict[str, AttributionModel]:
     if isinstance(models, str):
         models = [m.strip() for m in models.split(",") if m.strip()]
     if isinstance(models, AttributionModel):
         models = [models]
+    if isinstance(models, Mapping) and _is_listing(models):
+        models = list(models)  # available_models(): names mapped to their summaries
     if isinstance(models, Mapping):
         items = list(models.items())
     elif isinstance(models, Iterable):

@@ -120,3 +120,11 @@ def test_models_follow_sklearn_conventions(name):
     j = Journeys.from_paths(["A > B"], conversions=[1])
     assert model.fit(j) is model
     assert hasattr(model, "journeys_")
+
+
+def test_compare_accepts_the_model_listing():
+    from attribution_lab import available_models, compare
+
+    j = Journeys.from_paths(["A > B", "B"], conversions=[1, 1])
+    wide = compare(j, available_models(), wide=True)
+    assert list(wide.columns) == list(available_models())
