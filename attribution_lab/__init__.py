@@ -13,6 +13,12 @@ from .analytics import (
     transitions,
 )
 from .base import AttributionModel, available_models, get_model, register_model
+from .calibrate import (
+    HalfLifeResult,
+    PositionWeightsResult,
+    calibrate_position_weights,
+    calibrate_time_decay,
+)
 from .datasets import load_pathdata
 from .evaluate import AgreementResult, accuracy, accuracy_table, agreement, compare
 from .journeys import MILESTONES, Journeys
@@ -44,12 +50,14 @@ __all__ = [
     "CustomPositionAttribution",
     "FirstTouchAttribution",
     "FullPathAttribution",
+    "HalfLifeResult",
     "Journeys",
     "LastNonDirectAttribution",
     "LastTouchAttribution",
     "LinearAttribution",
     "MarkovAttribution",
     "PositionBasedAttribution",
+    "PositionWeightsResult",
     "ShapleyAttribution",
     "TimeDecayAttribution",
     "WShapedAttribution",
@@ -59,6 +67,8 @@ __all__ = [
     "agreement",
     "available_models",
     "bootstrap",
+    "calibrate_position_weights",
+    "calibrate_time_decay",
     "channel_overlap",
     "channel_stats",
     "compare",
