@@ -720,6 +720,10 @@ class HalfLifeResult:
             ax.axhline(thr, color="grey", lw=0.8, ls=":", label=f"chi2(1) {self.ci_level:.0%}")
             top = max(4 * thr, 1.0)
             ax.set_ylim(-0.05 * top, top)
+            # show where the curve is inside the plot, not the whole search range
+            seen = self.curve.loc[self.curve[y] <= top, "half_life"]
+            if len(seen):
+                ax.set_xlim(seen.min() / 1.5, seen.max() * 1.5)
             ax.set_ylabel("deviance, 2 (max log-lik - log-lik)")
         else:
             ax.set_ylabel(f"{y} against {self.reference}")
