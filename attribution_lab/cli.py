@@ -13,6 +13,7 @@ import pandas as pd
 
 from .analytics import add_describe_parser
 from .base import available_models, get_model
+from .calibrate import add_calibrate_parser
 from .datasets import load_pathdata
 from .evaluate import compare
 from .journeys import Journeys
@@ -318,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scenarios", help="list the simulated scenarios")
     p.set_defaults(func=cmd_scenarios)
     add_describe_parser(sub)
+    add_calibrate_parser(sub)
     return parser
 
 

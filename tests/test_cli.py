@@ -284,3 +284,15 @@ def test_describe_command(capsys, known_csv):
     assert main(["describe", "example", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)
     assert main(["describe", "example", "--top", "0"]) == 2
+
+
+def test_calibrate_command_from_simulated_events(capsys, tmp_path):
+    prefix = str(tmp_path / "d")
+    assert main(["simulate", "decay", "--n", "3000", "--seed", "1", "--out", prefix]) == 0
+    capsys.readouterr()
+    argv = ["calibrate", prefix + "_events.csv", "--events", "--rule", "time_decay"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "half-life by likelihood" in out and "likelihood-ratio" in out
+    assert main(["calibrate", "example", "--rule", "time_decay"]) == 2
+    assert "time" in capsys.readouterr().err

@@ -186,9 +186,9 @@ class Simulation:
         yield self.truth
 
     def touch_frame(self) -> pd.DataFrame:
-        """One row per touch: ``journey``, ``position``, ``channel``, ``time`` (if known),
-        the journey's ``converted`` flag and ``value``; the world's own `events` columns
-        when it has them (e.g. which touch caused which).
+        """One row per touch: ``journey``, ``position``, ``channel``, ``time`` and the
+        journey's ``end_time`` (if known), its ``converted`` flag and ``value``; the
+        world's own `events` columns when it has them (e.g. which touch caused which).
 
         Examples
         --------
@@ -196,9 +196,13 @@ class Simulation:
         >>> simulate("markov", 3, random_state=0).touch_frame().columns.tolist()[:3]
         ['journey', 'position', 'channel']
         """
-        if self.events is not None:
-            return self.events
         j = self.journeys
+        if self.events is not None:
+            frame = self.events
+            if j.end_time is not None and "end_time" not in frame:
+                # the end of observation travels with the touches, as readers expect
+                frame = frame.assign(end_time=np.repeat(j.end_time, j.lengths))
+            return frame
         lengths = j.lengths
         journey = np.repeat(np.arange(j.n_journeys), lengths)
         frame = pd.DataFrame(
@@ -210,6 +214,8 @@ class Simulation:
         )
         if j.times is not None:
             frame["time"] = j.times
+        if j.end_time is not None:
+            frame["end_time"] = np.repeat(j.end_time, lengths)
         frame["converted"] = (j.conversions > 0)[journey]
         frame["value"] = j.value[journey]
         return frame
