@@ -366,7 +366,9 @@ def test_every_causal_scenario_simulates(scenario):
     np.testing.assert_array_equal(events["journey"].to_numpy(), j.journey_index)
     np.testing.assert_array_equal(events["position"].to_numpy(), j.positions)
     assert list(events.columns[:4]) == ["journey", "position", "channel", "time"]
-    assert sim.touch_frame() is events
+    frame = sim.touch_frame()  # the events, with each journey's end of observation
+    assert frame.drop(columns="end_time").equals(events)
+    np.testing.assert_array_equal(frame["end_time"], np.repeat(j.end_time, j.lengths))
     assert sim.params["dropped_without_touches"] >= 0
     assert set(sim.params["half_lives"]) == set(j.channel_names)
 
