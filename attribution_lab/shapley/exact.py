@@ -9,7 +9,7 @@ import numpy as np
 
 from .base import MAX_EXACT_PLAYERS, Game, ShapleyResult
 
-__all__ = ["ExactShapley", "popcount", "shapley_weights"]
+__all__ = ["ExactShapley", "intersection_sums", "popcount", "shapley_weights"]
 
 
 def popcount(masks: np.ndarray) -> np.ndarray:
@@ -24,6 +24,54 @@ def popcount(masks: np.ndarray) -> np.ndarray:
         counts += table[m & 0xFF]
         m >>= 8
     return counts
+
+
+def _subset_sums(table: np.ndarray, n: int) -> np.ndarray:
+    """In place: t(S) <- sum over T subset of S of t(T) (zeta transform), n passes."""
+    for c in range(n):
+        view = table.reshape(-1, 2, 1 << c)
+        view[:, 1, :] += view[:, 0, :]
+    return table
+
+
+def _moebius(table: np.ndarray, n: int) -> np.ndarray:
+    """In place: the inverse of `_subset_sums` (Harsanyi dividends of a game)."""
+    for c in range(n):
+        view = table.reshape(-1, 2, 1 << c)
+        view[:, 1, :] -= view[:, 0, :]
+    return table
+
+
+def _superset_sums(table: np.ndarray, n: int) -> np.ndarray:
+    """In place: t(S) <- sum over T superset of S of t(T)."""
+    for c in range(n):
+        view = table.reshape(-1, 2, 1 << c)
+        view[:, 0, :] += view[:, 1, :]
+    return table
+
+
+def intersection_sums(
+    f: np.ndarray, set_masks: np.ndarray, set_weights: np.ndarray, n: int
+) -> np.ndarray:
+    """:math:`v(S) = \\sum_T n_T f(T \\cap S)` for every coalition S, in O(n 2^n).
+
+    The game of "each journey keeps only the channels in S": `f` scores a channel set
+    (all 2^n of them, indexed by bitmask), `set_masks` / `set_weights` are the observed
+    sets and their counts. With the dividends :math:`f(U) = \\sum_{V \\subseteq U} d(V)`,
+    :math:`v(S) = \\sum_{V \\subseteq S} d(V) W(V)` where
+    :math:`W(V) = \\sum_{T \\supseteq V} n_T`: three transforms instead of comparing
+    every coalition with every set.
+
+    Examples
+    --------
+    >>> f = np.array([0.0, 1.0, 2.0, 5.0])  # f({0}) = 1, f({1}) = 2, f({0, 1}) = 5
+    >>> intersection_sums(f, np.array([0b11, 0b01]), np.array([1.0, 2.0]), 2).tolist()
+    [0.0, 3.0, 2.0, 7.0]
+    """
+    d = _moebius(np.array(f, dtype=np.float64), n)
+    w = np.zeros(1 << n)
+    np.add.at(w, np.asarray(set_masks, dtype=np.int64), set_weights)
+    return _subset_sums(d * _superset_sums(w, n), n)
 
 
 def shapley_weights(n_players: int) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..journeys import Journeys
 from .base import Game
+from .exact import _moebius, _subset_sums, _superset_sums, intersection_sums, popcount
 
 __all__ = [
     "ModelGame",
@@ -61,30 +62,6 @@ def _grouped(journeys: Journeys, what: str) -> tuple[np.ndarray, np.ndarray, np.
     won = np.bincount(inv, weights=gain, minlength=keys.size)
     seen = np.bincount(inv, weights=journeys.conversions + journeys.nulls, minlength=keys.size)
     return keys, won, seen
-
-
-def _subset_sums(table: np.ndarray, n: int) -> np.ndarray:
-    """In place: t(S) <- sum over T subset of S of t(T) (zeta transform), n passes."""
-    for c in range(n):
-        view = table.reshape(-1, 2, 1 << c)
-        view[:, 1, :] += view[:, 0, :]
-    return table
-
-
-def _moebius(table: np.ndarray, n: int) -> np.ndarray:
-    """In place: the inverse of `_subset_sums` (Harsanyi dividends of a game)."""
-    for c in range(n):
-        view = table.reshape(-1, 2, 1 << c)
-        view[:, 1, :] -= view[:, 0, :]
-    return table
-
-
-def _superset_sums(table: np.ndarray, n: int) -> np.ndarray:
-    """In place: t(S) <- sum over T superset of S of t(T)."""
-    for c in range(n):
-        view = table.reshape(-1, 2, 1 << c)
-        view[:, 0, :] += view[:, 1, :]
-    return table
 
 
 def _check_what(what: str) -> str:
@@ -170,7 +147,7 @@ class SubsetConversionGame(Game):
 
     def closed_form(self) -> np.ndarray:
         """Exact Shapley values: each set's conversions split equally over its channels."""
-        sizes = np.bitwise_count(self._sets).astype(np.float64)
+        sizes = popcount(self._sets).astype(np.float64)
         bits = np.left_shift(np.int64(1), np.arange(self.n_players, dtype=np.int64))
         member = (self._sets[:, None] & bits[None, :]) != 0
         return (self._gain / sizes) @ member
@@ -297,7 +274,7 @@ class SetRateGame(Game):
         d = _moebius(v, n)
         w = _superset_sums(weight, n)
         q = np.zeros(size)
-        q[1:] = d[1:] * w[1:] / np.bitwise_count(masks[1:])
+        q[1:] = d[1:] * w[1:] / popcount(masks[1:])
         return np.array([q[(masks >> c) & 1 == 1].sum() for c in range(n)])
 
     def _smoothed_table(self) -> np.ndarray:
@@ -308,10 +285,10 @@ class SetRateGame(Game):
         won[self._sets] = self._won
         seen[self._sets] = self._seen
         masks = np.arange(size, dtype=np.int64)
-        order = np.argsort(np.bitwise_count(masks), kind="stable")
+        order = np.argsort(popcount(masks), kind="stable")
         best_sub = np.zeros(size)  # max over proper subsets, built size by size
         value = np.zeros(size)
-        counts = np.bitwise_count(masks)
+        counts = popcount(masks)
         k = self.strength
         for s in range(n + 1):
             level = order[counts[order] == s]
@@ -523,11 +500,8 @@ class ModelGame(Game):
             for lo in range(0, size, step):
                 masks = np.arange(lo, min(lo + step, size), dtype=np.int64)
                 p[lo : lo + step] = self._predict(((masks[:, None] & bits) != 0).astype(float))
-            d = _moebius(p, n)
-            weight = np.zeros(size)
             sets = (self._rows > 0).astype(np.int64) @ bits
-            np.add.at(weight, sets, self._weight)
-            self._table = _subset_sums(d * _superset_sums(weight, n), n)
+            self._table = intersection_sums(p, sets, self._weight, n)
         return self._table
 
     def _value(self, coalitions: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validation import check_random_state
 from ..journeys import Journeys
-from ..shapley.exact import shapley_values_from_table
+from ..shapley.exact import intersection_sums, shapley_values_from_table
 from .base import GroundTruth, Simulation, World, check_n_journeys, register_scenario
 
 __all__ = ["CoalitionWorld"]
@@ -170,14 +170,9 @@ class CoalitionWorld(World):
         all_s = np.arange(1 << n, dtype=np.int64)
         p = self.conversion_probability(all_s)
         pm = p * self.mean_value(all_s)
-        v = np.zeros(1 << n)
-        vv = np.zeros(1 << n)
-        # v(S) = sum over distinct journey sets T of n_T f(T & S), in blocks of S
-        step = max(1, (1 << 22) // max(set_masks.size, 1))
-        for lo in range(0, 1 << n, step):
-            inter = set_masks[None, :] & all_s[lo : lo + step, None]
-            v[lo : lo + step] = p[inter] @ set_counts
-            vv[lo : lo + step] = pm[inter] @ set_counts
+        # v(S) = sum over distinct journey sets T of n_T f(T & S)
+        v = intersection_sums(p, set_masks, set_counts, n)
+        vv = intersection_sums(pm, set_masks, set_counts, n)
         phi = shapley_values_from_table(v, n)
         phi_v = shapley_values_from_table(vv, n)
         return GroundTruth(
