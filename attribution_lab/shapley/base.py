@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
+from scipy.stats import t as student_t
 
 __all__ = ["MAX_EXACT_PLAYERS", "FunctionGame", "Game", "ShapleyResult", "as_coalitions"]
 
@@ -149,6 +151,17 @@ class ShapleyResult:
     empty_value, grand_value : float
         v(empty set) and v(all players); exact values sum to their difference
         (efficiency).
+    dof : ndarray or None
+        Degrees of freedom of each standard error (draws - 1 for i.i.d. draws, the
+        Welch-Satterthwaite approximation for stratified sampling); None when exact or
+        unknown, in which case intervals use normal quantiles.
+
+    Notes
+    -----
+    `interval` gives :math:`\\hat\\phi_i \\pm t_{\\nu_i, (1 + \\ell)/2}\\,
+    \\mathrm{se}_i`: with few draws (a budget of 10 permutations) Student's t quantile is
+    2.26 instead of 1.96 and brings the coverage back to the nominal level
+    when the contributions are close to normal.
     """
 
     player_names: tuple[str, ...]
@@ -159,6 +172,32 @@ class ShapleyResult:
     estimator: str
     empty_value: float
     grand_value: float
+    dof: np.ndarray | None = None
+
+    def interval(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+        """Two-sided confidence interval of each value at `level` (points when exact).
+
+        Examples
+        --------
+        >>> r = ShapleyResult(("a", "b"), np.array([1.0, 2.0]), np.array([0.1, 0.1]), 20,
+        ...                   False, "permutation", 0.0, 3.0, dof=np.array([9.0, 9.0]))
+        >>> low, high = r.interval(0.95)
+        >>> np.round(high - r.values, 4).tolist()  # t quantile with 9 dof: 2.262
+        [0.2262, 0.2262]
+        """
+        if not (isinstance(level, (float, int)) and 0 < level < 1):
+            raise ValueError(f"level must be a number in (0, 1), got {level!r}")
+        if self.stderr is None:
+            return self.values.copy(), self.values.copy()
+        q = 0.5 + level / 2
+        if self.dof is None:
+            half = norm.ppf(q) * self.stderr
+        else:
+            # where dof < 1 (a single draw) the interval is unbounded
+            dof = np.asarray(self.dof, dtype=np.float64)
+            mult = np.where(dof >= 1, student_t.ppf(q, np.maximum(dof, 1.0)), np.inf)
+            half = np.where(self.stderr > 0, mult * self.stderr, 0.0)
+        return self.values - half, self.values + half
 
     def to_frame(self) -> pd.DataFrame:
         """One row per player: value and, when estimated, stderr."""

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
 
 from ..base import AttributionModel, register_model
 from ..journeys import Journeys
@@ -57,7 +56,7 @@ class ShapleyAttribution(AttributionModel):
         Game evaluations a sampling estimator may use (default 65,536).
     random_state : int, Generator or None
     ci_level : float, default 0.95
-        Coverage of the normal intervals of estimated credit.
+        Level of the intervals of estimated credit (Student-t, `ShapleyResult.interval`).
 
     Attributes
     ----------
@@ -211,13 +210,12 @@ class ShapleyAttribution(AttributionModel):
         details: dict[str, np.ndarray] = {"shapley_value": phi}
         extra: dict[str, Any] = {}
         if self.shapley_.stderr is not None:
-            se = total * self.shapley_.stderr / phi.sum()
-            z = norm.ppf(0.5 + self.ci_level / 2)
-            credit = total * share
+            scale = total / phi.sum()
+            low, high = self.shapley_.interval(self.ci_level)
             extra = {
-                "stderr": se,
-                "ci_low": credit - z * se,
-                "ci_high": credit + z * se,
+                "stderr": scale * self.shapley_.stderr,
+                "ci_low": scale * low,
+                "ci_high": scale * high,
                 "ci_level": float(self.ci_level),
             }
             details["shapley_stderr"] = self.shapley_.stderr

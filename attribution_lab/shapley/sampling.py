@@ -55,6 +55,10 @@ class _Moments:
     def stderr(self) -> np.ndarray:
         return np.sqrt(self.m2 / (self.count - 1) / self.count)
 
+    def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Mean, its standard error and the error's degrees of freedom (draws - 1)."""
+        return self.mean, self.stderr(), np.full(self.mean.size, float(self.count - 1))
+
 
 def _evaluate(game: Game, coalitions: np.ndarray, batch_size: int) -> np.ndarray:
     """Values of a boolean coalition matrix, at most `batch_size` rows per game call."""
@@ -142,7 +146,7 @@ class _SamplingEstimator:
             )
         start = getattr(game, "n_evaluations", 0)
         ends = _evaluate(game, np.array([[False] * n, [True] * n]), self.batch_size)
-        values, stderr = self._estimate(game, n, budget - 2, rng, ends[0], ends[1])
+        values, stderr, dof = self._estimate(game, n, budget - 2, rng, ends[0], ends[1])
         used = getattr(game, "n_evaluations", 0) - start
         if used > budget:  # pragma: no cover - guards the accounting of the subclasses
             raise RuntimeError(f"{self.name} used {used} evaluations, budget was {budget}")
@@ -155,6 +159,7 @@ class _SamplingEstimator:
             estimator=self.name,
             empty_value=float(ends[0]),
             grand_value=float(ends[1]),
+            dof=dof,
         )
 
     def _estimate(
@@ -165,7 +170,8 @@ class _SamplingEstimator:
         rng: np.random.Generator,
         v_empty: float,
         v_all: float,
-    ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+        """Values, standard errors and their degrees of freedom."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -254,7 +260,7 @@ class PermutationSampling(_SamplingEstimator):
             perms = self._draws(rng, min(_CHUNK, n_draws - lo), n)
             contrib = _permutation_contributions(game, perms, v_empty, v_all, self.batch_size)
             moments.update(contrib)
-        return moments.mean, moments.stderr()
+        return moments.result()
 
 
 class AntitheticPermutationSampling(PermutationSampling):
@@ -312,7 +318,7 @@ class AntitheticPermutationSampling(PermutationSampling):
             contrib = _permutation_contributions(game, both, v_empty, v_all, self.batch_size)
             half = perms.shape[0]
             moments.update(0.5 * (contrib[:half] + contrib[half:]))
-        return moments.mean, moments.stderr()
+        return moments.result()
 
 
 def _random_subsets(rng: np.random.Generator, players: np.ndarray, sizes: np.ndarray, n: int):
@@ -366,11 +372,14 @@ class StratifiedSampling(_SamplingEstimator):
     zero variance while its player's other strata vary; a null player keeps exactly 0.
     Players are estimated independently, so efficiency holds only in expectation: the
     sum of the estimates has standard error :math:`\\sqrt{\\sum_i \\mathrm{se}_i^2}`.
+    Intervals use Student's t with the Welch-Satterthwaite degrees of freedom of each
+    player's sum of stratum variances.
     Rare, large contributions (right gloves in a game with 3 left and 9 right gloves)
-    still make the error skewed and the intervals too short; give such games more
-    budget. The minimum budget, :math:`2 + 2n + 8n(n - 2)` (2 pilot and 2 final
-    samples per stratum), grows like :math:`n^2`: 2,922 evaluations at 20 players,
-    12,242 at 40.
+    still make the error skewed and the intervals too short (on the bundled paths'
+    smoothed set-rate game, at 100 permutations' budget, 92% pooled over the players
+    and 83% for its rarest channel); give such games more budget. The minimum budget,
+    :math:`2 + 2n + 8n(n - 2)` (2 pilot and 2 final samples per stratum), grows like
+    :math:`n^2`: 2,922 evaluations at 20 players, 12,242 at 40.
 
     References
     ----------
@@ -457,13 +466,24 @@ class StratifiedSampling(_SamplingEstimator):
         means = np.bincount(ids, weights=diffs, minlength=n_strata) / counts
         sq = np.bincount(ids, weights=(diffs - means[ids]) ** 2, minlength=n_strata)
         # within-stage variance from both stages' samples, shrunk towards the player's mean
+        # (second-stage samples alone: 93.4% instead of 92.0% coverage at 200
+        # permutations' budget on the bundled paths' smoothed set-rate game, but 90.9%
+        # instead of 92.1% at 100, with 4-5 samples per stratum)
         var = (sq + (pilot - 1) * var0) / (counts + pilot - 2)
         var = _shrunk_variance(var, _player_mean(var, n), counts + pilot - 1)
         var_of_mean = var / counts
         sampled = means.reshape(n, n - 2).sum(axis=1)
         values = (mu_first + mu_last + sampled) / n
-        stderr = np.sqrt(var_of_mean.reshape(n, n - 2).sum(axis=1)) / n
-        return values, stderr
+        per_player = var_of_mean.reshape(n, n - 2)
+        stderr = np.sqrt(per_player.sum(axis=1)) / n
+        # Welch-Satterthwaite: the sum of the strata's variance estimates behaves like a
+        # scaled chi-square with this many degrees of freedom (conservative here, as the
+        # shrinkage makes each stratum's estimate steadier than its own samples alone)
+        df = (counts + pilot - 2).reshape(n, n - 2).astype(np.float64)
+        num = per_player.sum(axis=1) ** 2
+        den = (per_player**2 / df).sum(axis=1)
+        dof = np.divide(num, den, out=np.full(n, np.inf), where=den > 0)
+        return values, stderr, dof
 
 
 def _player_mean(stratum_values: np.ndarray, n: int) -> np.ndarray:
@@ -553,7 +573,10 @@ class KernelShapley(_SamplingEstimator):
     - leastsquares: :math:`\\hat A`, :math:`\\hat b` both sample means; the stderr is
       the standard deviation of the influence terms
       :math:`\\hat M (g_k - Z_k \\hat\\phi)` over :math:`\\sqrt{m}`, where
-      :math:`Z_k` is the pair's mean of :math:`z z^\\top`.
+      :math:`Z_k` is the pair's mean of :math:`z z^\\top`, times
+      :math:`\\sqrt{m / (m - n + 1)}` for the n - 1 free parameters of the fit (the
+      HC1 correction of regression standard errors; the intervals use Student's t with
+      m - n + 1 degrees of freedom).
 
     Both satisfy efficiency exactly (the constraint is solved exactly). The null player
     property holds only in expectation. The coalitions of a leastsquares run are kept
@@ -633,7 +656,7 @@ class KernelShapley(_SamplingEstimator):
                 b_sum += g.sum(axis=0)
                 kept.append((np.packbits(z, axis=1), y))
         if self.variant == "unbiased":
-            return moments.mean, moments.stderr()
+            return moments.result()
         sample_map, sample_u = _constrained_map(gram_sum / n_pairs)
         values = sample_map @ (b_sum / n_pairs) + sample_u * c
         for packed, y in kept:
@@ -643,4 +666,10 @@ class KernelShapley(_SamplingEstimator):
             resid_c = y[half:] - ((1.0 - z) * values).sum(axis=1)
             r = 0.5 * (z * resid_s[:, None] + (1.0 - z) * resid_c[:, None])
             moments.update(_dot(r, sample_map.T))
-        return values, moments.stderr()
+        _, stderr, _ = moments.result()
+        # the fit spends n - 1 degrees of freedom (n values, one constraint) on the
+        # residuals, which makes them smaller than the errors: rescale as for HC1
+        # regression standard errors and count the remaining degrees of freedom
+        dof = max(n_pairs - (n - 1), 1)
+        stderr = stderr * np.sqrt(n_pairs / dof)
+        return values, stderr, np.full(n, float(dof))
