@@ -615,6 +615,43 @@ class Journeys:
         channels, offsets, names = split_path_strings(frame[path], sep, name_row, path)
         return cls(channels, offsets, names, conv, nul, val, _name_row=name_row)
 
+    @classmethod
+    def from_events(
+        cls,
+        frame: pd.DataFrame,
+        user: str | Sequence[str],
+        time: str,
+        channel: str | None = None,
+        *,
+        return_report: bool = False,
+        **options: Any,
+    ) -> Journeys | tuple[Journeys, Any]:
+        """Build journeys from a touchpoint event log (one row per touch or conversion).
+
+        A thin wrapper of `attribution_lab.events.events_to_journeys`, which documents
+        the options (UTM columns and channel rules, conversions, value, observation end,
+        lookback, maximum length, milestones, identity stitching, B2B accounts) and the
+        exact rules. What is dropped is counted in an `attribution_lab.events.EventsReport`,
+        logged at INFO level and returned with ``return_report=True``.
+
+        See Also
+        --------
+        attribution_lab.events.events_to_journeys, attribution_lab.channels.group_channels
+
+        Examples
+        --------
+        >>> ev = pd.DataFrame({"user": [1, 1, 1], "time": [0.0, 2.0, 3.0],
+        ...                    "channel": ["a", "b", None], "buy": [False, False, True]})
+        >>> Journeys.from_events(ev, "user", "time", "channel", conversion="buy").path_strings()
+        array(['a > b'], dtype=object)
+        """
+        from .events import events_to_journeys
+
+        journeys, report = events_to_journeys(
+            frame, user=user, time=time, channel=channel, **options
+        )
+        return (journeys, report) if return_report else journeys
+
     # ------------------------------------------------------------------ sizes and views
     @property
     def n_journeys(self) -> int:

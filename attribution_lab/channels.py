@@ -1,0 +1,364 @@
+"""Channel grouping: an ordered table of regular-expression rules from UTM fields to channels.
+
+Web analytics and ad platforms describe where a visit came from by its source
+(``utm_source``: ``google``, ``newsletter``), medium (``utm_medium``: ``cpc``, ``email``),
+campaign (``utm_campaign``) and referring page. Attribution needs a handful of channels
+instead. A `ChannelGrouping` is an ordered list of rules; each rule names a channel and
+gives a regular expression for some of the four fields. A visit gets the channel of the
+first rule all of whose expressions match; a visit no rule matches is ``"Unassigned"``.
+
+The default table, ``attribution_lab/datasets/channel_rules.csv``, follows the spirit of
+the default channel group of Google Analytics 4 (Direct, Cross-network, Paid Shopping,
+Paid Search, Paid Social, Paid Video, Display, Paid Other, Organic Shopping, Organic
+Social, Organic Video, Organic Search, Referral, Email, Affiliates, Audio, SMS, Mobile Push
+Notifications). It is a plain CSV file: copy it, edit it, and pass the copy as ``rules=``.
+
+Matching semantics (the same in every entry point):
+
+* Field values are stripped of surrounding whitespace and lower-cased; a missing value is
+  the empty string.
+* When a referrer is given, a visit without a source takes the referrer's host name
+  (scheme, ``www.`` and path removed) as its source and, without a medium, ``"referral"``
+  as its medium. A visit with neither source, medium nor referrer has empty source and
+  medium, which the default table maps to Direct.
+* Each rule's non-empty cells are Python regular expressions matched case-insensitively
+  against the *whole* field (``re.fullmatch``); an empty cell places no condition. A rule
+  matches when all its conditions do; several rows with the same channel express "or".
+* Rules are tried in table order; the first match wins.
+
+Rules are evaluated once per distinct (source, medium, campaign, referrer) combination, not
+per row, with pandas' vectorised string matching.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "FIELDS",
+    "UNASSIGNED",
+    "ChannelGrouping",
+    "default_rules_file",
+    "group_channels",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The fields a rule can test, in the column order of a rule table.
+FIELDS = ("source", "medium", "campaign", "referrer")
+
+#: Channel of visits that no rule matches.
+UNASSIGNED = "Unassigned"
+
+_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+
+
+def default_rules_file() -> Path:
+    """Path of the default rule table shipped with the package (a CSV file to copy and edit).
+
+    Examples
+    --------
+    >>> default_rules_file().name
+    'channel_rules.csv'
+    """
+    return Path(str(resources.files("attribution_lab.datasets") / "channel_rules.csv"))
+
+
+def _normalise(values: Any, n: int) -> np.ndarray:
+    """Stripped, lower-cased strings with missing values as ''."""
+    if values is None:
+        return np.full(n, "", dtype=object)
+    s = pd.Series(values, copy=False) if not isinstance(values, pd.Series) else values
+    if len(s) != n:
+        raise ValueError(f"got {len(s)} values for {n} rows")
+    missing = s.isna().to_numpy()
+    out = s.astype(object).where(~missing, "").astype(str).str.strip().str.lower()
+    return out.to_numpy(dtype=object)
+
+
+def referrer_host(referrer: Any) -> np.ndarray:
+    """Host name of each referring URL, without scheme, ``www.``, port or path.
+
+    Examples
+    --------
+    >>> referrer_host(["https://www.Google.com/search?q=x", "news.site.org/a", None]).tolist()
+    ['google.com', 'news.site.org', '']
+    """
+    arr = np.asarray(referrer, dtype=object)
+    s = pd.Series(_normalise(arr, arr.size))
+    host = (
+        s.str.replace(_HOST, "", regex=True)
+        .str.split(r"[/?#:]", n=1, regex=True)
+        .str[0]
+        .str.replace(r"^www\.", "", regex=True)
+    )
+    return host.fillna("").to_numpy(dtype=object)
+
+
+class ChannelGrouping:
+    """An ordered table of rules mapping source / medium / campaign / referrer to channels.
+
+    Parameters
+    ----------
+    rules : DataFrame, path to a CSV file, or None
+        One row per rule with a ``channel`` column and any of the columns ``source``,
+        ``medium``, ``campaign``, ``referrer`` (regular expressions, empty = any); other
+        columns (e.g. ``note``) are kept but ignored. None reads the default table
+        (`default_rules_file`).
+    unassigned : str, default "Unassigned"
+        Channel of visits that no rule matches.
+
+    Attributes
+    ----------
+    rules : DataFrame
+        The table, with empty strings for cells that place no condition.
+    channels : tuple of str
+        The distinct channels of the rules, in table order, then `unassigned`.
+
+    Raises
+    ------
+    ValueError
+        On a missing ``channel`` column, an empty channel name, or an invalid regular
+        expression (the message names the rule's row and column).
+
+    See Also
+    --------
+    group_channels : the same on the columns of a frame.
+
+    Examples
+    --------
+    >>> rules = pd.DataFrame({"channel": ["Paid Search", "Email"],
+    ...                       "medium": ["cpc", "email"], "source": ["google|bing", ""]})
+    >>> g = ChannelGrouping(rules)
+    >>> g.assign(source=["google", "x", "Bing"], medium=["cpc", "email", "organic"]).tolist()
+    ['Paid Search', 'Email', 'Unassigned']
+    >>> ChannelGrouping().assign(source=["google", "facebook.com", None],
+    ...                          medium=["cpc", "referral", None]).tolist()
+    ['Paid Search', 'Organic Social', 'Direct']
+    """
+
+    def __init__(
+        self, rules: pd.DataFrame | str | os.PathLike | None = None, unassigned: str = UNASSIGNED
+    ) -> None:
+        if rules is None:
+            rules = default_rules_file()
+        if isinstance(rules, str | os.PathLike):
+            path = os.fspath(rules)
+            if not os.path.exists(path):
+                raise FileNotFoundError(f"{path}: no such rule table")
+            table = pd.read_csv(path, dtype=str, keep_default_na=False)
+            where = path
+        elif isinstance(rules, pd.DataFrame):
+            table = rules.copy()
+            where = "rules"
+        else:
+            raise TypeError(
+                "rules must be a DataFrame, a path to a CSV file or None, got "
+                f"{type(rules).__name__}"
+            )
+        if "channel" not in table.columns:
+            raise ValueError(f"{where}: no 'channel' column; columns are {list(table.columns)}")
+        if not any(f in table.columns for f in FIELDS):
+            raise ValueError(f"{where}: needs at least one of the columns {list(FIELDS)}")
+        if not isinstance(unassigned, str) or not unassigned:
+            raise ValueError(f"unassigned must be a non-empty string, got {unassigned!r}")
+        for f in FIELDS:
+            col = table[f] if f in table.columns else pd.Series("", index=table.index)
+            table[f] = col.astype(object).where(col.notna(), "").astype(str).str.strip()
+        table["channel"] = table["channel"].astype(object).where(table["channel"].notna(), "")
+        table["channel"] = table["channel"].astype(str).str.strip()
+        table = table.reset_index(drop=True)
+        for i, name in enumerate(table["channel"]):
+            if not name:
+                raise ValueError(f"{where}: rule {i} (line {i + 2}) has an empty channel")
+        self._compiled: list[dict[str, re.Pattern[str]]] = []
+        for i in range(len(table)):
+            conds = {}
+            for f in FIELDS:
+                pattern = table.at[i, f]
+                if pattern:
+                    try:
+                        conds[f] = re.compile(pattern, re.IGNORECASE)
+                    except re.error as exc:
+                        raise ValueError(
+                            f"{where}: rule {i} (line {i + 2}), column {f!r}: invalid regular"
+                            f" expression {pattern!r} ({exc})"
+                        ) from None
+            self._compiled.append(conds)
+        self.rules = table
+        self.unassigned = unassigned
+        names = list(dict.fromkeys(table["channel"]))
+        self.channels = (*names, *([] if unassigned in names else [unassigned]))
+
+    def __repr__(self) -> str:
+        return f"ChannelGrouping(n_rules={len(self.rules)}, n_channels={len(self.channels)})"
+
+    def to_csv(self, path: str | os.PathLike) -> None:
+        """Write the rule table (to edit and read back with ``ChannelGrouping(path)``)."""
+        self.rules.to_csv(path, index=False)
+
+    def match(
+        self,
+        source: Any = None,
+        medium: Any = None,
+        campaign: Any = None,
+        referrer: Any = None,
+    ) -> np.ndarray:
+        """Index of the first matching rule of every visit, -1 where none matches.
+
+        Parameters
+        ----------
+        source, medium, campaign, referrer : array-like of str, optional
+            One entry per visit; missing entries (None, NaN) count as empty strings.
+            Absent fields are empty for every visit.
+
+        Examples
+        --------
+        >>> ChannelGrouping().match(source=["google", "zzz"], medium=["cpc", "zzz"]).tolist()
+        [4, -1]
+        """
+        given = {
+            f: v
+            for f, v in zip(FIELDS, (source, medium, campaign, referrer), strict=True)
+            if v is not None
+        }
+        if not given:
+            raise ValueError(f"give at least one of {list(FIELDS)}")
+        n = len(next(iter(given.values())))
+        fields = {f: _normalise(given.get(f), n) for f in FIELDS}
+        if "referrer" in given:
+            host = referrer_host(fields["referrer"])
+            has_ref = host != ""
+            no_source = fields["source"] == ""
+            fields["source"] = np.where(no_source & has_ref, host, fields["source"])
+            no_medium = fields["medium"] == ""
+            fields["medium"] = np.where(
+                no_source & no_medium & has_ref, "referral", fields["medium"]
+            )
+        keys = pd.DataFrame(fields)
+        # one evaluation per distinct combination of the four fields
+        codes, uniq = _factorize_rows(keys)
+        n_uniq = len(uniq)
+        rule = np.full(n_uniq, -1, dtype=np.int64)
+        open_ = np.ones(n_uniq, dtype=bool)
+        for i, conds in enumerate(self._compiled):
+            if not open_.any():
+                break
+            hit = open_.copy()
+            for f, pattern in conds.items():
+                col = uniq[f].to_numpy(dtype=object)[hit]
+                ok = pd.Series(col, dtype=object).str.fullmatch(pattern).to_numpy(dtype=bool)
+                idx = np.flatnonzero(hit)
+                hit[idx[~ok]] = False
+            rule[hit] = i
+            open_ &= ~hit
+        return rule[codes]
+
+    def assign(
+        self,
+        source: Any = None,
+        medium: Any = None,
+        campaign: Any = None,
+        referrer: Any = None,
+    ) -> np.ndarray:
+        """Channel of every visit (object array of str); see `match` for the parameters.
+
+        Examples
+        --------
+        >>> ChannelGrouping().assign(medium=["email", "affiliate", "???"]).tolist()
+        ['Email', 'Affiliates', 'Unassigned']
+        """
+        rule = self.match(source, medium, campaign, referrer)
+        names = np.append(self.rules["channel"].to_numpy(dtype=object), self.unassigned)
+        return names[rule]  # -1 picks the appended `unassigned`
+
+
+def _factorize_rows(keys: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Codes of the distinct rows of a frame of strings, and those rows."""
+    codes = np.zeros(len(keys), dtype=np.int64)
+    for col in keys.columns:
+        c, u = pd.factorize(keys[col].to_numpy(dtype=object))
+        codes = codes * max(len(u), 1) + c
+        # renumber densely after each column so the product never overflows
+        codes, _ = pd.factorize(codes)
+        codes = codes.astype(np.int64)
+    n_uniq = int(codes.max()) + 1 if codes.size else 0
+    first = np.full(n_uniq, len(keys), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(keys)))
+    return codes, keys.iloc[first].reset_index(drop=True)
+
+
+def group_channels(
+    frame: pd.DataFrame,
+    rules: ChannelGrouping | pd.DataFrame | str | os.PathLike | None = None,
+    *,
+    source: str | None = "utm_source",
+    medium: str | None = "utm_medium",
+    campaign: str | None = None,
+    referrer: str | None = None,
+) -> pd.Series:
+    """The channel of every row of `frame` by a rule table (default: GA4-style groups).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    rules : ChannelGrouping, DataFrame, path to a CSV rule table, or None
+        None uses the default table shipped with the package (`default_rules_file`).
+    source, medium, campaign, referrer : str or None
+        Column names of the fields; None for a field the frame does not have.
+
+    Returns
+    -------
+    Series of str
+        Named ``"channel"``, with `frame`'s index. The number of rows no rule matched
+        (``"Unassigned"``) is logged at INFO level.
+
+    Raises
+    ------
+    ValueError
+        When a named column is missing (with the closest column names).
+
+    Examples
+    --------
+    >>> visits = pd.DataFrame({"utm_source": ["google", "google", "newsletter", None, "?"],
+    ...                        "utm_medium": ["cpc", "organic", "email", None, "?"]})
+    >>> group_channels(visits).tolist()
+    ['Paid Search', 'Organic Search', 'Email', 'Direct', 'Unassigned']
+    """
+    grouping = rules if isinstance(rules, ChannelGrouping) else ChannelGrouping(rules)
+    cols = {"source": source, "medium": medium, "campaign": campaign, "referrer": referrer}
+    cols = {f: c for f, c in cols.items() if c is not None}
+    check_columns(frame, cols.values(), "frame")
+    channel = grouping.assign(**{f: frame[c] for f, c in cols.items()})
+    n_unassigned = int((channel == grouping.unassigned).sum())
+    if n_unassigned:
+        logger.info("group_channels: %d of %d rows unassigned", n_unassigned, len(frame))
+    return pd.Series(channel, index=frame.index, name="channel", dtype=object)
+
+
+def check_columns(frame: pd.DataFrame, columns: Sequence[Any] | Any, where: str) -> None:
+    """Raise ValueError naming the first missing column and the closest existing names."""
+    import difflib
+
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{where} must be a pandas DataFrame, got {type(frame).__name__}")
+    existing = [str(c) for c in frame.columns]
+    for col in columns:
+        if col not in frame.columns:
+            close = difflib.get_close_matches(str(col), existing, n=3, cutoff=0.6)
+            lowered = [c for c in existing if c.lower() == str(col).lower() and c not in close]
+            close = lowered + close
+            hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+            raise ValueError(
+                f"{where}: no column {col!r}{hint} (columns are {existing[:20]}"
+                f"{' ...' if len(existing) > 20 else ''})"
+            )

@@ -1,0 +1,773 @@
+"""From raw touchpoint events to journeys: splitting at conversions, lookback, B2B accounts.
+
+Real attribution data is an event log: ad clicks, web sessions with UTM parameters,
+marketing-automation emails, CRM activities, purchases and closed deals, one row each.
+`events_to_journeys` (and its alias ``Journeys.from_events``) turns such a log into
+`Journeys`; `stitch_identities` joins several identifier columns into persons.
+
+Semantics
+---------
+The steps below are written so that the same aggregation can be expressed in SQL (window
+functions over ``PARTITION BY unit ORDER BY time, kind, row``). Every row that a step
+removes is counted in the `EventsReport`; the counts are also logged at INFO level.
+
+1. **Duplicates.** Rows equal in every column this function reads (user / identifier
+   columns, time, channel or UTM columns, conversion, value, milestone and account
+   columns) are exact duplicates; the first is kept (``SELECT DISTINCT``).
+2. **Times.** Datetimes (time-zone aware ones are converted to UTC) and date strings
+   become float days since 1970-01-01 (``pd.to_datetime(days, unit="D")`` converts
+   back); numbers are taken as days already. A missing time drops the row (counted); a
+   string that cannot be parsed raises ``ValueError`` naming the row.
+3. **Who.** The *unit* a journey belongs to is the user (the `user` column, or the
+   person found by `stitch_identities` when `user` lists several identifier columns). A
+   row without a user is dropped (counted). With `account` (B2B), the unit is the
+   account instead: a row's own account if it has one, else the account of its person
+   (the most frequent account among the person's rows, ties to the smallest); a row
+   with neither user nor account is counted as missing user, one with a user but no
+   account as missing account.
+4. **Kinds of rows.** A *conversion* row is one whose `conversion` column is true (a
+   boolean or 0/1 column; missing counts as false) or, with `conversion_events`, holds
+   one of those values (e.g. an event-type column with ``{"purchase"}``). Every other
+   row is a *touch* when it has a channel; with ``conversion_is_touch=True`` a
+   conversion row that has a channel is *also* a touch, at the conversion time (e.g. a
+   web session carrying a purchase). A non-conversion row without a channel (missing or
+   blank `channel`; with UTM columns, all of them missing) is a *milestone-only* row if
+   it carries a milestone flag (a CRM "opportunity created" activity), else it is
+   dropped and counted as missing channel. With UTM columns the channel comes from
+   `attribution_lab.channels.ChannelGrouping` (default: GA4-style groups, where a visit
+   without source, medium and referrer is Direct); touches it leaves ``"Unassigned"``
+   are counted and kept as a channel of that name, or dropped with
+   ``drop_unassigned=True``.
+5. **Observation end.** `observation_end` (a timestamp, or days when times are numbers)
+   defaults to the latest time of any remaining row. Rows after it are dropped (counted).
+6. **Splitting at conversions.** Within a unit, events are ordered by time; at equal
+   times touches come before milestone-only rows, which come before conversions, and
+   ties keep input order. Each touch belongs to the first conversion at or after it: a
+   unit with k conversions yields up to k converting journeys, each ending at its
+   conversion (``end_time`` = conversion time, ``value`` = the conversion's value), plus
+   one non-converting journey of the touches after its last conversion, ending at the
+   observation end. Touches never count for two conversions.
+7. **Lookback.** With ``lookback=L`` (days), a touch with ``end_time - time > L`` is
+   dropped (counted). It applies to non-converting journeys too, measured back from the
+   observation end, so that converting and non-converting journeys see equally long
+   windows.
+8. **Maximum length.** With ``max_length=N``, only the last N remaining touches of each
+   journey are kept (the others counted).
+9. **Empty journeys.** A conversion left without any touch (none before it, or all
+   dropped) yields no journey and is counted as a conversion without touches.
+10. **Milestones.** ``milestones={"lead": column, ...}`` flags rows (a boolean column,
+    or ``(column, values)`` for an event-type column). A flagged kept touch carries the
+    flag itself; a flagged row that is not a kept touch (a milestone-only row, a
+    conversion row, a dropped touch) passes its flag to the last kept touch of the same
+    journey at or before it (the touch that led to the milestone); without such a touch
+    the flag is counted as unplaced. The W-shaped and full-path rules read these flags.
+
+The journeys come out ordered by unit (sorted user or account ids; persons found by
+stitching in order of first appearance) and then by time. Channel names are sorted.
+Journeys keep touch ``times``, ``end_time``, the user id as ``contact`` (person mode) or
+the account id as ``account`` (B2B), and the milestone flags. Per-touch information that
+`Journeys` has no room for (the contact of each touch of an account journey, the input
+row of each touch) is in ``EventsReport.touches``.
+
+``tests/test_events.py`` holds a slow per-unit Python version of these rules, compared
+with this vectorised one (one `numpy.lexsort`, cumulative sums and `numpy.bincount`; no
+Python loop per unit or per event) on random event logs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from numbers import Real
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from .channels import ChannelGrouping, check_columns
+from .journeys import Journeys
+
+__all__ = ["EventsReport", "events_to_journeys", "stitch_identities"]
+
+logger = logging.getLogger(__name__)
+
+# sort order of events at equal times within a unit
+_TOUCH, _MILESTONE, _CONVERSION = 0, 1, 2
+
+
+@dataclass(frozen=True, eq=False)
+class EventsReport:
+    """What `events_to_journeys` kept and dropped, and why.
+
+    Every input row is either used or counted under exactly one reason, checked in
+    this order: ``duplicates``, ``missing_user``, ``missing_account``,
+    ``missing_time``, ``after_observation_end``, ``missing_channel``. Touches later
+    removed are counted under ``unassigned_dropped``, ``outside_lookback`` or
+    ``beyond_max_length``; conversions under ``conversions_without_touches``.
+
+    Attributes
+    ----------
+    n_events : int
+        Rows of the input.
+    duplicates, missing_user, missing_account, missing_time, after_observation_end, \
+missing_channel : int
+        Rows dropped, by reason.
+    unassigned : int
+        Touches the channel rules left ``"Unassigned"`` (kept unless
+        ``drop_unassigned``; then also counted in ``unassigned_dropped``).
+    unassigned_dropped, outside_lookback, beyond_max_length : int
+        Touches dropped, by reason.
+    conversions_without_touches : int
+        Conversions that yielded no journey.
+    milestones_unplaced : int
+        Milestone flags (row x milestone) with no kept touch at or before them.
+    n_journeys, n_converting, n_touchpoints : int
+        What was built.
+    observation_end : float
+        End of observation in days (the ``end_time`` of non-converting journeys).
+    touches : DataFrame
+        One row per touch of the journeys, in their order: ``journey``, ``position``,
+        ``row`` (position of the touch's row in the input frame) and ``contact`` (the
+        touch's user id; for stitched identities the person number; missing where a
+        B2B touch had only an account).
+    """
+
+    n_events: int = 0
+    duplicates: int = 0
+    missing_user: int = 0
+    missing_account: int = 0
+    missing_time: int = 0
+    after_observation_end: int = 0
+    missing_channel: int = 0
+    unassigned: int = 0
+    unassigned_dropped: int = 0
+    outside_lookback: int = 0
+    beyond_max_length: int = 0
+    conversions_without_touches: int = 0
+    milestones_unplaced: int = 0
+    n_journeys: int = 0
+    n_converting: int = 0
+    n_touchpoints: int = 0
+    observation_end: float = float("nan")
+    touches: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    _DROPS = (
+        "duplicates",
+        "missing_user",
+        "missing_account",
+        "missing_time",
+        "after_observation_end",
+        "missing_channel",
+        "unassigned_dropped",
+        "outside_lookback",
+        "beyond_max_length",
+        "conversions_without_touches",
+        "milestones_unplaced",
+    )
+
+    @property
+    def dropped(self) -> dict[str, int]:
+        """The non-zero counts of everything dropped, by reason."""
+        return {k: getattr(self, k) for k in self._DROPS if getattr(self, k)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The counts (not the touches frame) as a dict."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "touches"}
+
+    def __str__(self) -> str:
+        drops = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in self.dropped.items())
+        extra = f"; {self.unassigned} touches unassigned" if self.unassigned else ""
+        return (
+            f"from_events: {self.n_events} events -> {self.n_journeys} journeys"
+            f" ({self.n_converting} converting), {self.n_touchpoints} touches; dropped: "
+            f"{drops or 'nothing'}{extra}"
+        )
+
+
+# ---------------------------------------------------------------------- identity stitching
+def stitch_identities(frame: pd.DataFrame, id_columns: Sequence[str]) -> pd.Series:
+    """Join identifier columns into persons: rows sharing any identifier are one person.
+
+    Each row links the identifiers it carries (a cookie, an email, a phone number, a CRM
+    id...); persons are the connected components of the graph whose nodes are the
+    distinct identifiers (`scipy.sparse.csgraph.connected_components`), so links chain:
+    a cookie seen with an email and a phone seen with the same email are one person.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    id_columns : sequence of str
+        Identifier columns. Values are compared exactly and within their column (the
+        value ``"42"`` as a cookie and as a CRM id are different identifiers);
+        normalise them first (e.g. lower-case emails). Missing values link nothing.
+
+    Returns
+    -------
+    Series of int64
+        Person number of every row (0, 1, ... in order of first appearance), -1 for a
+        row without any identifier; named ``"person"``, with `frame`'s index.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"cookie": ["c1", "c2", "c3", None, "c4"],
+    ...                   "email": [None, "a@x", "a@x", "b@x", None],
+    ...                   "phone": [None, None, "555", "555", None]})
+    >>> stitch_identities(f, ["cookie", "email", "phone"]).tolist()
+    [0, 1, 1, 1, 2]
+    """
+    if isinstance(id_columns, str):
+        id_columns = [id_columns]
+    if not id_columns:
+        raise ValueError("id_columns must name at least one column")
+    check_columns(frame, id_columns, "frame")
+    n = len(frame)
+    nodes = np.empty((n, len(id_columns)), dtype=np.int64)
+    n_nodes = 0
+    for k, col in enumerate(id_columns):
+        codes, uniques = pd.factorize(frame[col])
+        nodes[:, k] = np.where(codes >= 0, codes + n_nodes, -1)
+        n_nodes += len(uniques)
+    present = nodes >= 0
+    has = present.any(axis=1)
+    anchor = nodes[np.arange(n), present.argmax(axis=1)]
+    r, c = np.nonzero(present)
+    graph = sp.coo_matrix(
+        (np.ones(r.size, dtype=np.int8), (anchor[r], nodes[r, c])), shape=(n_nodes, n_nodes)
+    ).tocsr()
+    _, labels = connected_components(graph, directed=False)
+    person = np.full(n, -1, dtype=np.int64)
+    person[has] = pd.factorize(labels[anchor[has]])[0]
+    return pd.Series(person, index=frame.index, name="person")
+
+
+# ---------------------------------------------------------------------- input parsing
+def _row_namer(frame: pd.DataFrame) -> Any:
+    labels = frame.index
+
+    def name(i: int) -> str:
+        return f"row {labels[i]!r}"
+
+    return name
+
+
+def _days(value: Any, what: str, datetimes: bool) -> float:
+    """A scalar time (observation end) in days, of the same kind as the event times."""
+    if isinstance(value, Real) and not isinstance(value, bool):
+        if datetimes:
+            raise TypeError(f"{what}: event times are datetimes; give a timestamp, not {value!r}")
+        return float(value)
+    if not datetimes:
+        raise TypeError(f"{what}: event times are numbers of days; give a number, not {value!r}")
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{what}: cannot interpret {value!r} as a time ({exc})") from None
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return float((ts - pd.Timestamp(0)) / pd.Timedelta(days=1))
+
+
+def _duration_days(value: Any, what: str) -> float:
+    if isinstance(value, pd.Timedelta | np.timedelta64) or hasattr(value, "total_seconds"):
+        days = pd.Timedelta(value) / pd.Timedelta(days=1)
+    elif isinstance(value, Real) and not isinstance(value, bool):
+        days = float(value)
+    else:
+        raise TypeError(f"{what} must be a number of days or a timedelta, got {value!r}")
+    if not np.isfinite(days) or days < 0:
+        raise ValueError(f"{what} must be a finite duration >= 0, got {value!r}")
+    return float(days)
+
+
+def parse_times(
+    column: pd.Series, name_row: Any, column_name: str, time_format: str | None = None
+) -> tuple[np.ndarray, bool]:
+    """Times as float days (NaN where missing) and whether they were datetimes.
+
+    Examples
+    --------
+    >>> days, dt = parse_times(pd.Series(["1970-01-02", None]), str, "time")
+    >>> days.tolist(), dt
+    ([1.0, nan], True)
+    """
+    s = column
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        arr = s.to_numpy()
+        with np.errstate(invalid="ignore"):
+            return (arr - np.datetime64(0, "s")) / np.timedelta64(1, "D"), True
+    if pd.api.types.is_bool_dtype(s.dtype):
+        raise TypeError(f"column {column_name!r}: expected times, got booleans")
+    kind = pd.api.types.infer_dtype(s, skipna=True)
+    if pd.api.types.is_numeric_dtype(s.dtype) or kind in (
+        "integer",
+        "floating",
+        "mixed-integer-float",
+        "decimal",
+    ):
+        num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(np.isinf(num) | (np.isnan(num) & s.notna().to_numpy()))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(
+                f"{name_row(i)}, column {column_name!r}: {s.iloc[i]!r} is not a finite time"
+            )
+        return num, False
+    if kind == "empty":
+        return np.full(len(s), np.nan), False
+    obj = s.astype(object)
+    blank = obj.isna().to_numpy() | (obj.map(lambda v: isinstance(v, str) and not v.strip()))
+    blank = np.asarray(blank, dtype=bool)
+    try:
+        parsed = pd.to_datetime(
+            obj.where(~blank, None), errors="coerce", utc=True, format=time_format
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"column {column_name!r}: cannot parse times ({exc})") from None
+    bad = np.flatnonzero(parsed.isna().to_numpy() & ~blank)
+    if bad.size:
+        i = int(bad[0])
+        hint = "" if time_format else " (mixed formats? pass time_format='ISO8601' or 'mixed')"
+        raise ValueError(
+            f"{name_row(i)}, column {column_name!r}: cannot parse {obj.iloc[i]!r} as a time{hint}"
+        )
+    arr = parsed.dt.tz_localize(None).to_numpy()
+    with np.errstate(invalid="ignore"):
+        return (arr - np.datetime64(0, "s")) / np.timedelta64(1, "D"), True
+
+
+def _flags(
+    frame: pd.DataFrame, spec: str | tuple[str, Collection[Any]], what: str, name_row: Any
+) -> np.ndarray:
+    """Boolean flags of a column: a boolean / 0-1 column, or (column, values) membership."""
+    if isinstance(spec, tuple):
+        if len(spec) != 2 or isinstance(spec[1], str):
+            raise TypeError(f"{what}: give a column name or (column, collection of values)")
+        col, values = spec
+        return frame[col].isin(list(values)).to_numpy(dtype=bool)
+    s = frame[spec]
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.fillna(False).to_numpy(dtype=bool)
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.flatnonzero(~np.isnan(v) & (v != 0) & (v != 1))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(f"{name_row(i)}, column {spec!r}: {v[i]!r} is not a 0/1 flag")
+        return v == 1
+    obj = s.dropna()
+    if len(obj) and all(isinstance(x, bool | np.bool_) for x in obj.unique()):
+        return s.fillna(False).astype(bool).to_numpy()
+    raise TypeError(
+        f"column {spec!r} ({what}) must be boolean or 0/1; for an event-type column pass"
+        f" ({spec!r}, {{values...}})"
+        + (" or conversion_events={...}" if what == "conversion" else "")
+    )
+
+
+def _check_columns_exist(frame: pd.DataFrame, names: Sequence[str]) -> None:
+    check_columns(frame, names, "events")
+
+
+# ---------------------------------------------------------------------- main function
+def events_to_journeys(
+    frame: pd.DataFrame,
+    *,
+    user: str | Sequence[str],
+    time: str,
+    channel: str | None = None,
+    source: str | None = None,
+    medium: str | None = None,
+    campaign: str | None = None,
+    referrer: str | None = None,
+    rules: Any = None,
+    conversion: str | None = None,
+    conversion_events: Collection[Any] | None = None,
+    conversion_is_touch: bool = False,
+    value: str | None = None,
+    observation_end: Any = None,
+    lookback: Any = None,
+    max_length: int | None = None,
+    milestones: Mapping[str, str | tuple[str, Collection[Any]]] | None = None,
+    account: str | Mapping[Any, Any] | pd.Series | None = None,
+    drop_unassigned: bool = False,
+    time_format: str | None = None,
+) -> tuple[Journeys, EventsReport]:
+    """Build journeys from a touchpoint event log; see the module docstring for the rules.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per event, in any order.
+    user : str or sequence of str
+        Column of the user id, or several identifier columns joined into persons by
+        `stitch_identities`.
+    time : str
+        Column of event times: datetimes, date strings, or numbers of days.
+    channel : str, optional
+        Column of channel names. Give either `channel` or UTM columns.
+    source, medium, campaign, referrer : str, optional
+        UTM / referrer columns, grouped into channels by `rules`.
+    rules : ChannelGrouping, DataFrame or path, optional
+        Channel rules for UTM columns; default the GA4-style table
+        (`attribution_lab.channels.default_rules_file`).
+    conversion : str, optional
+        Column marking conversion rows (boolean or 0/1), or with `conversion_events` the
+        column whose values say which rows are conversions. None: no conversions.
+    conversion_events : collection, optional
+        Values of `conversion` that mark conversions (e.g. ``{"purchase"}``).
+    conversion_is_touch : bool, default False
+        Whether a conversion row with a channel is also a touch (at the conversion time).
+    value : str, optional
+        Column of conversion values (revenue); read on conversion rows only, where it
+        must be a finite number >= 0.
+    observation_end : timestamp or float, optional
+        End of observation (the ``end_time`` of non-converting journeys); default the
+        latest event time.
+    lookback : float or timedelta, optional
+        Days before a journey's end beyond which touches are dropped.
+    max_length : int, optional
+        Keep only the last `max_length` touches of each journey.
+    milestones : mapping of str to column or (column, values), optional
+        Milestone flags, e.g. ``{"lead": "is_lead", "opportunity": ("event", {"opp"})}``
+        (see `attribution_lab.journeys.MILESTONES` for the names the rules read).
+    account : str or mapping, optional
+        B2B: the account column (or a mapping from `user` id to account); journeys are
+        then built per account, from the touches of all its contacts.
+    drop_unassigned : bool, default False
+        Drop touches the channel rules leave ``"Unassigned"`` (counted either way).
+    time_format : str, optional
+        Passed to `pandas.to_datetime` for string times (e.g. ``"ISO8601"``, ``"mixed"``).
+
+    Returns
+    -------
+    journeys : Journeys
+    report : EventsReport
+        Counts of what was dropped and why, and the per-touch ``touches`` frame.
+
+    Raises
+    ------
+    ValueError
+        A missing column (naming close matches), an unparsable time or a conversion
+        value that is missing, negative or not a number (naming the row).
+    TypeError
+        A conversion or milestone column that is not boolean or 0/1, or an observation
+        end of the wrong kind.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({
+    ...     "user": ["u1", "u1", "u1", "u1", "u2", "u2"],
+    ...     "time": [1.0, 2.0, 3.0, 5.0, 1.0, 4.0],
+    ...     "channel": ["search", "email", None, "display", "social", "social"],
+    ...     "bought": [False, False, True, False, False, False],
+    ...     "revenue": [0.0, 0.0, 90.0, 0.0, 0.0, 0.0]})
+    >>> j, report = events_to_journeys(ev, user="user", time="time", channel="channel",
+    ...                                conversion="bought", value="revenue")
+    >>> j.to_path_table()
+                 path  total_conversions  total_conversion_value  total_null
+    0  search > email                1.0                    90.0         0.0
+    1         display                0.0                     0.0         1.0
+    2  social > social                0.0                     0.0         1.0
+    >>> j.end_time.tolist(), j.contact.tolist()
+    ([3.0, 5.0, 5.0], ['u1', 'u1', 'u2'])
+    >>> print(report)
+    from_events: 6 events -> 3 journeys (1 converting), 5 touches; dropped: nothing
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
+    name_row = _row_namer(frame)
+    users = [user] if isinstance(user, str) else list(user)
+    if not users or not all(isinstance(u, str) for u in users):
+        raise TypeError(f"user must be a column name or a list of column names, got {user!r}")
+    utm = {"source": source, "medium": medium, "campaign": campaign, "referrer": referrer}
+    utm = {k: v for k, v in utm.items() if v is not None}
+    if (channel is None) == (not utm):
+        raise ValueError(
+            "give either channel= (a column of channel names) or UTM columns"
+            " (source=, medium=, campaign=, referrer=), not both or neither"
+        )
+    if conversion is None and (value is not None or conversion_events is not None):
+        raise ValueError("value= and conversion_events= need conversion=")
+    ms_spec = dict(milestones or {})
+    ms_cols = []
+    for key, spec in ms_spec.items():
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"milestone names must be non-empty strings, got {key!r}")
+        ms_cols.append(spec[0] if isinstance(spec, tuple) else spec)
+    account_col = account if isinstance(account, str) else None
+    if account is not None and account_col is None:
+        if not isinstance(account, Mapping | pd.Series):
+            raise TypeError(f"account must be a column name or a mapping, got {account!r}")
+        if len(users) != 1:
+            raise ValueError("an account mapping needs a single user column")
+    if max_length is not None and (
+        isinstance(max_length, bool)
+        or not isinstance(max_length, int | np.integer)
+        or max_length < 1
+    ):
+        raise ValueError(f"max_length must be a positive integer, got {max_length!r}")
+    lookback_days = None if lookback is None else _duration_days(lookback, "lookback")
+    used = list(
+        dict.fromkeys(
+            [*users, time]
+            + ([channel] if channel is not None else list(utm.values()))
+            + [c for c in (conversion, value, account_col) if c is not None]
+            + ms_cols
+        )
+    )
+    _check_columns_exist(frame, used)
+    n_events = len(frame)
+
+    # 1. exact duplicates over the columns read
+    dup = frame.duplicated(subset=used, keep="first").to_numpy() if n_events else np.zeros(0, bool)
+
+    # 2. times
+    t, datetimes = parse_times(frame[time], name_row, time, time_format)
+
+    # 3. who: persons, accounts, units
+    if len(users) == 1:
+        ucol = frame[users[0]]
+        try:
+            person, person_ids = pd.factorize(ucol, sort=True)
+        except TypeError:
+            person, person_ids = pd.factorize(ucol, sort=False)
+        person = person.astype(np.int64)
+        person_label = np.asarray(person_ids, dtype=object)
+    else:
+        person = stitch_identities(frame, users).to_numpy()
+        person_label = np.arange(int(person.max()) + 1 if person.size else 0)
+    if account is None:
+        unit, unit_label = person, person_label
+        has_unit = person >= 0
+        missing_user_mask = ~has_unit
+        missing_account_mask = np.zeros(n_events, bool)
+    else:
+        acc_series = frame[account_col] if account_col is not None else frame[users[0]].map(account)
+        try:
+            acc, acc_ids = pd.factorize(acc_series, sort=True)
+        except TypeError:
+            acc, acc_ids = pd.factorize(acc_series, sort=False)
+        acc = acc.astype(np.int64)
+        ok = (person >= 0) & (acc >= 0) & ~dup
+        person_acc = np.full(len(person_label), -1, dtype=np.int64)
+        if ok.any():
+            pairs = pd.DataFrame({"p": person[ok], "a": acc[ok]}).value_counts().reset_index()
+            pairs = pairs.sort_values(["p", "count", "a"], ascending=[True, False, True])
+            pairs = pairs.drop_duplicates("p")
+            person_acc[pairs["p"].to_numpy()] = pairs["a"].to_numpy()
+        via_person = np.where(person >= 0, person_acc[np.maximum(person, 0)], -1)
+        unit = np.where(acc >= 0, acc, via_person)
+        unit_label = np.asarray(acc_ids, dtype=object)
+        has_unit = unit >= 0
+        missing_user_mask = ~has_unit & (person < 0)
+        missing_account_mask = ~has_unit & (person >= 0)
+
+    # 4. kinds of rows
+    is_conv = (
+        np.zeros(n_events, bool)
+        if conversion is None
+        else _flags(
+            frame,
+            conversion if conversion_events is None else (conversion, conversion_events),
+            "conversion",
+            name_row,
+        )
+    )
+    flags = {k: _flags(frame, s, f"milestone {k!r}", name_row) for k, s in ms_spec.items()}
+    any_flag = np.zeros(n_events, bool)
+    for f in flags.values():
+        any_flag |= f
+    grouping = None
+    if channel is not None:
+        ch = frame[channel]
+        ch_obj = ch.astype(object)
+        missing = ch.isna().to_numpy()
+        chan = ch_obj.where(~missing, "").astype(str).str.strip().to_numpy(dtype=object)
+        has_channel = chan != ""
+    else:
+        grouping = rules if isinstance(rules, ChannelGrouping) else ChannelGrouping(rules)
+        has_channel = np.zeros(n_events, bool)
+        for c in utm.values():
+            s = frame[c]
+            has_channel |= (s.notna() & (s.astype(object).astype(str).str.strip() != "")).to_numpy()
+        chan = grouping.assign(**{k: frame[c] for k, c in utm.items()})
+        # rows without any UTM field are direct visits unless they are milestone-only rows
+        has_channel = has_channel | ~any_flag
+
+    # rows used at all (before the observation end)
+    alive = ~dup & has_unit & ~np.isnan(t)
+    if observation_end is None:
+        obs = float(np.max(t[alive])) if alive.any() else float("nan")
+    else:
+        obs = _days(observation_end, "observation_end", datetimes)
+    late = alive & (t > obs)
+    alive &= ~late
+    touch_row = alive & has_channel & (~is_conv | conversion_is_touch)
+    milestone_row = alive & ~is_conv & ~has_channel & any_flag
+    missing_channel = alive & ~is_conv & ~has_channel & ~any_flag
+    conv_row = alive & is_conv
+
+    # conversion values
+    if value is not None:
+        raw = frame[value]
+        vals = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.flatnonzero(conv_row & ~np.isfinite(vals))
+        if bad.size:
+            i = int(bad[0])
+            what = "missing" if pd.isna(raw.iloc[i]) else f"{raw.iloc[i]!r} is not a finite number"
+            raise ValueError(
+                f"{name_row(i)}, column {value!r}: conversion value {what}"
+                " (fill it, e.g. with 0, or drop the row)"
+            )
+        bad = np.flatnonzero(conv_row & (vals < 0))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(
+                f"{name_row(i)}, column {value!r}: negative conversion value {vals[i]!r}"
+                " (refunds are not conversions; net them out first)"
+            )
+    else:
+        vals = np.zeros(n_events)
+
+    unassigned = (
+        touch_row & (chan == grouping.unassigned)
+        if grouping is not None
+        else np.zeros(n_events, bool)
+    )
+
+    # 6. one sorted event sequence per unit
+    rows_t = np.flatnonzero(touch_row)
+    rows_m = np.flatnonzero(milestone_row)
+    rows_c = np.flatnonzero(conv_row)
+    ev_row = np.concatenate([rows_t, rows_m, rows_c])
+    ev_kind = np.concatenate(
+        [
+            np.full(rows_t.size, _TOUCH, np.int8),
+            np.full(rows_m.size, _MILESTONE, np.int8),
+            np.full(rows_c.size, _CONVERSION, np.int8),
+        ]
+    )
+    order = np.lexsort((ev_row, ev_kind, t[ev_row], unit[ev_row]))
+    ev_row, ev_kind = ev_row[order], ev_kind[order]
+    ev_unit, ev_time = unit[ev_row], t[ev_row]
+    n_ev = ev_row.size
+    is_c = ev_kind == _CONVERSION
+    new = np.ones(n_ev, dtype=bool)
+    if n_ev:
+        new[1:] = (ev_unit[1:] != ev_unit[:-1]) | is_c[:-1]
+    seg = np.cumsum(new) - 1
+    n_seg = int(seg[-1]) + 1 if n_ev else 0
+    seg_conv = np.zeros(n_seg, dtype=bool)
+    seg_conv[seg[is_c]] = True
+    seg_end = np.full(n_seg, obs)
+    seg_end[seg[is_c]] = ev_time[is_c]
+    seg_value = np.zeros(n_seg)
+    seg_value[seg[is_c]] = vals[ev_row[is_c]]
+    seg_unit = np.zeros(n_seg, dtype=np.int64)
+    seg_unit[seg] = ev_unit
+
+    # 7-8. lookback, unassigned, maximum length
+    is_t = ev_kind == _TOUCH
+    ev_unassigned = is_t & unassigned[ev_row]
+    remaining = is_t & ~(ev_unassigned & drop_unassigned)
+    outside = np.zeros(n_ev, dtype=bool)
+    if lookback_days is not None:
+        outside = remaining & (seg_end[seg] - ev_time > lookback_days)
+        remaining &= ~outside
+    beyond = np.zeros(n_ev, dtype=bool)
+    if max_length is not None and n_ev:
+        cum = np.cumsum(remaining)
+        seg_last = np.zeros(n_seg, dtype=np.int64)
+        seg_last[seg] = cum  # the last write per segment is its last event
+        after = seg_last[seg] - cum  # remaining touches after this event in its segment
+        beyond = remaining & (after >= max_length)
+        remaining &= ~beyond
+    kept = remaining
+
+    # 9. journeys: segments with at least one kept touch
+    seg_touches = np.bincount(seg[kept], minlength=n_seg)
+    keep_seg = seg_touches > 0
+    journey_of_seg = np.cumsum(keep_seg) - 1
+    n_journeys = int(keep_seg.sum())
+    kept_idx = np.flatnonzero(kept)
+    touch_journey = journey_of_seg[seg[kept_idx]]
+    offsets = np.zeros(n_journeys + 1, dtype=np.int64)
+    np.cumsum(seg_touches[keep_seg], out=offsets[1:])
+    names_raw = chan[ev_row[kept_idx]]
+    codes, names = pd.factorize(pd.Series(names_raw, dtype=object), sort=True)
+    conv_j = seg_conv[keep_seg].astype(np.float64)
+
+    # 10. milestones
+    ms_out: dict[str, np.ndarray] = {}
+    unplaced = 0
+    if flags:
+        last_kept = np.maximum.accumulate(np.where(kept, np.arange(n_ev), -1)) if n_ev else kept
+        touch_pos = np.full(n_ev, -1, dtype=np.int64)
+        touch_pos[kept_idx] = np.arange(kept_idx.size)
+        # a conversion row that is also a touch passes nothing: its touch copy has the flags
+        also_touch = is_c & touch_row[ev_row]
+        for key, f in flags.items():
+            fe = f[ev_row]
+            out = np.zeros(kept_idx.size, dtype=bool)
+            out[touch_pos[kept & fe]] = True
+            movers = np.flatnonzero(fe & ~kept & ~also_touch)
+            target = last_kept[movers] if movers.size else movers
+            ok = target >= 0
+            ok[ok] = seg[target[ok]] == seg[movers[ok]]
+            out[touch_pos[target[ok]]] = True
+            unplaced += int((~ok).sum())
+            ms_out[key] = out
+
+    journeys = Journeys(
+        codes.astype(np.int32),
+        offsets,
+        [str(x) for x in names],
+        conv_j,
+        1.0 - conv_j,
+        seg_value[keep_seg] * conv_j,
+        times=ev_time[kept_idx],
+        end_time=seg_end[keep_seg],
+        account=unit_label[seg_unit[keep_seg]] if account is not None else None,
+        contact=unit_label[seg_unit[keep_seg]] if account is None else None,
+        milestones=ms_out or None,
+    )
+    rows_kept = ev_row[kept_idx]
+    contact_rows = person[rows_kept]
+    contact = np.where(contact_rows >= 0, person_label[np.maximum(contact_rows, 0)], None)
+    if len(person_label) == 0:
+        contact = np.full(rows_kept.size, None, dtype=object)
+    touches = pd.DataFrame(
+        {
+            "journey": touch_journey,
+            "position": np.asarray(journeys.positions),
+            "row": rows_kept,
+            "contact": contact,
+        }
+    )
+    report = EventsReport(
+        n_events=n_events,
+        duplicates=int(dup.sum()),
+        missing_user=int((~dup & missing_user_mask).sum()),
+        missing_account=int((~dup & missing_account_mask).sum()),
+        missing_time=int((~dup & has_unit & np.isnan(t)).sum()),
+        after_observation_end=int(late.sum()),
+        missing_channel=int(missing_channel.sum()),
+        unassigned=int(unassigned.sum()),
+        unassigned_dropped=int(unassigned.sum()) if drop_unassigned else 0,
+        outside_lookback=int(outside.sum()),
+        beyond_max_length=int(beyond.sum()),
+        conversions_without_touches=int((seg_conv & ~keep_seg).sum()),
+        milestones_unplaced=unplaced,
+        n_journeys=n_journeys,
+        n_converting=int(conv_j.sum()),
+        n_touchpoints=int(kept_idx.size),
+        observation_end=obs,
+        touches=touches,
+    )
+    logger.info("%s", report)
+    return journeys, report
