@@ -64,18 +64,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench_foundation import (
-    _fmt,
-    _fmt_n,
-    _machine_info,
-    _package_digest,
-    _peak_mb,
-    _reset_peak,
-    _rss_mb,
-    _timed,
-    _tqdm,
+
+if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks._harness import (
+    fmt,
+    fmt_n,
+    machine_info,
+    package_digest,
+    peak_mb,
+    reset_peak,
+    rss_mb,
+    timed,
+    tqdm,
 )
-from bench_markov import synth_journeys
+from benchmarks.bench_markov import synth_journeys
 
 SUITE = "analytics"
 DEFAULT_SIZES = (100_000, 1_000_000)
@@ -186,16 +189,16 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
     for _, _, bare, op in todo:
         op(build(warm, bare=bare))
     rows = []
-    bar = _tqdm(total=len(todo) * repeats, desc=f"n={_fmt_n(n)}", file=sys.stderr, leave=False)
+    bar = tqdm(total=len(todo) * repeats, desc=f"n={fmt_n(n)}", file=sys.stderr, leave=False)
     for task, params, bare, op in todo:
         for rep in range(repeats):
             journeys = build(data, bare=bare)
             gc.collect()
             load = os.getloadavg()[0]
-            baseline = _rss_mb()
-            scoped = _reset_peak()
-            out, wall, user, sys_ = _timed(lambda op=op, journeys=journeys: op(journeys))
-            peak = _peak_mb()
+            baseline = rss_mb()
+            scoped = reset_peak()
+            out, wall, user, sys_ = timed(lambda op=op, journeys=journeys: op(journeys))
+            peak = peak_mb()
             del out
             rows.append(
                 {
@@ -219,7 +222,7 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
         "rows": rows,
         "generate_s": generate_s,
         "conversion_rate": float(data["conversions"].mean()),
-        "package_digest": _package_digest(),
+        "package_digest": package_digest(),
     }
 
 
@@ -257,7 +260,7 @@ def summarise(frame):
 def verdict_lines(summary, n_cpus: int) -> list[str]:
     at = summary[summary["n_journeys"] == TARGET_N]
     if at.empty:
-        return [f"- Target not measured: no run at n_journeys={_fmt_n(TARGET_N)}."]
+        return [f"- Target not measured: no run at n_journeys={fmt_n(TARGET_N)}."]
     describe = at[at["task"] == DESCRIBE].iloc[0]
     parts = at[~at["task"].isin([DESCRIBE, DESCRIBE_BARE, FLOOR])]
     separate = parts.drop_duplicates("task")["median_s"].sum()  # default params only
@@ -266,7 +269,7 @@ def verdict_lines(summary, n_cpus: int) -> list[str]:
     busy = at["loadavg_1m"].max() > 0.5
     lines = [
         f"- **All of the analytics on 1e6 journeys within {TARGET_S:g} s** "
-        f"(`describe()`, n_journeys={_fmt_n(TARGET_N)}, "
+        f"(`describe()`, n_journeys={fmt_n(TARGET_N)}, "
         f"{int(describe['n_touchpoints']):,} touches): median **{describe['median_s']:.2f} s** "
         f"(min {describe['min_s']:.2f} s). Verdict: **{'holds' if holds else 'does not hold'}**.",
         f"- The seven functions called one by one with their defaults take "
@@ -306,7 +309,7 @@ def write_markdown(frame, summary, path: Path, info: dict[str, Any], argv: list[
     for n, part in summary.groupby("n_journeys", sort=False):
         touches = int(part["n_touchpoints"].iloc[0])
         lines += [
-            f"## n_journeys={_fmt_n(int(n))} ({touches:,} touches)",
+            f"## n_journeys={fmt_n(int(n))} ({touches:,} touches)",
             "",
             "| task | params | median s | min s | touches/s | peak RSS MB | RSS increment MB "
             "| load (1 min) |",
@@ -314,15 +317,15 @@ def write_markdown(frame, summary, path: Path, info: dict[str, Any], argv: list[
         ]
         for _, r in part.iterrows():
             lines.append(
-                f"| {r['task']} | {r['params'] or '-'} | {_fmt(r['median_s'])} "
-                f"| {_fmt(r['min_s'])} | {r['touchpoints_per_s']:.3g} | {r['peak_rss_mb']:,.0f} "
+                f"| {r['task']} | {r['params'] or '-'} | {fmt(r['median_s'])} "
+                f"| {fmt(r['min_s'])} | {r['touchpoints_per_s']:.3g} | {r['peak_rss_mb']:,.0f} "
                 f"| {r['rss_increment_mb']:,.0f} | {r['loadavg_1m']:.2f} |"
             )
         lines.append("")
     gen = frame.drop_duplicates("n_journeys")[["n_journeys", "generate_s"]]
     lines.append(
         "Data generation (not timed above): "
-        + ", ".join(f"{_fmt_n(int(n))}: {s:.1f} s" for n, s in gen.itertuples(index=False))
+        + ", ".join(f"{fmt_n(int(n))}: {s:.1f} s" for n, s in gen.itertuples(index=False))
         + "."
     )
     path.write_text("\n".join(lines) + "\n")
@@ -352,7 +355,7 @@ def write_plot(summary, path: Path) -> None:
             y + (len(sizes) - 1 - 2 * k) * height / 2,
             part["median_s"],
             height=height,
-            label=f"n_journeys={_fmt_n(int(n))}",
+            label=f"n_journeys={fmt_n(int(n))}",
         )
     ax.axvline(
         TARGET_S, color="tab:red", ls="--", lw=1, label=f"target for describe: {TARGET_S:g} s"
@@ -394,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sizes = list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
     repeats = args.repeats or (1 if args.quick else 3)
-    info = {**_machine_info(), "seed": args.seed, "n_channels": args.channels, "repeats": repeats}
+    info = {**machine_info(), "seed": args.seed, "n_channels": args.channels, "repeats": repeats}
     rows = []
     for n in sizes:
         spec = {"n": n, "n_channels": args.channels, "seed": args.seed, "repeats": repeats}
@@ -416,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         done = pd.DataFrame(rows)
         med = done[(done["n_journeys"] == n) & (done["task"] == DESCRIBE)]["wall_s"].median()
-        print(f"n_journeys={_fmt_n(n)}: describe() median {med:.2f} s", file=sys.stderr)
+        print(f"n_journeys={fmt_n(n)}: describe() median {med:.2f} s", file=sys.stderr)
     frame = pd.DataFrame(rows)
     summary = summarise(frame)
     out = Path(args.out)

@@ -55,16 +55,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import gc
 import gzip
-import hashlib
 import json
 import math
 import os
-import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -72,6 +68,32 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks import _harness
+from benchmarks._harness import (
+    fmt,
+    fmt_n,
+    machine_info,
+    mem_available_bytes,
+    package_digest,
+    peak_mb,
+    reset_peak,
+    rss_mb,
+    timed,
+    tqdm,
+)
+
+# The names other scripts imported from this module before benchmarks/_harness.py existed.
+_fmt, _fmt_n, _machine_info, _mem_available_bytes, _package_digest = (
+    fmt,
+    fmt_n,
+    machine_info,
+    mem_available_bytes,
+    package_digest,
+)
+_peak_mb, _reset_peak, _rss_mb, _timed, _tqdm = peak_mb, reset_peak, rss_mb, timed, tqdm
 
 SUITE = "foundation"
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
@@ -113,76 +135,16 @@ MEMORY_FRACTION = 0.5  # "fits comfortably": the estimated peak within half of M
 
 
 # ============================================================================ measurement
-def _proc_status_kib(field: str) -> int | None:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def _rss_mb() -> float:
-    kib = _proc_status_kib("VmRSS")
-    if kib is None:  # not Linux: fall back to the process's peak so far
-        import resource
-
-        scale = 1 if sys.platform == "darwin" else 1024
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
-    return kib / 1024
-
-
-def _reset_peak() -> bool:
-    """Reset this process's peak-RSS mark to its current RSS (Linux >= 4.0)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _peak_mb() -> float:
-    kib = _proc_status_kib("VmHWM")
-    return _rss_mb() if kib is None else kib / 1024
-
-
-def _package_digest() -> str:
-    """Short digest of the package sources this process imports (runs may race with edits)."""
-    import attribution_lab
-
-    h = hashlib.sha1()
-    root = Path(attribution_lab.__file__).parent
-    for p in sorted(root.rglob("*.py")):
-        h.update(p.relative_to(root).as_posix().encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()[:10]
-
-
-def _timed(op) -> tuple[Any, float, float, float]:
-    """Result, wall time, user CPU and system CPU seconds (all threads) of `op()`."""
-    import resource
-
-    r0 = resource.getrusage(resource.RUSAGE_SELF)
-    t0 = time.perf_counter()
-    out = op()
-    wall = time.perf_counter() - t0
-    r1 = resource.getrusage(resource.RUSAGE_SELF)
-    return out, wall, r1.ru_utime - r0.ru_utime, r1.ru_stime - r0.ru_stime
-
-
 def _measure(op) -> dict[str, Any]:
     """Run `op` twice: cold (timed, peak memory) and again in the same process (timed)."""
     gc.collect()
-    baseline = _rss_mb()
-    reset = _reset_peak()
-    out, cold, cold_user, cold_sys = _timed(op)
-    peak = _peak_mb()
+    baseline = rss_mb()
+    reset = reset_peak()
+    out, cold, cold_user, cold_sys = timed(op)
+    peak = peak_mb()
     del out
     gc.collect()
-    out, warm, user, sys_ = _timed(op)
+    out, warm, user, sys_ = timed(op)
     return {
         "out": out,
         "wall_time_s": warm,
@@ -394,9 +356,9 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
     from attribution_lab import Journeys, get_model
 
     if spec["kind"] == "generate":
-        baseline, t0 = _rss_mb(), time.perf_counter()
+        baseline, t0 = rss_mb(), time.perf_counter()
         meta = make_dataset(spec["shape"], spec["n"], spec["seed"], spec["prefix"])
-        peak = _peak_mb()
+        peak = peak_mb()
         return {
             **meta,
             "generate_s": time.perf_counter() - t0,
@@ -405,7 +367,7 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
         }
 
     warm = spec["warmup"]
-    result: dict[str, Any] = {"package_digest": _package_digest()}
+    result: dict[str, Any] = {"package_digest": package_digest()}
     if spec["kind"] == "parse":
         ops = {
             "read_csv": lambda: pd.read_csv(spec["file"], sep=";"),
@@ -430,73 +392,16 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def call_worker(spec: dict[str, Any]) -> dict[str, Any]:
-    """Run one worker in a fresh interpreter; its result, with the total time it took."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    worker_s = time.perf_counter() - t0
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith("RESULT "):
-            return {**json.loads(line[len("RESULT ") :]), "worker_s": worker_s}
-    tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-    return {"error": f"exit {proc.returncode}: {tail}", "worker_s": worker_s}
+def call_worker(spec: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+    """Run one worker (this script with ``--worker``) in a fresh interpreter; its result.
+
+    Adds ``worker_s`` and ``background_load`` (the CPU time other processes of the machine
+    used meanwhile, in cores); see `benchmarks._harness.call_worker`.
+    """
+    return _harness.call_worker([sys.executable, str(Path(__file__).resolve())], spec, timeout)
 
 
 # ============================================================================ orchestration
-def _machine_info() -> dict[str, Any]:
-    import pandas as pd
-
-    import attribution_lab
-
-    cpu = platform.processor() or platform.machine()
-    mem_gib = float("nan")
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next(ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name"))
-        with open("/proc/meminfo") as fh:
-            mem_gib = next(int(ln.split()[1]) for ln in fh if ln.startswith("MemTotal")) / 2**20
-    except (OSError, StopIteration):
-        pass
-
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(
-                ["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True
-            ).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return ""
-
-    dirty = git("status", "--porcelain", "--", "attribution_lab")
-    try:
-        import pyarrow
-
-        pyarrow_version = pyarrow.__version__
-    except ImportError:  # pragma: no cover
-        pyarrow_version = ""
-    return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "pyarrow": pyarrow_version,
-        "attribution_lab": attribution_lab.__version__,
-        "git_commit": git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else ""),
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "n_cpus": os.cpu_count(),
-        "mem_gib": round(mem_gib, 1),
-        "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-
-
-def _mem_available_bytes() -> float:
-    try:
-        with open("/proc/meminfo") as fh:
-            return next(int(ln.split()[1]) for ln in fh if ln.startswith("MemAvailable")) * 1024.0
-    except (OSError, StopIteration):
-        return float("inf")
-
-
 def rule_models() -> list[tuple[str, dict[str, Any]]]:
     """(registry name, params) of every registered rule model, defaults first."""
     from attribution_lab import available_models, get_model
@@ -558,14 +463,14 @@ class Plan:
         m = recs[0]["n"]
         need = [(r["peak_rss_mb"] + r["rss_increment_mb"] * (n / m - 1)) * 2**20 for r in recs]
         k = int(np.argmax(need))
-        return need[k], f"from the {recs[k]['peak_rss_mb']:.0f} MB peak at n={_fmt_n(m)}"
+        return need[k], f"from the {recs[k]['peak_rss_mb']:.0f} MB peak at n={fmt_n(m)}"
 
     def fits(self, n: int, shape: str, kind: str) -> tuple[bool, str]:
         need, how = self.need_bytes(n, shape, kind)
-        avail = _mem_available_bytes()
+        avail = mem_available_bytes()
         ok = need <= MEMORY_FRACTION * avail
         return ok, (
-            f"{kind} of {shape} paths at n_journeys={_fmt_n(n)}: estimated peak RSS "
+            f"{kind} of {shape} paths at n_journeys={fmt_n(n)}: estimated peak RSS "
             f"{need / 2**30:.1f} GiB ({how}), "
             + ("fits" if ok else f"more than {MEMORY_FRACTION:.0%} of")
             + f" the {avail / 2**30:.1f} GiB available"
@@ -611,10 +516,10 @@ def bench_size(
         todo[shape] = kinds
     estimate = sum(plan.seconds(n, shape, kinds) for shape, kinds in todo.items())
     if estimate:
-        print(f"n_journeys={_fmt_n(n)}: estimated {estimate / 60:.0f} min")
+        print(f"n_journeys={fmt_n(n)}: estimated {estimate / 60:.0f} min")
     if plan.time_budget_s and estimate > plan.remaining_s():
         note = (
-            f"n_journeys={_fmt_n(n)} skipped: estimated {estimate / 60:.0f} min, more than the "
+            f"n_journeys={fmt_n(n)} skipped: estimated {estimate / 60:.0f} min, more than the "
             f"{max(plan.remaining_s(), 0) / 60:.0f} min left of --time-budget."
         )
         print(note)
@@ -625,7 +530,7 @@ def bench_size(
         for k in todo.values()
     )
     rows: list[dict[str, Any]] = []
-    with _tqdm(total=n_jobs, desc=f"n_journeys={_fmt_n(n)}") as bar:
+    with tqdm(total=n_jobs, desc=f"n_journeys={fmt_n(n)}") as bar:
         for shape, kinds in todo.items():
             prefix = os.path.join(workdir, f"{shape}_{n}")
             bar.set_postfix_str(f"{shape}: generating")
@@ -635,7 +540,7 @@ def bench_size(
             bar.update()
             plan.add(n, shape, "generate", meta)
             if "error" in meta:
-                notes.append(f"{shape} n={_fmt_n(n)}: data generation failed: {meta['error']}")
+                notes.append(f"{shape} n={fmt_n(n)}: data generation failed: {meta['error']}")
                 bar.update(n_jobs)
                 continue
             common = {
@@ -739,12 +644,6 @@ def _baseline_stats(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _tqdm(**kw):
-    from tqdm import tqdm
-
-    return tqdm(dynamic_ncols=True, **kw)
-
-
 # ============================================================================ outputs
 COLUMNS = [
     "suite",
@@ -798,19 +697,6 @@ COLUMNS = [
 ]
 
 
-def _fmt_n(n: int) -> str:
-    e = round(math.log10(n))
-    return f"1e{e}" if 10**e == n else f"{n:,}"
-
-
-def _fmt(x: float, digits: int = 3) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    return f"{x:.{digits}g}"
-
-
 def requirement_lines(frame) -> list[str]:
     """One line per shape: does from_path_table take at most 2x read_csv at 1e6 rows?"""
     lines = []
@@ -849,7 +735,7 @@ def _spread_note(frame) -> str | None:
         if v:
             parts.append(f"{what}: median {np.median(v):.2f}x, worst {max(v):.2f}x")
     return (
-        f"Spread of the repeats (max / min) at n_journeys={_fmt_n(frame.n_journeys.max())}: "
+        f"Spread of the repeats (max / min) at n_journeys={fmt_n(frame.n_journeys.max())}: "
         + "; ".join(parts)
         + ". Every run is in a fresh process; see `wall_times_s` in the CSV."
     )
@@ -886,14 +772,14 @@ def write_markdown(frame, path: Path, notes: list[str], argv: list[str]) -> None
     parse = frame[frame.task == "parse"].sort_values(["shape", "n_journeys"])
     for _, r in parse.iterrows():
         out.append(
-            f"| {r['shape']} | {_fmt_n(r['n_journeys'])} | {r['n_touchpoints']:,} | "
+            f"| {r['shape']} | {fmt_n(r['n_journeys'])} | {r['n_touchpoints']:,} | "
             f"{r['n_distinct_paths']:,} | {r['file_mb']:.1f} | "
-            f"{_fmt(r['baseline_s'])} ({_fmt(r['cold_baseline_s'])}) | "
-            f"{_fmt(r['wall_time_s'])} ({_fmt(r['cold_wall_time_s'])}) | "
-            f"{_fmt(r['ratio'], 2)} ({_fmt(r['cold_ratio'], 2)}) | {_fmt(r['journeys_per_s'])} | "
-            f"{_fmt(r['cpu_user_s'])} / {_fmt(r['cpu_sys_s'])} | "
-            f"{_fmt(r['baseline_peak_rss_mb'])} / {_fmt(r['peak_rss_mb'])} | "
-            f"{_fmt(r['baseline_rss_increment_mb'])} / {_fmt(r['rss_increment_mb'])} | "
+            f"{fmt(r['baseline_s'])} ({fmt(r['cold_baseline_s'])}) | "
+            f"{fmt(r['wall_time_s'])} ({fmt(r['cold_wall_time_s'])}) | "
+            f"{fmt(r['ratio'], 2)} ({fmt(r['cold_ratio'], 2)}) | {fmt(r['journeys_per_s'])} | "
+            f"{fmt(r['cpu_user_s'])} / {fmt(r['cpu_sys_s'])} | "
+            f"{fmt(r['baseline_peak_rss_mb'])} / {fmt(r['peak_rss_mb'])} | "
+            f"{fmt(r['baseline_rss_increment_mb'])} / {fmt(r['rss_increment_mb'])} | "
             f"{r['check'] or r['error']} |"
         )
     rules = frame[frame.task == "rule"].copy()
@@ -909,10 +795,10 @@ def write_markdown(frame, path: Path, notes: list[str], argv: list[str]) -> None
             "## Rule models: `get_model(name).fit(journeys).attribute()`, median wall time (s)",
             "",
             "| model | shape | "
-            + " | ".join(_fmt_n(s) for s in sizes)
-            + f" | first call at {_fmt_n(largest)} | journeys/s at {_fmt_n(largest)} | "
-            f"CPU user / sys s at {_fmt_n(largest)} | "
-            f"peak RSS MB at {_fmt_n(largest)} | increment MB at {_fmt_n(largest)} |",
+            + " | ".join(fmt_n(s) for s in sizes)
+            + f" | first call at {fmt_n(largest)} | journeys/s at {fmt_n(largest)} | "
+            f"CPU user / sys s at {fmt_n(largest)} | "
+            f"peak RSS MB at {fmt_n(largest)} | increment MB at {fmt_n(largest)} |",
             "|---|---|" + "---:|" * (len(sizes) + 5),
         ]
         for label in order:
@@ -922,15 +808,15 @@ def write_markdown(frame, path: Path, notes: list[str], argv: list[str]) -> None
                 )
                 if sub.empty:
                     continue
-                times = [_fmt(sub["wall_time_s"].get(s, float("nan"))) for s in sizes]
+                times = [fmt(sub["wall_time_s"].get(s, float("nan"))) for s in sizes]
                 big = sub.loc[largest] if largest in sub.index else None
                 tail = (
                     [
-                        _fmt(big["cold_wall_time_s"]),
-                        _fmt(big["journeys_per_s"]),
-                        f"{_fmt(big['cpu_user_s'])} / {_fmt(big['cpu_sys_s'])}",
-                        _fmt(big["peak_rss_mb"]),
-                        _fmt(big["rss_increment_mb"]),
+                        fmt(big["cold_wall_time_s"]),
+                        fmt(big["journeys_per_s"]),
+                        f"{fmt(big['cpu_user_s'])} / {fmt(big['cpu_sys_s'])}",
+                        fmt(big["peak_rss_mb"]),
+                        fmt(big["rss_increment_mb"]),
                     ]
                     if big is not None
                     else ["-"] * 5
@@ -1057,15 +943,15 @@ def main(argv: list[str] | None = None) -> int:
         print("RESULT " + json.dumps(run_worker(json.loads(args.worker))), flush=True)
         return 0
 
-    machine = _machine_info()
+    machine = machine_info()
     print(
-        f"{SUITE}: sizes {', '.join(_fmt_n(n) for n in args.sizes)}; {args.repeats} repeat(s); "
+        f"{SUITE}: sizes {', '.join(fmt_n(n) for n in args.sizes)}; {args.repeats} repeat(s); "
         f"seed {args.seed}; models " + ", ".join(f"{m} ({_label(p)})" for m, p in rule_models())
     )
     notes: list[str] = []
     for n in DEFAULT_SIZES:
         if n not in args.sizes:
-            notes.append(f"n_journeys={_fmt_n(n)} not run (not in --sizes).")
+            notes.append(f"n_journeys={fmt_n(n)} not run (not in --sizes).")
     rows: list[dict[str, Any]] = []
     workdir = tempfile.mkdtemp(prefix="bench_foundation_")
     started = time.perf_counter()

@@ -105,7 +105,6 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -113,17 +112,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench_foundation import (
-    _fmt,
-    _fmt_n,
-    _machine_info,
-    _mem_available_bytes,
-    _package_digest,
-    _peak_mb,
-    _reset_peak,
-    _rss_mb,
-    _timed,
-    _tqdm,
+
+if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks import _harness
+from benchmarks._harness import (
+    fmt,
+    fmt_n,
+    machine_info,
+    measure_once,
+    mem_available_bytes,
+    package_digest,
+    peak_mb,
+    timed,
+    tqdm,
 )
 
 SUITE = "markov"
@@ -277,31 +279,13 @@ def _ca_call(ca, frame, order: int, conv_par: float | None):
 
 
 # ============================================================================ worker
-def _first_call(op) -> dict[str, Any]:
-    """Run `op` once with the peak-RSS mark reset: result, wall and CPU time, peak RSS."""
-    gc.collect()
-    baseline = _rss_mb()
-    reset = _reset_peak()
-    out, wall, user, sys_ = _timed(op)
-    peak = _peak_mb()
-    return {
-        "out": out,
-        "wall_s": wall,
-        "cpu_user_s": user,
-        "cpu_sys_s": sys_,
-        "peak_mb": peak,
-        "rss_increment_mb": peak - baseline,
-        "rss_scope": "operation" if reset else "process",
-    }
-
-
 def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
     """One measured run in this (fresh) process; see the module docstring."""
     kind = spec["kind"]
     if kind == "generate":
         t0 = time.perf_counter()
         meta = make_dataset(spec["n"], spec["n_channels"], spec["seed"], spec["prefix"])
-        return {**meta, "generate_s": time.perf_counter() - t0, "peak_mb": _peak_mb()}
+        return {**meta, "generate_s": time.perf_counter() - t0, "peak_mb": peak_mb()}
 
     prefix = spec["prefix"]
     result: dict[str, Any] = {}
@@ -310,7 +294,7 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
         weights = np.load(prefix + "_weights.npy")
         cells = spec["cells"]
         np.bincount(code, weights=weights, minlength=cells)
-        first = _first_call(lambda: np.bincount(code, weights=weights, minlength=cells))
+        first = measure_once(lambda: np.bincount(code, weights=weights, minlength=cells))
         del first["out"]
         times, plain = [], []
         for _ in range(FLOOR_CALLS):
@@ -348,7 +332,7 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
         from attribution_lab import Journeys
         from attribution_lab.markov import MarkovAttribution
 
-        result["package_digest"] = _package_digest()
+        result["package_digest"] = package_digest()
 
         def fit(journeys):
             model = MarkovAttribution(order=order).fit(journeys)
@@ -369,11 +353,11 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
             def op():
                 return fit(Journeys.from_path_table(frame))
 
-        result.update(_first_call(op))
+        result.update(measure_once(op))
         model, attribution = result.pop("out")
         del model, attribution
         gc.collect()
-        (model, attribution), repeat, _, _ = _timed(op)
+        (model, attribution), repeat, _, _ = timed(op)
         result.update(
             {
                 "repeat_wall_s": repeat,
@@ -395,7 +379,7 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
         _ca_call(ca, small, order, conv_par)
         _ca_call(ca, pd.concat([small] * 4, ignore_index=True), order, conv_par)
         frame = pd.read_parquet(prefix + "_table.parquet")
-        result.update(_first_call(lambda: _ca_call(ca, frame, order, conv_par)))
+        result.update(measure_once(lambda: _ca_call(ca, frame, order, conv_par)))
         out = result.pop("out")
         re = out["removal_effects"].set_index("channel_name")
         credit = out["result"].set_index("channel_name")["total_conversions"]
@@ -409,42 +393,13 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
     raise ValueError(f"unknown worker kind {kind!r}")
 
 
-def _busy_cpu_s() -> float:
-    """CPU seconds all processes of the machine have used (user, nice, system, irq)."""
-    try:
-        with open("/proc/stat") as fh:
-            v = [int(x) for x in fh.readline().split()[1:8]]
-    except (OSError, ValueError):
-        return float("nan")
-    return (v[0] + v[1] + v[2] + v[5] + v[6]) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_cpu_s() -> float:
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
-
-
 def call_worker(spec: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
-    """Run one worker in a fresh interpreter; its result, with the total time it took.
+    """Run one worker (this script with ``--worker``) in a fresh interpreter; its result.
 
-    ``background_load`` is the CPU time other processes of the machine used meanwhile,
-    in cores (0: the machine was otherwise idle; 1: another process kept a core busy).
+    Adds ``worker_s`` and ``background_load`` (the CPU time other processes of the machine
+    used meanwhile, in cores); see `benchmarks._harness.call_worker`.
     """
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
-    busy0, own0 = _busy_cpu_s(), _own_cpu_s()
-    t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"stopped after {timeout:.0f} s", "worker_s": time.perf_counter() - t0}
-    worker_s = time.perf_counter() - t0
-    load = ((_busy_cpu_s() - busy0) - (_own_cpu_s() - own0)) / worker_s
-    extra = {"worker_s": worker_s, "background_load": max(load, 0.0)}
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith("RESULT "):
-            return {**json.loads(line[len("RESULT ") :]), **extra}
-    tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-    return {"error": f"exit {proc.returncode}: {tail}", **extra}
+    return _harness.call_worker([sys.executable, str(Path(__file__).resolve())], spec, timeout)
 
 
 # ============================================================================ orchestration
@@ -528,16 +483,14 @@ class Plan:
         if not recs:
             return STATIC_BASE_BYTES + STATIC_BYTES_PER_JOURNEY * n, "static estimate"
         r = max(recs, key=lambda r: r["peak_mb"])
-        return r["peak_mb"] * (
-            n / r["n"]
-        ) * 2**20, f"from {r['peak_mb']:.0f} MB at {_fmt_n(r['n'])}"
+        return r["peak_mb"] * (n / r["n"]) * 2**20, f"from {r['peak_mb']:.0f} MB at {fmt_n(r['n'])}"
 
     def fits(self, n: int, n_channels: int, key: str) -> tuple[bool, str]:
         need, how = self.need_bytes(n, n_channels, key)
-        avail = _mem_available_bytes()
+        avail = mem_available_bytes()
         ok = need <= MEMORY_FRACTION * avail
         return ok, (
-            f"{key}, {n_channels} channels, n_journeys={_fmt_n(n)}: estimated peak "
+            f"{key}, {n_channels} channels, n_journeys={fmt_n(n)}: estimated peak "
             f"{need / 2**30:.1f} GiB ({how}), "
             + ("fits" if ok else f"more than {MEMORY_FRACTION:.0%} of")
             + f" the {avail / 2**30:.1f} GiB available"
@@ -585,7 +538,7 @@ def bench_size(
     notes: list[str],
 ) -> list[dict[str, Any]]:
     """All measurements at one size and channel count."""
-    where = f"{n_channels} channels, n_journeys={_fmt_n(n)}"
+    where = f"{n_channels} channels, n_journeys={fmt_n(n)}"
     ca_ok = machine["channelattribution"] is not None
     keys = ["generate", "floor"] + [f"ours-{v}-{k}" for v in ("csr", "table") for k in args.orders]
     ca_keys = [(k, cp) for k in args.orders for cp in CA_SETTINGS]
@@ -621,7 +574,7 @@ def bench_size(
     rows: list[dict[str, Any]] = []
     n_ours = sum(k.startswith("ours") for k in todo)
     n_ca = sum(k.startswith("ca") for k in todo)
-    with _tqdm(total=2 + n_ours * args.repeats + n_ca, desc=where) as bar:
+    with tqdm(total=2 + n_ours * args.repeats + n_ca, desc=where) as bar:
         bar.set_postfix_str("generating")
         meta = call_worker(
             {
@@ -948,7 +901,7 @@ def _exact(r) -> tuple[bool, str]:
 def verdict_lines(frame) -> list[str]:
     """The verdicts on the three targets, at 1e6 journeys and 20 channels."""
     n, c = TARGET_N, TARGET_CHANNELS
-    at = f"n_journeys={_fmt_n(n)}, {c} channels"
+    at = f"n_journeys={fmt_n(n)}, {c} channels"
     lines = []
     default = _ca_label(None)
 
@@ -1050,7 +1003,7 @@ def _load_note(frame) -> str | None:
         return text + f"No measurement ran beside more than {BUSY_LOAD:g} cores of other work."
     where = ", ".join(
         f"{r['model']} {r['params']} order {int(r['order'])} ({r['n_channels']} channels, "
-        f"{_fmt_n(r['n_journeys'])}: {r['background_load']:.2f})"
+        f"{fmt_n(r['n_journeys'])}: {r['background_load']:.2f})"
         for _, r in busy.iterrows()
     )
     return text + f"Measurements beside more than {BUSY_LOAD:g} cores of other work: {where}."
@@ -1080,7 +1033,7 @@ def write_markdown(frame, path: Path, notes: list[str], argv: list[str]) -> None
         "first, from the DataFrame ChannelAttribution gets. Deviations are from our exact "
         "removal effects and credit on the same data (max over channels; credit relative).",
         "",
-        f"## Targets (n_journeys={_fmt_n(TARGET_N)}, {TARGET_CHANNELS} channels)",
+        f"## Targets (n_journeys={fmt_n(TARGET_N)}, {TARGET_CHANNELS} channels)",
         "",
         *verdict_lines(frame),
     ]
@@ -1088,7 +1041,7 @@ def write_markdown(frame, path: Path, notes: list[str], argv: list[str]) -> None
         n_show = TARGET_N if TARGET_N in sizes else max(sizes)
         out += [
             "",
-            f"## {c} channels, n_journeys={_fmt_n(n_show)}",
+            f"## {c} channels, n_journeys={fmt_n(n_show)}",
             "",
             "| order | states | ours s (repeated call) | / floor | ours end to end s | "
             "CA default s | CA / ours (end to end) | CA max dRE | CA max credit err | "
@@ -1104,16 +1057,16 @@ def write_markdown(frame, path: Path, notes: list[str], argv: list[str]) -> None
             cells = [
                 str(int(k)),
                 f"{int(ours['n_states']):,}",
-                f"{_fmt(ours['wall_s'])} ({_fmt(ours['repeat_wall_s'])})",
-                _fmt(ours["ratio_to_floor"], 2),
-                _fmt(table["wall_s"]) if _measured(table) else "-",
+                f"{fmt(ours['wall_s'])} ({fmt(ours['repeat_wall_s'])})",
+                fmt(ours["ratio_to_floor"], 2),
+                fmt(table["wall_s"]) if _measured(table) else "-",
             ]
             for p in CA_SETTINGS:
                 ca = _row(frame, MODEL_CA, k, n_show, c, _ca_label(p))
                 if _measured(ca):
                     cells += [
-                        _fmt(ca["wall_s"]),
-                        f"{_fmt(ca['ca_over_ours'], 3)} ({_fmt(ca['ca_over_ours_table'], 3)})",
+                        fmt(ca["wall_s"]),
+                        f"{fmt(ca['ca_over_ours'], 3)} ({fmt(ca['ca_over_ours_table'], 3)})",
                         f"{ca['max_re_dev']:.4f}",
                         f"{100 * ca['max_credit_rel_dev']:.1f}%",
                     ]
@@ -1127,7 +1080,7 @@ def write_markdown(frame, path: Path, notes: list[str], argv: list[str]) -> None
         "",
         "## Wall time (s) by n_journeys",
         "",
-        "| channels | model | params | " + " | ".join(_fmt_n(s) for s in sizes) + " |",
+        "| channels | model | params | " + " | ".join(fmt_n(s) for s in sizes) + " |",
         "|---:|---|---|" + "---:|" * len(sizes),
     ]
     labels = (
@@ -1149,7 +1102,7 @@ def write_markdown(frame, path: Path, notes: list[str], argv: list[str]) -> None
                 if s not in g.index:
                     cells.append("-")
                 elif _measured(g.loc[s]):
-                    cells.append(_fmt(g.loc[s, "wall_s"]))
+                    cells.append(fmt(g.loc[s, "wall_s"]))
                 else:
                     cells.append("skipped")
             label = g["params"].iloc[0] if model != MODEL_CA else f"order={int(k)}, {params}"
@@ -1177,8 +1130,8 @@ def write_markdown(frame, path: Path, notes: list[str], argv: list[str]) -> None
             extra = _exact(r)[1] + (f"; {extra}" if extra else "")
         label = r["params"] if r["model"] != MODEL_CA else f"order={int(r['order'])}, {r['params']}"
         out.append(
-            f"| {r['n_channels']} | {r['model']} | {label} | {_fmt_n(r['n_journeys'])} | "
-            f"{_fmt(r['peak_mb'])} | {_fmt(r['rss_increment_mb'])} | {_sci(r['max_re_dev'])} | "
+            f"| {r['n_channels']} | {r['model']} | {label} | {fmt_n(r['n_journeys'])} | "
+            f"{fmt(r['peak_mb'])} | {fmt(r['rss_increment_mb'])} | {_sci(r['max_re_dev'])} | "
             f"{_sci(r['max_credit_rel_dev'])} | {extra} |"
         )
     checks = frame[frame.check.fillna("") != ""]
@@ -1196,7 +1149,7 @@ def write_markdown(frame, path: Path, notes: list[str], argv: list[str]) -> None
         out += [f"- {note}" for note in dict.fromkeys(notes)]
         out += [
             f"- error in {r['model']} {r['params']} order {r['order']}, "
-            f"{r['n_channels']} channels, n={_fmt_n(r['n_journeys'])}: {r['error']}"
+            f"{r['n_channels']} channels, n={fmt_n(r['n_journeys'])}: {r['error']}"
             for _, r in errors.iterrows()
             if not str(r.get("note") or "").startswith("CA run stopped")
         ]
@@ -1339,18 +1292,18 @@ def main(argv: list[str] | None = None) -> int:
 
     import scipy
 
-    machine = {**_machine_info(), "scipy": scipy.__version__, "channelattribution": _ca_version()}
+    machine = {**machine_info(), "scipy": scipy.__version__, "channelattribution": _ca_version()}
     print(
-        f"{SUITE}: sizes {', '.join(_fmt_n(n) for n in args.sizes)}; channels "
+        f"{SUITE}: sizes {', '.join(fmt_n(n) for n in args.sizes)}; channels "
         f"{args.channels}; orders {args.orders}; {args.repeats} repeat(s); seed {args.seed}; "
         f"ChannelAttribution {machine['channelattribution'] or 'not installed'}"
     )
     notes: list[str] = []
     for n in DEFAULT_SIZES:
         if n not in args.sizes:
-            notes.append(f"n_journeys={_fmt_n(n)} not run (not in --sizes).")
+            notes.append(f"n_journeys={fmt_n(n)} not run (not in --sizes).")
     if machine["channelattribution"] and any(n > CA_MAX_N for n in args.sizes):
-        notes.append(f"ChannelAttribution runs only up to n_journeys={_fmt_n(CA_MAX_N)}.")
+        notes.append(f"ChannelAttribution runs only up to n_journeys={fmt_n(CA_MAX_N)}.")
     rows: list[dict[str, Any]] = []
     workdir = tempfile.mkdtemp(prefix="bench_markov_")
     started = time.perf_counter()

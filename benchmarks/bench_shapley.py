@@ -100,24 +100,29 @@ import argparse
 import gc
 import json
 import math
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench_foundation import (
-    _fmt,
-    _machine_info,
-    _mem_available_bytes,
-    _package_digest,
-    _peak_mb,
-    _reset_peak,
-    _rss_mb,
-    _tqdm,
+
+if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks import _harness
+from benchmarks._harness import (
+    busy_cpu_s,
+    fmt,
+    machine_info,
+    mem_available_bytes,
+    own_cpu_s,
+    package_digest,
+    peak_mb,
+    reset_peak,
+    rss_mb,
+    tqdm,
 )
-from bench_markov import _busy_cpu_s, _own_cpu_s, synth_journeys
+from benchmarks.bench_markov import synth_journeys
 
 SUITE = "shapley"
 HERE = Path(__file__).resolve().parent
@@ -278,7 +283,7 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
     from attribution_lab.shapley import AdditiveGame, ExactShapley, journey_channel_sets
 
     source, game_name, n, seed = spec["source"], spec["game"], spec["n"], spec["seed"]
-    out: dict[str, Any] = {"package_digest": _package_digest()}
+    out: dict[str, Any] = {"package_digest": package_digest()}
     if source == "synthetic":
         data = additive_weights(n, seed)
         ExactShapley().estimate(AdditiveGame(additive_weights(6, seed)))
@@ -307,8 +312,8 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
     for call in range(spec["repeats"]):
         gc.collect()
         if call == 0:
-            baseline = _rss_mb()
-            reset = _reset_peak()
+            baseline = rss_mb()
+            reset = reset_peak()
         t0 = time.perf_counter()
         game = build(data)
         t1 = time.perf_counter()
@@ -317,7 +322,7 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
         builds.append(t1 - t0)
         exacts.append(t2 - t1)
         if call == 0:
-            peak = _peak_mb()
+            peak = peak_mb()
             out.update(
                 {
                     "peak_mb": peak,
@@ -347,22 +352,12 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def call_worker(spec: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
-    """Run one worker in a fresh interpreter; its result, with the background load."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
-    busy0, own0 = _busy_cpu_s(), _own_cpu_s()
-    t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"stopped after {timeout:.0f} s", "worker_s": time.perf_counter() - t0}
-    worker_s = time.perf_counter() - t0
-    load = ((_busy_cpu_s() - busy0) - (_own_cpu_s() - own0)) / worker_s
-    extra = {"worker_s": worker_s, "background_load": max(load, 0.0)}
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith("RESULT "):
-            return {**json.loads(line[len("RESULT ") :]), **extra}
-    tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-    return {"error": f"exit {proc.returncode}: {tail}", **extra}
+    """Run one worker (this script with ``--worker``) in a fresh interpreter; its result.
+
+    Adds ``worker_s`` and ``background_load`` (the CPU time other processes of the machine
+    used meanwhile, in cores); see `benchmarks._harness.call_worker`.
+    """
+    return _harness.call_worker([sys.executable, str(Path(__file__).resolve())], spec, timeout)
 
 
 # ============================================================================ part 1
@@ -377,7 +372,7 @@ def exact_series(args) -> list[tuple[str, str, list[int]]]:
 def bench_exact(args, machine: dict[str, Any], notes: list[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     series = exact_series(args)
-    with _tqdm(total=sum(len(ns) for _, _, ns in series), desc="exact") as bar:
+    with tqdm(total=sum(len(ns) for _, _, ns in series), desc="exact") as bar:
         for source, game, ns in series:
             prev: dict[str, Any] | None = None
             stopped: tuple[int, str] | None = None  # the first n skipped or failed, and why
@@ -401,7 +396,7 @@ def bench_exact(args, machine: dict[str, Any], notes: list[str]) -> list[dict[st
                     factor = 2.0 ** (n - prev["n_players"])
                     est = prev["first_build_s"] + prev["first_exact_s"] * factor
                     need = max(prev["rss_increment_mb"], 0.0) * factor * 2**20
-                    avail = _mem_available_bytes()
+                    avail = mem_available_bytes()
                     if est > args.exact_limit:
                         skip = f"estimated {est:.0f} s, over --exact-limit {args.exact_limit:g} s"
                     elif need > MEMORY_FRACTION * avail:
@@ -488,7 +483,7 @@ def bench_sampling(args, machine: dict[str, Any], notes: list[str]) -> list[dict
             if b < 2**n or n > 24:
                 est.estimate(game, b, random_state=0)
     n_cells = len(games) * len(ESTIMATORS) * len(args.budgets)
-    with _tqdm(total=n_cells, desc="sampling") as bar:
+    with tqdm(total=n_cells, desc="sampling") as bar:
         for gi, name, game, truth, how in games:
             n = game.n_players
             null = int(np.sum(np.abs(truth) <= 1e-12 * np.max(np.abs(truth))))
@@ -505,7 +500,7 @@ def bench_sampling(args, machine: dict[str, Any], notes: list[str]) -> list[dict
             }
             sq_by: dict[tuple[str, int], np.ndarray] = {}
             game_rows = []
-            game_busy0, game_own0, game_t0 = _busy_cpu_s(), _own_cpu_s(), time.perf_counter()
+            game_busy0, game_own0, game_t0 = busy_cpu_s(), own_cpu_s(), time.perf_counter()
             for k in args.budgets:
                 budget = budget_of(k, n)
                 for ei, name_e in enumerate(ESTIMATORS):
@@ -526,7 +521,7 @@ def bench_sampling(args, machine: dict[str, Any], notes: list[str]) -> list[dict
                         continue
                     reps = 1 if fallback else args.repetitions
                     vals, ses, evals, times = [], [], [], []
-                    busy0, own0, t_cell = _busy_cpu_s(), _own_cpu_s(), time.perf_counter()
+                    busy0, own0, t_cell = busy_cpu_s(), own_cpu_s(), time.perf_counter()
                     for r in range(reps):
                         rng = np.random.default_rng([args.seed, gi, ei, k, r])
                         t0 = time.perf_counter()
@@ -539,7 +534,7 @@ def bench_sampling(args, machine: dict[str, Any], notes: list[str]) -> list[dict
                     # /proc/stat counts 10 ms ticks: too coarse for short cells, which get
                     # the load over the whole game instead (filled in below)
                     load = (
-                        ((_busy_cpu_s() - busy0) - (_own_cpu_s() - own0)) / wall
+                        ((busy_cpu_s() - busy0) - (own_cpu_s() - own0)) / wall
                         if wall >= MIN_LOAD_WALL_S
                         else math.nan
                     )
@@ -568,7 +563,7 @@ def bench_sampling(args, machine: dict[str, Any], notes: list[str]) -> list[dict
                     game_rows.append(row)
                     bar.update()
             game_wall = time.perf_counter() - game_t0
-            game_load = ((_busy_cpu_s() - game_busy0) - (_own_cpu_s() - game_own0)) / game_wall
+            game_load = ((busy_cpu_s() - game_busy0) - (own_cpu_s() - game_own0)) / game_wall
             for row in game_rows:
                 if row.get("repetitions") and math.isnan(row["background_load"]):
                     row["background_load"] = max(game_load, 0.0)
@@ -712,8 +707,8 @@ def verdict_lines(frame) -> list[str]:
             if _measured(r):
                 fast = r["wall_s"] < TARGET_EXACT_S
                 parts.append(
-                    f"{g} {_fmt(r['wall_s'])} s (build {_fmt(r['build_s'])} s + exact "
-                    f"{_fmt(r['exact_s'])} s; {'under' if fast else 'over'} {TARGET_EXACT_S:g} s)"
+                    f"{g} {fmt(r['wall_s'])} s (build {fmt(r['build_s'])} s + exact "
+                    f"{fmt(r['exact_s'])} s; {'under' if fast else 'over'} {TARGET_EXACT_S:g} s)"
                 )
             elif r is not None:
                 parts.append(f"{g} not run ({r['note'].split(': skipped, ')[-1].rstrip('.')})")
@@ -721,10 +716,10 @@ def verdict_lines(frame) -> list[str]:
             f"- **Exact Shapley for {TARGET_N} channels under {TARGET_EXACT_S:g} s**: "
             + ("**holds**" if ok else "**does not hold**")
             + f" for the estimator: `ExactShapley` on the cheap additive game of {TARGET_N} "
-            f"players takes {_fmt(cheap['wall_s'])} s (median of {int(cheap['repeats'])} "
+            f"players takes {fmt(cheap['wall_s'])} s (median of {int(cheap['repeats'])} "
             f"call{'s' * (int(cheap['repeats']) != 1)}; first call in a fresh process "
-            f"{_fmt(cheap['first_wall_s'])} s), peak RSS "
-            f"{_fmt(cheap['peak_mb'])} MB (+{_fmt(cheap['rss_increment_mb'])} MB). With games "
+            f"{fmt(cheap['first_wall_s'])} s), peak RSS "
+            f"{fmt(cheap['peak_mb'])} MB (+{fmt(cheap['rss_increment_mb'])} MB). With games "
             f"built from {N_SYNTH_JOURNEYS:,} synthetic journeys of {TARGET_N} channels the "
             "game's evaluations dominate: " + ("; ".join(parts) or "not measured") + "."
         )
@@ -890,9 +885,9 @@ def write_markdown(frame, path: Path, notes: list[str], argv: list[str]) -> None
             elif not _measured(r):
                 cells.append("skipped" if r["repeats"] == 0 else "error")
             else:
-                txt = _fmt(r["wall_s"])
+                txt = fmt(r["wall_s"])
                 if abs(r["first_wall_s"] - r["wall_s"]) > 0.2 * r["wall_s"]:
-                    txt += f" ({_fmt(r['first_wall_s'])})"
+                    txt += f" ({fmt(r['first_wall_s'])})"
                 cells.append(txt)
         label = g if source == "synthetic" else f"{g} (synthetic journeys)"
         out.append(f"| {label} | " + " | ".join(cells) + " |")
@@ -911,8 +906,8 @@ def write_markdown(frame, path: Path, notes: list[str], argv: list[str]) -> None
         label = r["game"] if r["source"] == "synthetic" else f"{r['game']} (synthetic journeys)"
         sets = "-" if math.isnan(r["n_channel_sets"]) else f"{int(r['n_channel_sets']):,}"
         out.append(
-            f"| {label} | {int(r['n_players'])} | {_fmt(r['peak_mb'])} "
-            f"(+{_fmt(r['rss_increment_mb'])}) | {_cell(r['check'])} | {sets} |"
+            f"| {label} | {int(r['n_players'])} | {fmt(r['peak_mb'])} "
+            f"(+{fmt(r['rss_increment_mb'])}) | {_cell(r['check'])} | {sets} |"
         )
     paths = ex[ex.source == "paths"]
     if not paths.empty:
@@ -932,9 +927,9 @@ def write_markdown(frame, path: Path, notes: list[str], argv: list[str]) -> None
                 out.append(f"| {r['game']} | error: {r['error']} ||||||")
                 continue
             out.append(
-                f"| {r['game']} | {_fmt(r['load_s'])} | {_fmt(r['build_s'])} | "
-                f"{_fmt(r['exact_s'])} | {_fmt(r['wall_s'])} ({_fmt(r['first_wall_s'])}) | "
-                f"{_fmt(r['peak_mb'])} | {_cell(r['check'])} |"
+                f"| {r['game']} | {fmt(r['load_s'])} | {fmt(r['build_s'])} | "
+                f"{fmt(r['exact_s'])} | {fmt(r['wall_s'])} ({fmt(r['first_wall_s'])}) | "
+                f"{fmt(r['peak_mb'])} | {_cell(r['check'])} |"
             )
     # sampling
     samp = frame[frame.task == "sampling"]
@@ -1021,9 +1016,9 @@ def write_markdown(frame, path: Path, notes: list[str], argv: list[str]) -> None
                 r100 = at100.ratio_to_permutation.iloc[0] if not at100.empty else math.nan
                 out.append(
                     f"| {g} | {e} | {int(top['budget_perms'])} | "
-                    f"{_fmt(top['ratio_to_permutation'], 2)} | {_fmt(r100, 2)} | "
+                    f"{fmt(top['ratio_to_permutation'], 2)} | {fmt(r100, 2)} | "
                     f"{_pct(top['coverage'])} | {_pct(top['coverage_nondegenerate'])} | "
-                    f"{_fmt(top['stderr_ratio'], 2)} | {_fmt(1000 * top['time_s'])} | "
+                    f"{fmt(top['stderr_ratio'], 2)} | {fmt(1000 * top['time_s'])} | "
                     f"{int(top['evals_max']):,} of {int(top['budget']):,} |"
                 )
         bad = cells_all[~cells_all.budget_respected.astype(bool)]
@@ -1218,7 +1213,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import sklearn
 
-    machine = {**_machine_info(), "scikit_learn": sklearn.__version__}
+    machine = {**machine_info(), "scikit_learn": sklearn.__version__}
     print(
         f"{SUITE}: exact n {args.exact_ns}, {args.repeats} call(s), limit "
         f"{args.exact_limit:g} s; sampling budgets {args.budgets} permutations' worth, "
