@@ -5,8 +5,9 @@ from __future__ import annotations
 import gzip
 import os
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
-from itertools import chain
+from itertools import chain, pairwise
 from typing import Any
 
 import numpy as np
@@ -57,6 +58,8 @@ def _to_days(values: Any, what: str) -> np.ndarray:
 
 _DEDUP_SAMPLE = 4096
 _DEDUP_RATIO = 0.5
+# Rows below which splitting paths in threads costs more than it saves.
+_PARALLEL_MIN_ROWS = 50_000
 
 
 def _arrow_strings(series: pd.Series) -> pa.Array:
@@ -119,19 +122,14 @@ def split_path_strings(
         row_codes = None
         distinct = strings
         first_row = None
-    parts = pc.split_pattern(distinct, sep)
-    # untrimmed tokens are encoded; _name_codes strips the few distinct ones and merges them
-    tokens = pc.dictionary_encode(parts.flatten())
-    d_offsets = parts.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
-    d_offsets -= d_offsets[0]
-    codes = tokens.indices.to_numpy(zero_copy_only=False)
+    codes, uniques, d_offsets = _split_encode(distinct, sep)
 
     def path_of(i: int) -> str:
         return distinct[i].as_py()
 
     d_channels, names = _name_codes(
         codes,
-        tokens.dictionary.to_pylist(),
+        uniques,
         d_offsets,
         path_of,
         lambda i: name_row(i if first_row is None else int(first_row[i])),
@@ -144,6 +142,42 @@ def split_path_strings(
     np.cumsum(lengths, out=offsets[1:])
     gather = np.repeat(d_offsets[:-1][row_codes] - offsets[:-1], lengths) + np.arange(offsets[-1])
     return d_channels[gather], offsets, names
+
+
+def _split_encode_chunk(strings: pa.Array, sep: str) -> tuple[np.ndarray, list[str], np.ndarray]:
+    parts = pc.split_pattern(strings, sep)
+    # untrimmed tokens are encoded; _name_codes strips the few distinct ones and merges them
+    tokens = pc.dictionary_encode(parts.flatten())
+    offsets = parts.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
+    offsets -= offsets[0]
+    codes = tokens.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+    return codes, tokens.dictionary.to_pylist(), offsets
+
+
+def _split_encode(strings: pa.Array, sep: str) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Tokens of every string as codes into a list of (unstripped) tokens, and CSR offsets.
+
+    Arrow's kernels run on one core but release the GIL, so large inputs are cut into
+    one slice per core and split in threads; each slice's token dictionary is appended to
+    the list (a token may repeat there; `_name_codes` merges equal names).
+    """
+    n = len(strings)
+    n_chunks = min(os.cpu_count() or 1, n // _PARALLEL_MIN_ROWS)
+    if n_chunks <= 1:
+        return _split_encode_chunk(strings, sep)
+    bounds = np.linspace(0, n, n_chunks + 1).astype(np.int64)
+    slices = [strings.slice(lo, hi - lo) for lo, hi in pairwise(bounds.tolist())]
+    with ThreadPoolExecutor(n_chunks) as pool:
+        done = list(pool.map(_split_encode_chunk, slices, [sep] * n_chunks))
+    uniques: list[str] = []
+    codes, offsets = [], [np.zeros(1, np.int64)]
+    touch_base = 0
+    for c, u, o in done:
+        codes.append(c + np.int32(len(uniques)))
+        offsets.append(o[1:] + touch_base)
+        uniques.extend(u)
+        touch_base += int(o[-1])
+    return np.concatenate(codes), uniques, np.concatenate(offsets)
 
 
 def _check_sep(sep: Any) -> None:

@@ -238,12 +238,16 @@ def test_known_answers(name, expected):
     sep=st.sampled_from([">", " > ", "->", "|"]),
     pad=st.sampled_from(["", " ", "  "]),
     dedup=st.sampled_from([0.0, 1.0]),
+    threads=st.sampled_from([1, 2, 3]),
 )
-def test_fast_parser_equals_reference(rows, sep, pad, dedup):
+def test_fast_parser_equals_reference(rows, sep, pad, dedup, threads):
     paths = [sep.join(pad + t + pad for t in r) for r in rows]
-    # dedup forces either branch: split distinct rows then expand, or split every row
+    # dedup forces either branch: split distinct rows then expand, or split every row;
+    # threads > 1 splits even these few rows in that many slices, one thread each
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("attribution_lab.journeys._DEDUP_RATIO", dedup)
+        mp.setattr("attribution_lab.journeys._PARALLEL_MIN_ROWS", 1)
+        mp.setattr("attribution_lab.journeys.os.cpu_count", lambda: threads)
         fast = split_path_strings(paths, sep.strip() if sep.strip() != sep else sep)
     slow = split_path_strings_reference(paths, sep.strip() if sep.strip() != sep else sep)
     assert fast[2] == slow[2]
@@ -396,3 +400,12 @@ def test_time_decay_by_hand_and_end_time_does_not_matter():
     # without timestamps the positional variant halves per touch back: 1/7, 2/7, 4/7 too
     c = get_model("time_decay").fit(Journeys.from_paths(["A > B > C"], [7])).attribute()
     np.testing.assert_allclose(c.conversions, [1, 2, 4])
+
+
+def test_parser_in_threads_names_the_row_of_an_empty_channel():
+    paths = ["a > b", "c", "a > c", "b >  > a", "c > c"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("attribution_lab.journeys._PARALLEL_MIN_ROWS", 1)
+        mp.setattr("attribution_lab.journeys.os.cpu_count", lambda: 3)
+        with pytest.raises(ValueError, match=r"journey 3, column 'path': empty channel name"):
+            split_path_strings(paths)
