@@ -17,6 +17,7 @@ from .calibrate import add_calibrate_parser
 from .datasets import load_pathdata
 from .evaluate import compare
 from .journeys import Journeys
+from .roi import read_costs, roi
 
 EXAMPLE = "example"
 
@@ -123,7 +124,24 @@ def cmd_attribute(args: argparse.Namespace) -> None:
                 f"{args.ci_level:.0%} percentile intervals of the conversions credit from"
                 f" {args.n_boot} bootstrap resamples of customers (seed {args.seed})"
             )
-    _print_table(result.to_frame(), args.format, result.to_dict())
+    frame = result.to_frame()
+    payload = result.to_dict()
+    if args.costs:
+        returns = roi(result, _read_costs_arg(args.costs))
+        if args.format == "table":
+            _print_table(frame, "table")
+            print(f"\nspend from {args.costs}; return on it as credited by {result.model}:")
+            _print_table(returns, "table")
+            return
+        frame = frame.join(returns.drop(columns=["conversions", "value"]), how="outer")
+        payload["returns"] = returns.reset_index().to_dict(orient="records")
+    _print_table(frame, args.format, payload)
+
+
+def _read_costs_arg(path: str) -> Any:
+    if not os.path.exists(path):
+        raise CLIError(f"--costs {path}: no such file")
+    return read_costs(path)
 
 
 def _model_specs(names: str, param_items: Sequence[str] | None) -> dict[str, Any]:
@@ -144,6 +162,7 @@ def _model_specs(names: str, param_items: Sequence[str] | None) -> dict[str, Any
 def cmd_compare(args: argparse.Namespace) -> None:
     journeys = load_input(args)
     models = _model_specs(args.models, args.param)
+    costs = _read_costs_arg(args.costs) if args.costs else None
     if args.ci:
         tidy = compare(
             journeys,
@@ -151,9 +170,10 @@ def cmd_compare(args: argparse.Namespace) -> None:
             n_boot=args.n_boot,
             ci_level=args.ci_level,
             random_state=args.seed,
+            costs=costs,
         )
     else:
-        tidy = compare(journeys, models)
+        tidy = compare(journeys, models, costs=costs)
     if args.format == "table":
         print(
             f"{journeys.n_journeys:,} journeys, {journeys.n_conversions:,.6g} conversions, "
@@ -168,6 +188,10 @@ def cmd_compare(args: argparse.Namespace) -> None:
             )
             cols = ["model", "channel", "conversions", "stderr", "ci_low", "ci_high"]
             _print_table(tidy[cols].set_index(["model", "channel"]), "table")
+        if costs is not None:
+            print(f"\nreturn on ad spend (credited value / spend; spend from {args.costs}):")
+            roas = tidy.pivot(index="channel", columns="model", values="roas")[list(models)]
+            _print_table(roas.join(costs.rename("cost")), "table")
     elif args.format == "csv":
         tidy.to_csv(sys.stdout, index=False, float_format="%.10g")
     else:
@@ -277,6 +301,13 @@ def _add_ci_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-boot", type=int, default=200, help="bootstrap resamples (default: 200)")
     p.add_argument("--ci-level", type=float, default=0.95, help="interval coverage (default: 0.95)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default: 0)")
+    p.add_argument(
+        "--costs",
+        default=None,
+        metavar="FILE",
+        help="spend CSV (columns channel, cost; optional period): adds cost per conversion,"
+        " ROAS and ROI",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

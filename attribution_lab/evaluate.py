@@ -20,6 +20,7 @@ from ._validation import check_random_state
 from .base import AttributionModel, get_model
 from .journeys import Journeys
 from .result import AttributionResult
+from .roi import check_spend_channels, read_costs, roi
 
 __all__ = [
     "METRICS",
@@ -367,6 +368,7 @@ def compare(
     n_boot: int | None = None,
     ci_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
+    costs: Any = None,
 ) -> pd.DataFrame:
     """Fit several models on the same journeys and tabulate their credit side by side.
 
@@ -388,6 +390,11 @@ def compare(
         Coverage of the bootstrap intervals.
     random_state : int, Generator or None
         Seed of the bootstrap (models are bootstrapped in order from one generator).
+    costs : DataFrame, CSV path, mapping or Series, optional
+        Spend per channel (`attribution_lab.roi.read_costs`): adds each model's
+        ``cost``, ``cost_per_conversion``, ``roas`` and ``roi`` columns (and their
+        intervals with `n_boot`), as `attribution_lab.roi.roi` computes them. Every
+        channel with spend must be one of the journeys' channels.
 
     Returns
     -------
@@ -434,6 +441,10 @@ def compare(
         if TRUTH in fitted:
             raise ValueError(f"a model is labelled {TRUTH!r}, which names the truth's rows")
         _alignment(journeys.channel_names, ref.channel_names, "the journeys")
+    spend = None
+    if costs is not None:  # checked before any model is fitted
+        spend = read_costs(costs)
+        check_spend_channels(spend, list(journeys.channel_names), "the journeys")
     if n_boot is None:
         results = {label: model.fit(journeys).attribute() for label, model in fitted.items()}
     else:
@@ -463,6 +474,9 @@ def compare(
         f = res.to_frame().reset_index()
         f.insert(0, "model", label)
         f.insert(2, "estimand", res.estimand)
+        if spend is not None:
+            returns = roi(res, spend).drop(columns=["conversions", "value"])
+            f = f.join(returns, on="channel")
         if ref is not None:
             idx = _alignment(res.channel_names, ref.channel_names, f"model {label!r}")
             t_share = np.empty(idx.size)

@@ -1,0 +1,276 @@
+"""Spend and return: cost per attributed conversion, ROAS and ROI of each channel.
+
+`read_costs` validates a spend table (a channel, a cost and optionally a period per row);
+`roi` combines it with any model's `AttributionResult` (or `BootstrapResult`, whose
+intervals carry over) into one row per channel.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .result import AttributionResult
+
+__all__ = ["read_costs", "roi"]
+
+
+def _close(name: str, choices: list[str]) -> str:
+    hits = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return f" (did you mean {hits[0]!r}?)" if hits else ""
+
+
+def read_costs(
+    costs: Any,
+    *,
+    channel: str = "channel",
+    cost: str = "cost",
+    period: str | None = "period",
+    start: Any = None,
+    end: Any = None,
+) -> pd.Series:
+    """Total spend per channel from a cost table, optionally within a period.
+
+    Parameters
+    ----------
+    costs : DataFrame, path to a CSV file, mapping or Series
+        One row per (channel, period) with the spend; a mapping or Series maps channel
+        names to spend directly.
+    channel, cost : str
+        Column names of the channel and the spend.
+    period : str or None, default "period"
+        Column of the period each row's spend belongs to (a date such as ``2026-03-01``
+        for the period starting then). Only used with `start` / `end`; it may be absent
+        otherwise.
+    start, end : date-like, optional
+        Keep rows whose period is at or after `start` and at or before `end`.
+
+    Returns
+    -------
+    Series
+        Spend per channel (summed over periods), indexed by channel name.
+
+    Raises
+    ------
+    ValueError
+        On a missing column, a missing channel name, a spend that is missing, not a
+        number, infinite or negative, or a period that is not a date when `start` /
+        `end` are given; the message names the row (for files also the line).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"channel": ["search", "search", "display"],
+    ...                   "period": ["2026-01-01", "2026-02-01", "2026-01-01"],
+    ...                   "cost": [100.0, 50.0, 80.0]})
+    >>> read_costs(t).to_dict()
+    {'display': 80.0, 'search': 150.0}
+    >>> read_costs(t, start="2026-02-01").to_dict()
+    {'display': 0.0, 'search': 50.0}
+    """
+    if isinstance(costs, Mapping) or isinstance(costs, pd.Series):
+        series = pd.Series(costs, dtype=object)
+        frame = pd.DataFrame({channel: series.index.astype(object), cost: series.to_numpy()})
+        source = "costs"
+        if start is not None or end is not None:
+            raise ValueError("costs given as a mapping have no periods to select with start/end")
+
+        def name_row(i: int) -> str:
+            return f"costs: channel {frame[channel].iloc[i]!r}"
+
+    elif isinstance(costs, pd.DataFrame):
+        frame = costs
+        source = "cost table"
+        labels = frame.index
+
+        def name_row(i: int) -> str:
+            return f"cost table: row {labels[i]!r}"
+
+    elif isinstance(costs, str | os.PathLike):
+        source = os.fspath(costs)
+        if not os.path.exists(source):
+            raise FileNotFoundError(f"{source}: no such file")
+        try:
+            frame = pd.read_csv(
+                source, sep=None, engine="python", keep_default_na=False, dtype={channel: str}
+            )
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{source}: cannot parse as CSV ({exc})") from None
+
+        def name_row(i: int) -> str:
+            return f"{source}: row {i} (line {i + 2})"
+
+    else:
+        raise TypeError(
+            "costs must be a DataFrame, a CSV path, a mapping or a Series, "
+            f"got {type(costs).__name__}"
+        )
+    cols = [str(c) for c in frame.columns]
+    need = [(channel, "channel"), (cost, "cost")]
+    if start is not None or end is not None:
+        if period is None:
+            raise ValueError("start/end select periods: pass the period column's name")
+        need.append((period, "period"))
+    for col, role in need:
+        if col not in frame.columns:
+            raise ValueError(
+                f"{source}: missing {role} column {col!r}{_close(col, cols)}; columns are {cols}"
+            )
+    names = frame[channel]
+    missing = names.isna() | (names.astype(str).str.strip() == "")
+    if missing.any():
+        i = int(np.flatnonzero(missing.to_numpy())[0])
+        raise ValueError(f"{name_row(i)}, column {channel!r}: missing channel name")
+    raw = frame[cost]
+    num = pd.to_numeric(raw.replace("", np.nan), errors="coerce").to_numpy(dtype=np.float64)
+    for bad, why in (
+        (
+            np.isnan(num) & raw.notna().to_numpy() & (raw.astype(str) != "").to_numpy(),
+            "is not a number",
+        ),
+        (np.isnan(num), "is missing"),
+        (np.isinf(num), "is infinite"),
+        (num < 0, "is negative"),
+    ):
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{name_row(i)}, column {cost!r}: spend {raw.iloc[i]!r} {why}")
+    keep = np.ones(len(frame), dtype=bool)
+    if start is not None or end is not None:
+        when = pd.to_datetime(frame[period], errors="coerce")
+        bad = when.isna().to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"{name_row(i)}, column {period!r}: {frame[period].iloc[i]!r} is not a date"
+            )
+        if start is not None:
+            keep &= (when >= pd.Timestamp(start)).to_numpy()
+        if end is not None:
+            keep &= (when <= pd.Timestamp(end)).to_numpy()
+    names = names.astype(str).str.strip()
+    total = pd.Series(np.where(keep, num, 0.0), index=names.to_numpy()).groupby(level=0).sum()
+    total.index.name = "channel"
+    total.name = "cost"
+    return total
+
+
+def check_spend_channels(
+    spend: pd.Series, names: list[str], what: str, strict: bool = True
+) -> list[str]:
+    """Channels with spend that are not in `names`; a ValueError naming them if `strict`."""
+    known = set(names)
+    extra = [str(c) for c in spend.index if c not in known]
+    if extra and strict:
+        hints = "; ".join(f"{c!r}{_close(c, names)}" for c in extra)
+        raise ValueError(
+            f"spend on channels {what} does not have: {hints}; channels are {names}"
+            " (pass unknown='keep' to report them with no attributed conversions)"
+        )
+    return extra
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den with x / 0 = inf (x > 0) and 0 / 0 = NaN, without warnings."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return num / den
+
+
+def roi(
+    result: AttributionResult,
+    costs: Any,
+    *,
+    unknown: str = "error",
+    **read_kwargs: Any,
+) -> pd.DataFrame:
+    """Cost per attributed conversion, return on ad spend and return on investment.
+
+    Parameters
+    ----------
+    result : AttributionResult
+        Any model's credit (a `BootstrapResult` adds intervals).
+    costs : DataFrame, CSV path, mapping or Series
+        Spend per channel (see `read_costs`).
+    unknown : {"error", "keep"}, default "error"
+        What to do with spend on channels the result does not know: an error naming
+        them (usually a spelling difference between the cost table and the journeys),
+        or rows with no attributed conversions.
+    **read_kwargs
+        Passed to `read_costs` (column names, ``start``, ``end``).
+
+    Returns
+    -------
+    DataFrame
+        Index channel; columns ``cost``, ``conversions``, ``value`` (the model's
+        credit), ``cost_per_conversion``, ``roas``, ``roi`` and, when the result has
+        intervals, ``cost_per_conversion_ci_low`` / ``_ci_high`` (and for ROAS and ROI
+        when it has value intervals). Channels without a spend row (organic, direct)
+        have cost 0 and NaN ratios: their return is not defined. A channel with spend
+        and no credit has an infinite cost per conversion and ROI -1.
+
+    Notes
+    -----
+    With spend :math:`c_k`, credited conversions :math:`x_k` and credited value
+    :math:`v_k` of channel k:
+    cost per conversion :math:`c_k / x_k`, ROAS :math:`v_k / c_k` and ROI
+    :math:`(v_k - c_k) / c_k`. Each is monotone in the credit for a fixed spend, so the
+    credit's interval maps to an interval of each (reversed for the cost per
+    conversion). The numbers are only as causal as the model's credit: a rule's ROAS
+    divides revenue the rule assigned, not revenue the spend caused.
+
+    Examples
+    --------
+    >>> r = AttributionResult(["search", "email", "direct"], [6.0, 3.0, 1.0],
+    ...                       [600.0, 250.0, 150.0], total_conversions=10, total_value=1000,
+    ...                       estimand="rule", model="linear")
+    >>> roi(r, {"search": 300.0, "email": 50.0})[["cost", "cost_per_conversion", "roas", "roi"]]
+              cost  cost_per_conversion  roas  roi
+    channel
+    search   300.0            50.000000   2.0  1.0
+    email     50.0            16.666667   5.0  4.0
+    direct     0.0                  NaN   NaN  NaN
+    """
+    if not isinstance(result, AttributionResult):
+        raise TypeError(f"result must be an AttributionResult, got {type(result).__name__}")
+    if unknown not in ("error", "keep"):
+        raise ValueError(f"unknown must be 'error' or 'keep', got {unknown!r}")
+    spend = read_costs(costs, **read_kwargs)
+    names = list(result.channel_names)
+    extra = check_spend_channels(spend, names, "the result", strict=unknown == "error")
+    index = pd.Index(names + extra, name="channel")
+    pad = np.zeros(len(extra))
+    cost = spend.reindex(index, fill_value=0.0).to_numpy(dtype=np.float64)
+    conv = np.concatenate([result.conversions, pad])
+    value = np.concatenate([result.value, pad])
+    has_cost = index.isin(spend.index)
+    nan = np.where(has_cost, 1.0, np.nan)  # no spend row: ratios undefined
+    out = pd.DataFrame(
+        {
+            "cost": cost,
+            "conversions": conv,
+            "value": value,
+            "cost_per_conversion": nan * _ratio(cost, conv),
+            "roas": nan * _ratio(value, cost),
+            "roi": nan * _ratio(value - cost, cost),
+        },
+        index=index,
+    )
+    if result.ci_low is not None and result.ci_high is not None:
+        low = np.concatenate([result.ci_low, pad])
+        high = np.concatenate([result.ci_high, pad])
+        # a lower bound at or below 0 conversions leaves the cost per conversion unbounded
+        out["cost_per_conversion_ci_low"] = nan * _ratio(cost, np.maximum(high, 0.0))
+        out["cost_per_conversion_ci_high"] = nan * _ratio(cost, np.maximum(low, 0.0))
+    v_low, v_high = result.details.get("value_ci_low"), result.details.get("value_ci_high")
+    if v_low is not None and v_high is not None:
+        v_low, v_high = np.concatenate([v_low, pad]), np.concatenate([v_high, pad])
+        out["roas_ci_low"] = nan * _ratio(v_low, cost)
+        out["roas_ci_high"] = nan * _ratio(v_high, cost)
+        out["roi_ci_low"] = nan * _ratio(v_low - cost, cost)
+        out["roi_ci_high"] = nan * _ratio(v_high - cost, cost)
+    out.attrs["model"] = result.model
+    return out
