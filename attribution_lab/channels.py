@@ -73,16 +73,30 @@ def default_rules_file() -> Path:
     return Path(str(resources.files("attribution_lab.datasets") / "channel_rules.csv"))
 
 
-def _normalise(values: Any, n: int) -> np.ndarray:
-    """Stripped, lower-cased strings with missing values as ''."""
+def field_codes(values: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of every row and the distinct values they index, normalised.
+
+    Values are stripped and lower-cased and missing ones become ``""``; only the distinct
+    raw values are normalised (then merged when they normalise alike), not every row.
+
+    Examples
+    --------
+    >>> codes, uniq = field_codes([" Google", "google", None, "cpc"], 4)
+    >>> codes.tolist(), uniq.tolist()
+    ([1, 1, 0, 2], ['', 'google', 'cpc'])
+    """
     if values is None:
-        return np.full(n, "", dtype=object)
-    s = pd.Series(values, copy=False) if not isinstance(values, pd.Series) else values
-    if len(s) != n:
-        raise ValueError(f"got {len(s)} values for {n} rows")
-    missing = s.isna().to_numpy()
-    out = s.astype(object).where(~missing, "").astype(str).str.strip().str.lower()
-    return out.to_numpy(dtype=object)
+        return np.zeros(n, dtype=np.int64), np.array([""], dtype=object)
+    if not isinstance(values, pd.Series):
+        values = pd.Series(np.asarray(values, dtype=object))
+    if len(values) != n:
+        raise ValueError(f"got {len(values)} values for {n} rows")
+    raw_codes, raw_uniq = pd.factorize(values)
+    norm = [str(u).strip().lower() for u in raw_uniq]
+    merged, uniq = pd.factorize(np.array(["", *norm], dtype=object))
+    # code 0 is "" (missing); raw code k maps to merged[k + 1]
+    codes = merged[raw_codes + 1].astype(np.int64)
+    return codes, np.asarray(uniq, dtype=object)
 
 
 def referrer_host(referrer: Any) -> np.ndarray:
@@ -94,7 +108,8 @@ def referrer_host(referrer: Any) -> np.ndarray:
     ['google.com', 'news.site.org', '']
     """
     arr = np.asarray(referrer, dtype=object)
-    s = pd.Series(_normalise(arr, arr.size))
+    codes, uniq = field_codes(arr, arr.size)
+    s = pd.Series(uniq[codes], dtype=object)
     host = (
         s.str.replace(_HOST, "", regex=True)
         .str.split(r"[/?#:]", n=1, regex=True)
@@ -234,7 +249,15 @@ class ChannelGrouping:
         if not given:
             raise ValueError(f"give at least one of {list(FIELDS)}")
         n = len(next(iter(given.values())))
-        fields = {f: _normalise(given.get(f), n) for f in FIELDS}
+        # one evaluation per distinct combination of the four fields
+        per_field = [field_codes(given.get(f), n) for f in FIELDS]
+        key = np.zeros(n, dtype=np.int64)
+        for codes, uniq in per_field:
+            key = pd.factorize(key * len(uniq) + codes)[0].astype(np.int64)
+        n_uniq = int(key.max()) + 1 if n else 0
+        first = np.full(n_uniq, n, dtype=np.int64)
+        np.minimum.at(first, key, np.arange(n))
+        fields = {f: u[c[first]] for f, (c, u) in zip(FIELDS, per_field, strict=True)}
         if "referrer" in given:
             host = referrer_host(fields["referrer"])
             has_ref = host != ""
@@ -244,9 +267,8 @@ class ChannelGrouping:
             fields["medium"] = np.where(
                 no_source & no_medium & has_ref, "referral", fields["medium"]
             )
-        keys = pd.DataFrame(fields)
-        # one evaluation per distinct combination of the four fields
-        codes, uniq = _factorize_rows(keys)
+        uniq = pd.DataFrame(fields)
+        codes = key
         n_uniq = len(uniq)
         rule = np.full(n_uniq, -1, dtype=np.int64)
         open_ = np.ones(n_uniq, dtype=bool)
@@ -280,21 +302,6 @@ class ChannelGrouping:
         rule = self.match(source, medium, campaign, referrer)
         names = np.append(self.rules["channel"].to_numpy(dtype=object), self.unassigned)
         return names[rule]  # -1 picks the appended `unassigned`
-
-
-def _factorize_rows(keys: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
-    """Codes of the distinct rows of a frame of strings, and those rows."""
-    codes = np.zeros(len(keys), dtype=np.int64)
-    for col in keys.columns:
-        c, u = pd.factorize(keys[col].to_numpy(dtype=object))
-        codes = codes * max(len(u), 1) + c
-        # renumber densely after each column so the product never overflows
-        codes, _ = pd.factorize(codes)
-        codes = codes.astype(np.int64)
-    n_uniq = int(codes.max()) + 1 if codes.size else 0
-    first = np.full(n_uniq, len(keys), dtype=np.int64)
-    np.minimum.at(first, codes, np.arange(len(keys)))
-    return codes, keys.iloc[first].reset_index(drop=True)
 
 
 def group_channels(

@@ -87,7 +87,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from .channels import ChannelGrouping, check_columns
+from .channels import ChannelGrouping, check_columns, field_codes
 from .journeys import Journeys
 
 __all__ = ["EventsReport", "events_to_journeys", "stitch_identities"]
@@ -582,22 +582,28 @@ def events_to_journeys(
     any_flag = np.zeros(n_events, bool)
     for f in flags.values():
         any_flag |= f
-    grouping = None
+    # channels as codes into sorted names, -1 for none; strings are handled once per value
+    unmatched = np.zeros(n_events, bool)
     if channel is not None:
-        ch = frame[channel]
-        ch_obj = ch.astype(object)
-        missing = ch.isna().to_numpy()
-        chan = ch_obj.where(~missing, "").astype(str).str.strip().to_numpy(dtype=object)
-        has_channel = chan != ""
+        raw_codes, raw_uniq = pd.factorize(frame[channel])
+        stripped = np.array([str(u).strip() for u in raw_uniq], dtype=object)
+        names_all, inv = np.unique(np.append(stripped, ""), return_inverse=True)
+        code_of_raw = np.where(names_all[inv] == "", -1, inv)  # the appended "" is code -1
+        chan_code = code_of_raw[raw_codes]
+        has_channel = chan_code >= 0
     else:
         grouping = rules if isinstance(rules, ChannelGrouping) else ChannelGrouping(rules)
+        rule = grouping.match(**{k: frame[c] for k, c in utm.items()})
+        rule_names = [*map(str, grouping.rules["channel"]), grouping.unassigned]
+        names_all, inv = np.unique(np.array(rule_names, dtype=object), return_inverse=True)
+        chan_code = inv[rule]  # rule -1 picks the appended unassigned name
+        unmatched = rule < 0
         has_channel = np.zeros(n_events, bool)
         for c in utm.values():
-            s = frame[c]
-            has_channel |= (s.notna() & (s.astype(object).astype(str).str.strip() != "")).to_numpy()
-        chan = grouping.assign(**{k: frame[c] for k, c in utm.items()})
+            codes, uniq = field_codes(frame[c], n_events)
+            has_channel |= (uniq != "")[codes]
         # rows without any UTM field are direct visits unless they are milestone-only rows
-        has_channel = has_channel | ~any_flag
+        has_channel |= ~any_flag
 
     # rows used at all (before the observation end)
     alive = ~dup & has_unit & ~np.isnan(t)
@@ -634,11 +640,7 @@ def events_to_journeys(
     else:
         vals = np.zeros(n_events)
 
-    unassigned = (
-        touch_row & (chan == grouping.unassigned)
-        if grouping is not None
-        else np.zeros(n_events, bool)
-    )
+    unassigned = touch_row & unmatched
 
     # 6. one sorted event sequence per unit
     rows_t = np.flatnonzero(touch_row)
@@ -652,7 +654,8 @@ def events_to_journeys(
             np.full(rows_c.size, _CONVERSION, np.int8),
         ]
     )
-    order = np.lexsort((ev_row, ev_kind, t[ev_row], unit[ev_row]))
+    # the blocks are already in (kind, row) order and lexsort is stable: ties keep it
+    order = np.lexsort((t[ev_row], unit[ev_row]))
     ev_row, ev_kind = ev_row[order], ev_kind[order]
     ev_unit, ev_time = unit[ev_row], t[ev_row]
     n_ev = ev_row.size
@@ -698,8 +701,10 @@ def events_to_journeys(
     touch_journey = journey_of_seg[seg[kept_idx]]
     offsets = np.zeros(n_journeys + 1, dtype=np.int64)
     np.cumsum(seg_touches[keep_seg], out=offsets[1:])
-    names_raw = chan[ev_row[kept_idx]]
-    codes, names = pd.factorize(pd.Series(names_raw, dtype=object), sort=True)
+    kept_codes = chan_code[ev_row[kept_idx]]
+    used = np.bincount(kept_codes, minlength=len(names_all)) > 0
+    codes = (np.cumsum(used) - 1)[kept_codes]
+    names = names_all[used]
     conv_j = seg_conv[keep_seg].astype(np.float64)
 
     # 10. milestones
