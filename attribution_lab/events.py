@@ -130,9 +130,9 @@ missing_channel : int
         End of observation in days (the ``end_time`` of non-converting journeys).
     touches : DataFrame
         One row per touch of the journeys, in their order: ``journey``, ``position``,
-        ``row`` (position of the touch's row in the input frame) and ``contact`` (the
+        ``row`` (position of the touch's row in the input frame), ``contact`` (the
         touch's user id; for stitched identities the person number; missing where a
-        B2B touch had only an account).
+        B2B touch had only an account) and the `touch_columns`.
     """
 
     n_events: int = 0
@@ -244,6 +244,12 @@ def stitch_identities(frame: pd.DataFrame, id_columns: Sequence[str]) -> pd.Seri
 
 
 # ---------------------------------------------------------------------- input parsing
+def _labels(index: pd.Index) -> np.ndarray:
+    """Ids as a numpy array: numbers keep their dtype, anything else is an object array."""
+    arr = np.asarray(index)
+    return arr if arr.dtype.kind in "iufbM" else np.asarray(index, dtype=object)
+
+
 def _row_namer(frame: pd.DataFrame) -> Any:
     labels = frame.index
 
@@ -309,7 +315,7 @@ def parse_times(
         "mixed-integer-float",
         "decimal",
     ):
-        num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64)
+        num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         bad = np.flatnonzero(np.isinf(num) | (np.isnan(num) & s.notna().to_numpy()))
         if bad.size:
             i = int(bad[0])
@@ -369,10 +375,6 @@ def _flags(
     )
 
 
-def _check_columns_exist(frame: pd.DataFrame, names: Sequence[str]) -> None:
-    check_columns(frame, names, "events")
-
-
 # ---------------------------------------------------------------------- main function
 def events_to_journeys(
     frame: pd.DataFrame,
@@ -396,6 +398,7 @@ def events_to_journeys(
     account: str | Mapping[Any, Any] | pd.Series | None = None,
     drop_unassigned: bool = False,
     time_format: str | None = None,
+    touch_columns: Sequence[str] = (),
 ) -> tuple[Journeys, EventsReport]:
     """Build journeys from a touchpoint event log; see the module docstring for the rules.
 
@@ -442,6 +445,9 @@ def events_to_journeys(
         Drop touches the channel rules leave ``"Unassigned"`` (counted either way).
     time_format : str, optional
         Passed to `pandas.to_datetime` for string times (e.g. ``"ISO8601"``, ``"mixed"``).
+    touch_columns : sequence of str, default ()
+        Further columns copied, per touch, into ``report.touches`` (e.g. a contact's
+        role, to report credit per role with a rule's ``touch_weights``).
 
     Returns
     -------
@@ -482,6 +488,10 @@ def events_to_journeys(
         raise TypeError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
     name_row = _row_namer(frame)
     users = [user] if isinstance(user, str) else list(user)
+    touch_columns = [touch_columns] if isinstance(touch_columns, str) else list(touch_columns)
+    clash = set(touch_columns) & {"journey", "position", "row", "contact"}
+    if clash:
+        raise ValueError(f"touch_columns: {sorted(clash)} are names report.touches uses")
     if not users or not all(isinstance(u, str) for u in users):
         raise TypeError(f"user must be a column name or a list of column names, got {user!r}")
     utm = {"source": source, "medium": medium, "campaign": campaign, "referrer": referrer}
@@ -518,9 +528,10 @@ def events_to_journeys(
             + ([channel] if channel is not None else list(utm.values()))
             + [c for c in (conversion, value, account_col) if c is not None]
             + ms_cols
+            + list(touch_columns)
         )
     )
-    _check_columns_exist(frame, used)
+    check_columns(frame, used, "events")
     n_events = len(frame)
 
     # 1. exact duplicates over the columns read
@@ -537,7 +548,7 @@ def events_to_journeys(
         except TypeError:
             person, person_ids = pd.factorize(ucol, sort=False)
         person = person.astype(np.int64)
-        person_label = np.asarray(person_ids, dtype=object)
+        person_label = _labels(person_ids)
     else:
         person = stitch_identities(frame, users).to_numpy()
         person_label = np.arange(int(person.max()) + 1 if person.size else 0)
@@ -562,7 +573,7 @@ def events_to_journeys(
             person_acc[pairs["p"].to_numpy()] = pairs["a"].to_numpy()
         via_person = np.where(person >= 0, person_acc[np.maximum(person, 0)], -1)
         unit = np.where(acc >= 0, acc, via_person)
-        unit_label = np.asarray(acc_ids, dtype=object)
+        unit_label = _labels(acc_ids)
         has_unit = unit >= 0
         missing_user_mask = ~has_unit & (person < 0)
         missing_account_mask = ~has_unit & (person >= 0)
@@ -743,15 +754,19 @@ def events_to_journeys(
     )
     rows_kept = ev_row[kept_idx]
     contact_rows = person[rows_kept]
-    contact = np.where(contact_rows >= 0, person_label[np.maximum(contact_rows, 0)], None)
-    if len(person_label) == 0:
+    if (contact_rows >= 0).all():
+        contact = person_label[contact_rows]
+    else:  # B2B touches with an account but no user
         contact = np.full(rows_kept.size, None, dtype=object)
+        has = contact_rows >= 0
+        contact[has] = person_label[contact_rows[has]]
     touches = pd.DataFrame(
         {
             "journey": touch_journey,
             "position": np.asarray(journeys.positions),
             "row": rows_kept,
             "contact": contact,
+            **{c: frame[c].take(rows_kept).to_numpy() for c in touch_columns},
         }
     )
     report = EventsReport(

@@ -344,6 +344,32 @@ def test_b2b_accounts_merge_their_contacts_touches():
     assert t["row"].tolist() == [0, 1, 2, 5, 4, 6]
 
 
+def test_b2b_credit_per_contact_role():
+    frame = b2b_log().assign(role=["cmo", "it", "cmo", None, "cfo", "it", "cfo", None])
+    j, rep = events_to_journeys(
+        frame,
+        user="contact",
+        account="account",
+        time="time",
+        channel="channel",
+        conversion="event",
+        conversion_events={"won"},
+        value="deal",
+        milestones={"lead": ("event", {"lead"}), "opportunity": ("event", {"opp"})},
+        touch_columns=["role"],
+    )
+    w = WShapedAttribution().fit(j).touch_weights(j)
+    touches = rep.touches.assign(credit=w * j.value[rep.touches["journey"]])
+    # acme (5000): webinar (cmo) first, search (it) lead, sales (cmo) opportunity: 1/3 each
+    # zeta (800): ad > ad, both cfo; bob's non-converting email (it) earns nothing
+    by_role = touches.groupby("role")["credit"].sum().round(6).to_dict()
+    assert by_role == {"cfo": 800.0, "cmo": round(10000 / 3, 6), "it": round(5000 / 3, 6)}
+    with pytest.raises(ValueError, match=r"report\.touches uses"):
+        events_to_journeys(
+            frame, user="contact", time="time", channel="channel", touch_columns=["contact"]
+        )
+
+
 def test_b2b_account_mapping_and_missing_accounts():
     frame = b2b_log().drop(columns="account")
     mapping = {"ann": "acme", "bob": "acme"}  # cy has no account
