@@ -13,6 +13,7 @@ from .b2b import AccountWorld
 from .base import GroundTruth, Simulation, World, make_world, register_scenario, scenarios
 from .causal import CausalWorld
 from .coalition import CoalitionWorld
+from .hazard import HazardWorld
 from .markov import MarkovWorld
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "CausalWorld",
     "CoalitionWorld",
     "GroundTruth",
+    "HazardWorld",
     "MarkovWorld",
     "Simulation",
     "World",

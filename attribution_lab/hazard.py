@@ -1,0 +1,864 @@
+"""Time-to-event attribution: the additive-hazard model of Zhang, Wei & Ren (2014).
+
+Each touch raises the hazard of converting from the moment it happens, by an amount that
+decays exponentially at a per-channel rate; a journey is at risk from its first touch until
+it converts or its observation ends. Fitting by maximum likelihood therefore respects that
+converting journeys stop at the conversion while the others run to the end of observation,
+which a model of "converted or not" on exposure counts cannot (the design's second pitfall).
+
+The math is in pure vectorised kernels over the CSR arrays of `Journeys`
+(`hazard_log_likelihood`, `hazard_touch_weights`); `HazardAttribution` adds the fit, the
+standard errors and the credit, and `HazardGame` turns a fitted model into a Shapley value
+function.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+from scipy.stats import norm
+
+from ._validation import check_random_state
+from .base import AttributionModel, register_model
+from .journeys import Journeys
+from .result import AttributionResult
+from .shapley.base import Game
+from .shapley.exact import shapley_values_from_table
+
+__all__ = [
+    "HazardAttribution",
+    "HazardGame",
+    "hazard_log_likelihood",
+    "hazard_touch_weights",
+]
+
+_LN2 = float(np.log(2.0))
+#: Search box of the log parameters (per day): estimates on its edge get a warning and no
+#: standard error. Wide enough for any rate measured in days.
+_LOG_BASELINE_BOUNDS = (np.log(1e-12), np.log(1e6))
+_LOG_BETA_BOUNDS = (np.log(1e-9), np.log(1e6))
+# half-lives from about 9 seconds (1e-4 days) to 1e5 days
+_LOG_OMEGA_BOUNDS = (np.log(_LN2 / 1e5), np.log(_LN2 / 1e-4))
+#: Games tabulate all 2^n coalitions up to this many channels.
+_MAX_TABLE_PLAYERS = 20
+# journeys x coalitions cells evaluated per block of a game table
+_BLOCK_CELLS = 1 << 22
+
+
+# ============================================================================ data
+def _timed(journeys: Journeys, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """(times, end_time) of `journeys`, or a ValueError saying how to get them."""
+    if journeys.times is None:
+        raise ValueError(
+            f"{what} needs touch times (Journeys.times, in days) and the journeys have none:"
+            " path tables carry no timestamps. Build the journeys with times= and end_time="
+            " (Journeys(...) or Journeys.from_paths(paths, conversions, nulls, times=...,"
+            " end_time=...)), or simulate them (attribution_lab.simulate.simulate('hazard', n))"
+        )
+    if journeys.end_time is None:
+        raise ValueError(
+            f"{what} needs each journey's end_time (its conversion time if it converted, the"
+            " end of observation otherwise, in days) and the journeys have none: pass"
+            " end_time= when building the Journeys"
+        )
+    return np.asarray(journeys.times, dtype=np.float64), np.asarray(
+        journeys.end_time, dtype=np.float64
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    r"""Touch-level arrays the likelihood needs, computed once per fit.
+
+    Touches are split into those of rows with conversions (``conv``) and the others
+    (``null``), each group sorted by channel, so that channel c's touches are the slice
+    ``bounds[c]:bounds[c + 1]`` of its group: every channel then has scalar parameters
+    and its sums are dot products. Per touch: ``lag`` :math:`T_j - t_i`, ``at_risk`` the
+    customers of its row, ``risk_lag`` their product; ``row`` (conv group only) the
+    compact index of its row into ``y``, the conversions of the converting rows.
+    ``window_exposure`` is :math:`\sum_j n_j (T_j - s_j)`, :math:`s_j` the first touch.
+    """
+
+    n_channels: int
+    groups: tuple[dict[str, np.ndarray], dict[str, np.ndarray]]
+    at_risk_sum: np.ndarray  # per channel: sum of at_risk over all its touches
+    row: np.ndarray
+    y: np.ndarray
+    window_exposure: float
+    total: float
+    channel: np.ndarray  # per touch, in the journeys' order (for checks)
+    conv_channel: np.ndarray  # channel of every touch of a converting row
+
+
+def _prepare(journeys: Journeys) -> _Prepared:
+    times, end = _timed(journeys, "the additive-hazard model")
+    jid = journeys.journey_index
+    c = journeys.n_channels
+    n = np.asarray(journeys.conversions) + np.asarray(journeys.nulls)
+    start = times[journeys.offsets[:-1]]
+    conv = np.asarray(journeys.conversions) > 0
+    rows = np.flatnonzero(conv)
+    compact = np.full(journeys.n_journeys, -1, dtype=np.int64)
+    compact[rows] = np.arange(rows.size)
+    channel = np.asarray(journeys.channels, dtype=np.int64)
+    lag = end[jid] - times
+    groups = []
+    row = np.zeros(0, dtype=np.int64)
+    for in_conv in (True, False):
+        pick = np.flatnonzero(conv[jid] == in_conv)
+        pick = pick[np.argsort(channel[pick], kind="stable")]
+        at_risk = n[jid[pick]]
+        g = {
+            "bounds": np.searchsorted(channel[pick], np.arange(c + 1)),
+            "lag": lag[pick],
+            "at_risk": at_risk,
+            "risk_lag": at_risk * lag[pick],
+        }
+        if in_conv:
+            row = compact[jid[pick]]
+            conv_channel = channel[pick]
+        groups.append(g)
+    at_risk_sum = np.bincount(channel, n[jid], minlength=c)
+    return _Prepared(
+        n_channels=c,
+        groups=(groups[0], groups[1]),
+        at_risk_sum=at_risk_sum,
+        row=row,
+        y=np.asarray(journeys.conversions)[rows],
+        window_exposure=float(n @ (end - start)),
+        total=float(n.sum()),
+        channel=channel,
+        conv_channel=conv_channel,
+    )
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Dot product without BLAS: on a shared machine a threaded BLAS call on vectors can
+    wait for busy cores far longer than numpy's own loop takes (measured 9 ms against
+    0.03 ms for 20k numbers under a load of 4 on 2 cores)."""
+    return float(np.einsum("i,i->", a, b))
+
+
+def _unpack(theta: np.ndarray, n_channels: int) -> tuple[float, np.ndarray, np.ndarray]:
+    return (
+        float(np.exp(theta[0])),
+        np.exp(theta[1 : n_channels + 1]),
+        np.exp(theta[n_channels + 1 :]),
+    )
+
+
+def _loglik(theta: np.ndarray, prep: _Prepared) -> tuple[float, np.ndarray]:
+    r"""Log-likelihood and its gradient in (log mu, log beta_c, log omega_c).
+
+    With decay :math:`e_i = e^{-\omega_c \ell_i}` and kernel :math:`k_i = \beta_c\omega_c
+    e_i`, channel c's cumulative hazard is :math:`\beta_c \sum_i n_i (1 - e_i)` and its
+    derivative in :math:`\log\omega_c` is :math:`\beta_c\omega_c \sum_i n_i \ell_i e_i`.
+    """
+    c = prep.n_channels
+    mu, beta, omega = _unpack(theta, c)
+    conv, null = prep.groups
+    kernel = np.empty(conv["lag"].size)
+    decayed = np.zeros(c)  # sum_i n_i e_i over all touches of c
+    decayed_lag = np.zeros(c)  # sum_i n_i lag_i e_i
+    for g in (conv, null):
+        bounds = g["bounds"]
+        for ch in range(c):
+            s = slice(bounds[ch], bounds[ch + 1])
+            e = np.exp(-omega[ch] * g["lag"][s])
+            decayed[ch] += _dot(g["at_risk"][s], e)
+            decayed_lag[ch] += _dot(g["risk_lag"][s], e)
+            if g is conv:
+                kernel[s] = (beta[ch] * omega[ch]) * e
+    lam = mu + np.bincount(prep.row, kernel, minlength=prep.y.size)
+    gained = prep.at_risk_sum - decayed  # sum_i n_i (1 - e_i) per channel
+    ll = _dot(prep.y, np.log(lam)) - mu * prep.window_exposure - float(beta @ gained)
+    ratio = prep.y / lam
+    a = ratio[prep.row] * kernel  # y / lambda times each converting touch's kernel
+    bounds = conv["bounds"]
+    a_sum = np.bincount(prep.conv_channel, a, minlength=c)
+    a_lag = np.zeros(c)
+    for ch in range(c):
+        s = slice(bounds[ch], bounds[ch + 1])
+        a_lag[ch] = _dot(a[s], conv["lag"][s])
+    grad = np.empty(2 * c + 1)
+    grad[0] = mu * (ratio.sum() - prep.window_exposure)
+    # d lambda / d log beta = kernel; d Lambda / d log beta = beta (1 - e)
+    grad[1 : c + 1] = a_sum - beta * gained
+    # d kernel / d log omega = kernel (1 - omega lag); d Lambda / d log omega = kernel lag
+    grad[c + 1 :] = a_sum - omega * a_lag - beta * omega * decayed_lag
+    return ll, grad
+
+
+def _theta(baseline: float, beta: Any, omega: Any, n_channels: int) -> np.ndarray:
+    b = np.broadcast_to(np.asarray(beta, dtype=np.float64), (n_channels,))
+    o = np.broadcast_to(np.asarray(omega, dtype=np.float64), (n_channels,))
+    if not (baseline > 0 and np.all(b > 0) and np.all(o > 0)):
+        raise ValueError("baseline, beta and omega must all be > 0")
+    return np.concatenate([[np.log(baseline)], np.log(b), np.log(o)])
+
+
+# ============================================================================ kernels
+def hazard_log_likelihood(
+    journeys: Journeys, baseline: float, beta: Any, omega: Any, *, gradient: bool = False
+) -> float | tuple[float, np.ndarray]:
+    r"""Log-likelihood of the additive-hazard model on timed journeys.
+
+    Parameters
+    ----------
+    journeys : Journeys
+        With touch ``times`` and ``end_time`` (days).
+    baseline : float
+        :math:`\mu`, conversions per day with no touch.
+    beta, omega : float or array of shape (n_channels,)
+        :math:`\beta_c` (expected conversions a touch adds over an unlimited window) and
+        :math:`\omega_c` (decay rate per day; half-life :math:`\ln 2 / \omega_c`).
+    gradient : bool, default False
+        Also return the gradient with respect to
+        :math:`(\log\mu, \log\beta_1, \ldots, \log\beta_C, \log\omega_1, \ldots, \log\omega_C)`.
+
+    Returns
+    -------
+    float, or (float, ndarray of shape (2 n_channels + 1,))
+
+    Notes
+    -----
+    See `HazardAttribution` for the model. Row j with :math:`y_j` conversions and
+    :math:`n_j` customers contributes
+    :math:`y_j \log\lambda_j(T_j) - n_j \Lambda_j(T_j)`.
+
+    Examples
+    --------
+    One journey, a touch at day 0 and a conversion at day 2 (hand-computed in the tests):
+
+    >>> j = Journeys.from_paths([["a"]], conversions=[1], times=[[0.0]], end_time=[2.0])
+    >>> ll = hazard_log_likelihood(j, 0.1, 1.0, 0.5)
+    >>> expected = np.log(0.1 + 0.5 * np.exp(-1.0)) - 0.2 - (1 - np.exp(-1.0))
+    >>> bool(np.isclose(ll, expected))
+    True
+    """
+    prep = _prepare(journeys)
+    ll, grad = _loglik(_theta(float(baseline), beta, omega, journeys.n_channels), prep)
+    return (ll, grad) if gradient else ll
+
+
+def hazard_touch_weights(
+    channels: np.ndarray,
+    offsets: np.ndarray,
+    lag: np.ndarray,
+    log_beta: np.ndarray,
+    log_omega: np.ndarray,
+) -> np.ndarray:
+    r"""Each touch's share of its journey's touch hazard at the journey's end.
+
+    Weight of touch i of journey j:
+    :math:`\beta_{c_i}\omega_{c_i} e^{-\omega_{c_i}(T_j - t_i)} / \sum_{i' \in j}
+    \beta_{c_{i'}}\omega_{c_{i'}} e^{-\omega_{c_{i'}}(T_j - t_{i'})}`, computed from
+    log-kernels shifted by each journey's largest, so that very old touches cannot make
+    every kernel of a journey underflow to 0. Weights of a journey sum to 1.
+
+    Parameters
+    ----------
+    channels, offsets : CSR arrays of the journeys
+    lag : ndarray, shape (n_touchpoints,)
+        :math:`T_j - t_i \ge 0`.
+    log_beta, log_omega : ndarray, shape (n_channels,)
+
+    Examples
+    --------
+    Two touches of one channel, 0 and 1 half-life before the end:
+
+    >>> w = hazard_touch_weights(np.array([0, 0]), np.array([0, 2]), np.array([7.0, 0.0]),
+    ...                          np.log([2.0]), np.log([np.log(2) / 7]))
+    >>> w.round(4).tolist()
+    [0.3333, 0.6667]
+    """
+    log_k = log_beta[channels] + log_omega[channels] - np.exp(log_omega[channels]) * lag
+    top = np.maximum.reduceat(log_k, offsets[:-1]) if offsets.size > 1 else log_k[:0]
+    lengths = np.diff(offsets)
+    raw = np.exp(log_k - np.repeat(top, lengths))
+    jid = np.repeat(np.arange(lengths.size), lengths)
+    return raw / np.bincount(jid, raw, minlength=lengths.size)[jid]
+
+
+# ============================================================================ the model
+def _check_number(name: str, v: Any, low: float, high: float | None = None) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {v!r}")
+    if not np.isfinite(v) or v <= low or (high is not None and v >= high):
+        rng = f"in ({low:g}, {high:g})" if high is not None else f"> {low:g}"
+        raise ValueError(f"{name} must be a finite number {rng}, got {v!r}")
+    return float(v)
+
+
+def _check_int(name: str, v: Any, low: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
+    return int(v)
+
+
+@register_model
+class HazardAttribution(AttributionModel):
+    r"""Time-to-event attribution with the additive-hazard model of Zhang, Wei & Ren (2014).
+
+    Parameters
+    ----------
+    ci_level : float, default 0.95
+        Coverage of the parameter and credit intervals.
+    max_iter : int, default 2000
+        Most L-BFGS-B iterations.
+    tol : float, default 1e-12
+        L-BFGS-B's relative tolerance on the (per-customer) log-likelihood.
+    n_starts : int, default 1
+        Number of starting points. The first is deterministic (see Notes); further ones
+        jitter it by a factor :math:`e^{\pm 1}` per parameter, drawn from `random_state`,
+        and the best fit wins.
+    random_state : int, Generator or None
+        Seed of the extra starts (unused with ``n_starts=1``).
+
+    Attributes
+    ----------
+    baseline_ : float
+        :math:`\hat\mu`, conversions per customer-day with no touch.
+    beta_, omega_, half_life_ : pandas.Series
+        :math:`\hat\beta_c`, :math:`\hat\omega_c` (per day) and :math:`\ln 2/\hat\omega_c`
+        (days), by channel.
+    covariance_ : pandas.DataFrame
+        Inverse observed information of the log parameters
+        (``log_baseline``, ``log_beta[c]``, ``log_omega[c]``); NaN for parameters on the
+        edge of the search box.
+    log_likelihood_ : float
+    baseline_share_ : float
+        Share of the hazard at the conversions (conversion-weighted mean of
+        :math:`\mu / \lambda_j(T_j)`) that is baseline; it is renormalised away in the
+        credit (Notes).
+    converged_ : bool
+    n_iter_ : int
+    optimizer_ : scipy.optimize.OptimizeResult
+        The best L-BFGS-B run.
+
+    Notes
+    -----
+    **Model.** Journey j is at risk from its first touch :math:`s_j` to its end
+    :math:`T_j` (``Journeys.end_time``: the conversion, or the end of observation of a
+    journey that did not convert). Its conversion hazard at time t is
+
+    .. math:: \lambda_j(t) = \mu + \sum_{i \in j:\, t_i \le t}
+              \beta_{c_i}\,\omega_{c_i}\, e^{-\omega_{c_i}(t - t_i)},
+
+    so a touch of channel c adds :math:`\beta_c` expected conversions over an unlimited
+    window, wearing off with half-life :math:`\ln 2/\omega_c`. A touch counts from the
+    moment it happens (:math:`t_i \le t`), so a touch at the conversion time itself
+    contributes :math:`\beta_c \omega_c`. The cumulative hazard over the journey's window is
+
+    .. math:: \Lambda_j = \mu (T_j - s_j) + \sum_{i \in j}
+              \beta_{c_i}\big(1 - e^{-\omega_{c_i}(T_j - t_i)}\big).
+
+    The window starts at the first touch because that is where a journey's observation
+    starts: customers are not seen before they are first touched. **Likelihood.** A row
+    standing for :math:`y_j` conversions and :math:`u_j` non-converting customers with
+    the same touches and end (weights; raw journeys have 0/1) contributes
+
+    .. math:: \ell_j = y_j \log\lambda_j(T_j) - (y_j + u_j)\,\Lambda_j ,
+
+    the converting customers' event density and everyone's survival to :math:`T_j`
+    (censoring at the end of observation). The gradient in
+    :math:`\theta = (\log\mu, \log\beta_c, \log\omega_c)` is analytic: with
+    :math:`k_i = \beta_{c_i}\omega_{c_i}e^{-\omega_{c_i}\ell_i}` and lag
+    :math:`\ell_i = T_j - t_i`, :math:`\partial\lambda/\partial\log\beta_c = \sum_{i: c_i
+    = c} k_i`, :math:`\partial\lambda/\partial\log\omega_c = \sum k_i (1 - \omega_c
+    \ell_i)`, :math:`\partial\Lambda/\partial\log\beta_c = \sum \beta_c(1 -
+    e^{-\omega_c\ell_i})` and :math:`\partial\Lambda/\partial\log\omega_c = \sum k_i
+    \ell_i`. One pass over the touches (`numpy.bincount` by channel and by journey)
+    gives both. The log parametrisation keeps every parameter positive; L-BFGS-B works
+    in a box wide enough for any rate in days, and estimates on its edge are reported
+    with a warning. The deterministic start is :math:`\mu_0` = half the conversions per
+    customer-day of window, :math:`\omega_{c,0}` = 1 / the mean lag of c's touches and
+    :math:`\beta_{c,0}` = half the conversions per touch.
+
+    **Uncertainty.** The observed information is the Hessian of :math:`-\ell` at the
+    maximum, by central differences of the analytic gradient; its inverse is the
+    covariance of :math:`\hat\theta`. Intervals are Wald intervals on the log scale,
+    mapped back (delta method: :math:`\mathrm{se}(\hat\beta_c) = \hat\beta_c
+    \,\mathrm{se}(\log\hat\beta_c)`, and the half-life's log is
+    :math:`\log\ln 2 - \log\omega_c`, with the same standard error), so they stay
+    positive. Credit standard errors come from the same covariance by the delta method
+    (finite-difference Jacobian of the credit); they are conditional on the journeys.
+
+    **Credit.** Conditionally on a conversion at :math:`T_j`, the probability that touch
+    i triggered it is :math:`k_i / \lambda_j(T_j)` (the hazard is a sum of independent
+    causes), and the baseline's is :math:`\mu / \lambda_j(T_j)`. The credit splits each
+    conversion (and its value) over the journey's touches in proportion to
+    :math:`k_i`, i.e. the baseline's share is renormalised away, so the credit sums to
+    the total conversions and value as every other model's does; the share removed is
+    reported as `baseline_share_`, and the unrenormalised
+    :math:`\sum_j y_j \sum_{i: c_i = c} k_i/\lambda_j(T_j)` as the result's
+    ``triggered_conversions`` detail. The estimand is ``"rule"``: each conversion is
+    split over its own touches by weights summing to 1, here learned from the timing of
+    conversions. A touch at the conversion time makes the likelihood grow without bound
+    as :math:`\omega_c \to \infty`; with such data :math:`\hat\omega_c` ends on the edge
+    of the box (warning).
+
+    References
+    ----------
+    Zhang, Y., Wei, Y., & Ren, J. (2014). Multi-touch attribution in online advertising
+    with survival theory. 2014 IEEE International Conference on Data Mining (ICDM),
+    687-696.
+
+    Examples
+    --------
+    >>> from attribution_lab.simulate import simulate
+    >>> journeys, truth = simulate("hazard", 20_000, random_state=0)
+    >>> model = HazardAttribution().fit(journeys)
+    >>> model.params_frame().columns.tolist()
+    ['parameter', 'channel', 'estimate', 'stderr', 'ci_low', 'ci_high']
+    >>> result = model.attribute()
+    >>> bool(np.isclose(result.conversions.sum(), journeys.n_conversions))
+    True
+    >>> float(np.abs(result.share - truth.share).sum() / 2) < 0.05  # close to the truth
+    True
+    """
+
+    name = "hazard"
+    estimand = "rule"
+    summary = (
+        "additive-hazard (survival) model: each conversion split by the touches' hazard at"
+        " the conversion time"
+    )
+
+    def __init__(
+        self,
+        ci_level: float = 0.95,
+        max_iter: int = 2000,
+        tol: float = 1e-12,
+        n_starts: int = 1,
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
+        self.ci_level = ci_level
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_starts = n_starts
+        self.random_state = random_state
+
+    def _validate_params(self) -> None:
+        _check_number("ci_level", self.ci_level, 0.0, 1.0)
+        _check_int("max_iter", self.max_iter, 1)
+        _check_number("tol", self.tol, 0.0)
+        _check_int("n_starts", self.n_starts, 1)
+        check_random_state(self.random_state)  # a bad seed fails at fit time
+
+    # ------------------------------------------------------------------ fit
+    def _fit(self, journeys: Journeys) -> None:
+        prep = _prepare(journeys)
+        names = journeys.channel_names
+        c = journeys.n_channels
+        touches = np.bincount(prep.channel, minlength=c)
+        missing = np.flatnonzero(touches == 0)
+        if missing.size:
+            raise ValueError(
+                f"channel {names[missing[0]]!r} never appears in the journeys, so its effect"
+                " and decay cannot be estimated; drop it from channel_names"
+            )
+        if journeys.n_conversions <= 0:
+            raise ValueError(
+                "the journeys have no conversions: a conversion hazard cannot be estimated"
+            )
+        in_conv = np.bincount(prep.conv_channel, minlength=c)
+        if np.any(in_conv == 0):
+            bad = names[int(np.flatnonzero(in_conv == 0)[0])]
+            warnings.warn(
+                f"channel {bad!r} never appears in a converting journey: its effect beta"
+                " tends to 0 and ends on the edge of the search box",
+                UserWarning,
+                stacklevel=3,
+            )
+        times, end = _timed(journeys, "the additive-hazard model")
+        lag = end[journeys.journey_index] - times
+        lags = np.bincount(prep.channel, lag, minlength=c) / touches
+        start = np.concatenate(
+            [
+                [np.log(max(0.5 * journeys.n_conversions / max(prep.window_exposure, 1e-12),
+                            1e-9))],
+                np.full(c, np.log(max(0.5 * journeys.n_conversions / prep.channel.size, 1e-6))),
+                -np.log(np.maximum(lags, 1e-3)),
+            ]
+        )  # fmt: skip
+        lo = np.concatenate(
+            [[_LOG_BASELINE_BOUNDS[0]], np.full(c, _LOG_BETA_BOUNDS[0]),
+             np.full(c, _LOG_OMEGA_BOUNDS[0])]
+        )  # fmt: skip
+        hi = np.concatenate(
+            [[_LOG_BASELINE_BOUNDS[1]], np.full(c, _LOG_BETA_BOUNDS[1]),
+             np.full(c, _LOG_OMEGA_BOUNDS[1])]
+        )  # fmt: skip
+        start = np.clip(start, lo + 1e-3, hi - 1e-3)
+        scale = 1.0 / prep.total
+
+        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            ll, grad = _loglik(theta, prep)
+            return -ll * scale, -grad * scale
+
+        starts = [start]
+        if self.n_starts > 1:
+            rng = check_random_state(self.random_state)
+            for _ in range(self.n_starts - 1):
+                starts.append(np.clip(start + rng.uniform(-1, 1, start.size), lo, hi))
+        best = None
+        for s in starts:
+            res = optimize.minimize(
+                objective,
+                s,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=list(zip(lo, hi, strict=True)),
+                options={"maxiter": int(self.max_iter), "ftol": float(self.tol), "gtol": 1e-10,
+                         "maxcor": 20},
+            )  # fmt: skip
+            if best is None or res.fun < best.fun:
+                best = res
+        assert best is not None
+        theta = best.x
+        edge = (theta - lo < 1e-6) | (hi - theta < 1e-6)
+        free = ~edge
+        ll, grad = _loglik(theta, prep)
+        # polish with Newton steps on the free parameters (the Hessian is needed anyway):
+        # L-BFGS-B stops on a relative change of the objective, Newton converges
+        # quadratically from there
+        for _ in range(3):
+            hess = _hessian(lambda t: _loglik(t, prep)[1], theta)
+            if not free.any():
+                break
+            try:
+                step = np.linalg.solve(-hess[np.ix_(free, free)], grad[free])
+            except np.linalg.LinAlgError:
+                break
+            if not np.all(np.isfinite(step)) or np.max(np.abs(step)) < 1e-8:
+                break
+            new = theta.copy()
+            new[free] = np.clip(theta[free] + step, lo[free], hi[free])
+            ll_new, grad_new = _loglik(new, prep)
+            if not ll_new >= ll:
+                break
+            theta, ll, grad = new, ll_new, grad_new
+        labels = ["log_baseline", *(f"log_beta[{n}]" for n in names)]
+        labels += [f"log_omega[{n}]" for n in names]
+        if edge.any():
+            warnings.warn(
+                "estimates on the edge of the search box (no standard error): "
+                + ", ".join(np.asarray(labels)[edge]),
+                UserWarning,
+                stacklevel=3,
+            )
+        if not best.success:
+            warnings.warn(
+                f"L-BFGS-B did not report convergence: {best.message}", UserWarning, stacklevel=3
+            )
+        cov = np.full((theta.size, theta.size), np.nan)
+        if free.any():
+            info = -hess[np.ix_(free, free)]
+            try:
+                cov[np.ix_(free, free)] = np.linalg.inv(info)
+            except np.linalg.LinAlgError:
+                warnings.warn(
+                    "the observed information is singular; no standard errors",
+                    UserWarning,
+                    stacklevel=3,
+                )
+        bad_var = free & ~(np.diag(cov) > 0)
+        if bad_var.any():
+            warnings.warn(
+                "the observed information is not positive definite (the maximum may not be"
+                " reached); some standard errors are missing",
+                UserWarning,
+                stacklevel=3,
+            )
+        self.theta_ = theta
+        mu, beta, omega = _unpack(theta, c)
+        index = pd.Index(names, name="channel")
+        self.baseline_ = mu
+        self.beta_ = pd.Series(beta, index=index, name="beta")
+        self.omega_ = pd.Series(omega, index=index, name="omega")
+        self.half_life_ = pd.Series(_LN2 / omega, index=index, name="half_life")
+        self.covariance_ = pd.DataFrame(cov, index=labels, columns=labels)
+        self.log_likelihood_ = float(ll)
+        self.converged_ = bool(best.success)
+        self.n_iter_ = int(best.nit)
+        self.optimizer_ = best
+        lag = prep.groups[0]["lag"]
+        k = (
+            beta[prep.conv_channel]
+            * omega[prep.conv_channel]
+            * np.exp(-omega[prep.conv_channel] * lag)
+        )
+        lam = mu + np.bincount(prep.row, k, minlength=prep.y.size)
+        self.baseline_share_ = float(prep.y @ (mu / lam) / prep.y.sum())
+
+    def params_frame(self) -> pd.DataFrame:
+        """The fitted parameters with standard errors and intervals, one row per parameter.
+
+        Rows: ``baseline`` (channel ``"(baseline)"``), then ``beta``, ``omega`` and
+        ``half_life`` of every channel. Intervals are log-scale Wald intervals mapped
+        back, standard errors the delta method's (see Notes of the class).
+
+        Examples
+        --------
+        >>> from attribution_lab.simulate import simulate
+        >>> model = HazardAttribution().fit(simulate("hazard", 5_000, random_state=1).journeys)
+        >>> model.params_frame().query("parameter == 'half_life'").shape[0]
+        4
+        """
+        if not hasattr(self, "theta_"):
+            raise RuntimeError("HazardAttribution is not fitted yet; call fit(journeys) first")
+        c = len(self.channel_names_)
+        se_log = np.sqrt(np.diag(self.covariance_.to_numpy()))
+        z = float(norm.ppf(0.5 + self.ci_level / 2))
+        t = self.theta_
+        # log parameters of each row, its standard error, and the sign of the map
+        log_est = np.concatenate([t[:1], t[1 : c + 1], t[c + 1 :], np.log(_LN2) - t[c + 1 :]])
+        se = np.concatenate([se_log[:1], se_log[1 : c + 1], se_log[c + 1 :], se_log[c + 1 :]])
+        est = np.exp(log_est)
+        return pd.DataFrame(
+            {
+                "parameter": ["baseline"] + ["beta"] * c + ["omega"] * c + ["half_life"] * c,
+                "channel": ["(baseline)", *(list(self.channel_names_) * 3)],
+                "estimate": est,
+                "stderr": est * se,
+                "ci_low": np.exp(log_est - z * se),
+                "ci_high": np.exp(log_est + z * se),
+            }
+        )
+
+    # ------------------------------------------------------------------ credit
+    def _credit(
+        self, journeys: Journeys, theta: np.ndarray, lag: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        c = journeys.n_channels
+        w = hazard_touch_weights(
+            journeys.channels, journeys.offsets, lag, theta[1 : c + 1], theta[c + 1 :]
+        )
+        jid = journeys.journey_index
+        conv = np.bincount(journeys.channels, w * journeys.conversions[jid], minlength=c)
+        val = np.bincount(journeys.channels, w * journeys.value[jid], minlength=c)
+        return conv, val
+
+    def _attribute(self, journeys: Journeys) -> AttributionResult:
+        if tuple(journeys.channel_names) != tuple(self.channel_names_):
+            raise ValueError(
+                "the fitted hazard parameters are per channel: attribute journeys over the"
+                f" same channels {self.channel_names_}, got {journeys.channel_names}"
+            )
+        times, end = _timed(journeys, "HazardAttribution.attribute")
+        lag = end[journeys.journey_index] - times
+        theta = self.theta_
+        conv, val = self._credit(journeys, theta, lag)
+        # delta method: Jacobian of the conversion credit in theta by central differences
+        cov = self.covariance_.to_numpy()
+        c = journeys.n_channels
+        extra: dict[str, Any] = {}
+        if np.all(np.isfinite(cov[1:, 1:])):
+            jac = np.zeros((c, theta.size))
+            for p in range(1, theta.size):  # the baseline does not move the split
+                h = 1e-5
+                up, down = theta.copy(), theta.copy()
+                up[p] += h
+                down[p] -= h
+                jac[:, p] = (self._credit(journeys, up, lag)[0] - self._credit(
+                    journeys, down, lag)[0]) / (2 * h)  # fmt: skip
+            se = np.sqrt(np.maximum(np.einsum("ip,pq,iq->i", jac, np.nan_to_num(cov), jac), 0))
+            z = float(norm.ppf(0.5 + self.ci_level / 2))
+            extra = {
+                "stderr": se,
+                "ci_low": conv - z * se,
+                "ci_high": conv + z * se,
+                "ci_level": float(self.ci_level),
+            }
+        mu, beta, omega = _unpack(theta, c)
+        jid = journeys.journey_index
+        kernel = (
+            beta[journeys.channels]
+            * omega[journeys.channels]
+            * np.exp(-omega[journeys.channels] * lag)
+        )
+        lam = mu + np.bincount(jid, kernel, minlength=journeys.n_journeys)
+        triggered = np.bincount(
+            journeys.channels, kernel * (journeys.conversions / lam)[jid], minlength=c
+        )
+        return AttributionResult(
+            journeys.channel_names,
+            conv,
+            val,
+            total_conversions=journeys.n_conversions,
+            total_value=journeys.total_value,
+            estimand=self.estimand,
+            model=self.name,
+            params=self.get_params(),
+            details={
+                "triggered_conversions": triggered,
+                "beta": beta,
+                "half_life": _LN2 / omega,
+            },
+            **extra,
+        )
+
+
+def _hessian(grad: Any, theta: np.ndarray, step: float = 1e-4) -> np.ndarray:
+    """Symmetrised central-difference Jacobian of `grad` at `theta`."""
+    k = theta.size
+    hess = np.empty((k, k))
+    for p in range(k):
+        up, down = theta.copy(), theta.copy()
+        up[p] += step
+        down[p] -= step
+        hess[:, p] = (grad(up) - grad(down)) / (2 * step)
+    return 0.5 * (hess + hess.T)
+
+
+# ============================================================================ the game
+class HazardGame(Game):
+    r"""v(S) = expected conversions within each journey's observed window when only the
+    touches of the channels in S act, under a fitted additive-hazard model.
+
+    Parameters
+    ----------
+    journeys : Journeys
+        Timed journeys (``times`` and ``end_time``).
+    model : HazardAttribution, optional
+        A fitted model to evaluate on `journeys` (over the same channels), or an unfitted
+        one to fit on them; by default ``HazardAttribution()`` fitted on `journeys`.
+    what : {"conversions", "value"}, default "conversions"
+
+    Attributes
+    ----------
+    model_ : HazardAttribution
+        The fitted model.
+
+    Notes
+    -----
+    With :math:`B_{jc} = \sum_{i \in j:\, c_i = c} \hat\beta_c (1 -
+    e^{-\hat\omega_c (T_j - t_i)})` the cumulative hazard channel c's touches add over
+    journey j's window :math:`[s_j, T_j]` (first touch to conversion or end of
+    observation),
+
+    .. math:: v(S) = \sum_j n_j \Big(1 - \exp\big(-\hat\mu (T_j - s_j)
+              - \sum_{c \in S} B_{jc}\big)\Big),
+
+    the probability of converting within the window when the touches of channels outside
+    S never happened, times the row's customers :math:`n_j`. The baseline is no player:
+    it acts in every coalition, so :math:`v(\emptyset)` is what the model expects with
+    no channel and the Shapley values share :math:`v(N) - v(\emptyset)`. Windows are the
+    observed ones, so a journey that converted early counts only the touches before its
+    conversion: the game is built from the same at-risk periods as the likelihood, which
+    is what keeps it free of the truncation bias of a model on exposure indicators
+    (compare `attribution_lab.shapley.ModelGame`). :math:`v(N)` is an expected number
+    of conversions within those windows, not the observed conversions. With
+    ``what="value"`` each row's probability is weighted by its mean value per
+    conversion (the overall mean for rows that never converted).
+
+    `table` evaluates all :math:`2^n` coalitions as products
+    :math:`\prod_{c \in S} e^{-B_{jc}}` built by doubling, journeys in blocks.
+
+    Examples
+    --------
+    >>> from attribution_lab.simulate import simulate
+    >>> journeys = simulate("hazard", 5_000, random_state=2).journeys
+    >>> game = HazardGame(journeys)
+    >>> v = game.table()
+    >>> bool(v[0] < v[-1]), game.shapley_values().shape
+    (True, (4,))
+    """
+
+    def __init__(
+        self, journeys: Journeys, model: HazardAttribution | None = None, what: str = "conversions"
+    ) -> None:
+        if what not in ("conversions", "value"):
+            raise ValueError(f"what must be 'conversions' or 'value', got {what!r}")
+        if model is None:
+            model = HazardAttribution()
+        if not isinstance(model, HazardAttribution):
+            raise TypeError(f"model must be a HazardAttribution, got {type(model).__name__}")
+        if not hasattr(model, "theta_"):
+            model = copy.deepcopy(model).fit(journeys)
+        elif tuple(model.channel_names_) != tuple(journeys.channel_names):
+            raise ValueError("the journeys' channels differ from those the model was fitted on")
+        times, end = _timed(journeys, "HazardGame")
+        c = journeys.n_channels
+        mu, beta, omega = _unpack(model.theta_, c)
+        jid = journeys.journey_index
+        lag = end[jid] - times
+        key = jid.astype(np.int64) * c + journeys.channels
+        gained = beta[journeys.channels] * -np.expm1(-omega[journeys.channels] * lag)
+        self._b = np.bincount(key, gained, minlength=journeys.n_journeys * c).reshape(-1, c)
+        self._base = mu * (end - times[journeys.offsets[:-1]])
+        n = np.asarray(journeys.conversions) + np.asarray(journeys.nulls)
+        conv = np.asarray(journeys.conversions)
+        overall = journeys.total_value / journeys.n_conversions if journeys.n_conversions else 0.0
+        per = np.divide(journeys.value, conv, out=np.full(conv.size, overall), where=conv > 0)
+        self._counts = n
+        self._values = n * per
+        self._weight = self._values if what == "value" else n
+        self.model_ = model
+        self.what = what
+        self.n_players = c
+        self.player_names = journeys.channel_names
+        self.n_evaluations = 0
+        self._table: np.ndarray | None = None
+
+    def table(self) -> np.ndarray:
+        """v of all 2^n coalitions, indexed by bitmask."""
+        if self._table is None:
+            n = self.n_players
+            if n > _MAX_TABLE_PLAYERS:
+                raise ValueError(f"a table of all 2^{n} coalitions is too large (n > 20)")
+            size = 1 << n
+            survive = np.zeros(size)
+            rows = self._b.shape[0]
+            step = max(1, _BLOCK_CELLS // size)
+            for lo in range(0, rows, step):
+                b = self._b[lo : lo + step]
+                # P(no conversion in the window | S) per journey, built by doubling over channels
+                p = np.empty((b.shape[0], size))
+                p[:, 0] = np.exp(-self._base[lo : lo + step])
+                for ch in range(n):
+                    width = 1 << ch
+                    p[:, width : 2 * width] = p[:, :width] * np.exp(-b[:, ch])[:, None]
+                survive += np.einsum("j,js->s", self._weight[lo : lo + step], p)
+            self._table = self._weight.sum() - survive
+        return self._table
+
+    def _value(self, coalitions: np.ndarray) -> np.ndarray:
+        if self._table is not None or self.n_players <= _MAX_TABLE_PLAYERS:
+            bits = np.int64(1) << np.arange(self.n_players, dtype=np.int64)
+            return self.table()[coalitions.astype(np.int64) @ bits]
+        out = np.empty(coalitions.shape[0])
+        s = coalitions.astype(np.float64)
+        for k in range(s.shape[0]):  # pragma: no cover - more than 20 channels
+            out[k] = self._weight @ -np.expm1(-self._base - self._b @ s[k])
+        return out
+
+    def shapley_values(self) -> np.ndarray:
+        """Exact Shapley values of the game (from `table`)."""
+        return shapley_values_from_table(self.table(), self.n_players)
+
+    def value_game(self) -> HazardGame:
+        """The same fitted model scoring expected conversion value instead of conversions.
+
+        Examples
+        --------
+        >>> from attribution_lab.simulate import simulate
+        >>> journeys = simulate("hazard", 5_000, random_state=2, value_sigma=0.0).journeys
+        >>> g = HazardGame(journeys)
+        >>> ratio = g.value_game().table()[1:] / g.table()[1:]  # every sale is worth 100
+        >>> bool(np.allclose(ratio, 100.0))
+        True
+        """
+        game = copy.copy(self)
+        game._weight = self._values
+        game.what = "value"
+        game.n_evaluations = 0
+        game._table = None
+        return game
