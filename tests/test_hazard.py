@@ -241,10 +241,10 @@ def test_oracle_credit_is_the_rule_truth(hazard_sim):
 
 
 def test_recovery_within_intervals():
-    # 1e5 journeys, as the issue asks (about 3 s). Ten parameters are checked at once, so each interval is at level 1 - 1e-5
-    # (z = 4.4): for a correct model every check fails with probability 1e-5, all ten
-    # together with about 1e-4, whatever the seed. A biased fit would still be caught:
-    # the intervals are a few standard errors of a few percent wide around the truth.
+    # 1e5 journeys, as the issue asks (about 3 s). Ten parameters are checked at once,
+    # so each interval is at level 1 - 1e-5 (z = 4.4): for a correct model every check
+    # fails with probability 1e-5, all ten together with about 1e-4, whatever the seed.
+    # A biased fit would still be caught: the intervals are a few percent wide.
     seed = int(np.random.default_rng().integers(2**31))
     world = make_world("hazard")
     sim = world.simulate(100_000, random_state=seed)
