@@ -1,0 +1,401 @@
+"""Readers for public journey data: the Criteo attribution dataset and other tools' path tables.
+
+`read_criteo_attribution` builds journeys from the impression log of the Criteo
+Attribution Modeling for Bidding dataset; `read_path_table` reads the path summaries
+that ChannelAttribution, Google's fractribution and Snowplow's fractribution package
+write. Neither downloads anything: see the README for where to obtain the data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ._validation import first_bad
+from .journeys import Journeys
+
+__all__ = [
+    "CRITEO_COLUMNS",
+    "PATH_TABLE_FORMATS",
+    "CriteoData",
+    "read_criteo_attribution",
+    "read_path_table",
+]
+
+#: The 22 tab-separated columns of the Criteo attribution dataset, in file order.
+CRITEO_COLUMNS = (
+    "timestamp",
+    "uid",
+    "campaign",
+    "conversion",
+    "conversion_timestamp",
+    "conversion_id",
+    "attribution",
+    "click",
+    "click_pos",
+    "click_nb",
+    "cost",
+    "cpo",
+    "time_since_last_click",
+    *(f"cat{k}" for k in range(1, 10)),
+)
+
+_SECONDS_PER_DAY = 86_400.0
+
+
+@dataclass(frozen=True, eq=False)
+class CriteoData:
+    """Journeys read from the Criteo attribution dataset, with spend and what was dropped.
+
+    Attributes
+    ----------
+    journeys : Journeys
+        One converting journey per conversion (the impressions carrying its
+        ``conversion_id``) and one non-converting journey per user (impressions without
+        a conversion); times in days since the first impression, ``contact`` the uid.
+    costs : Series
+        Spend per channel: the sum of the ``cost`` column over the impressions kept
+        (Criteo's transformed prices, comparable between channels, not currency).
+    criteo_attributed : float
+        Conversions Criteo's own last-click rule attributed to its display
+        (``attribution == 1``), to compare with a model's display credit.
+    counts : dict of str to int
+        Rows read, impressions kept, impressions dropped by ``clicks_only`` and by
+        ``max_length``, campaigns merged into ``"other"``.
+    """
+
+    journeys: Journeys
+    costs: pd.Series
+    criteo_attributed: float
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        c = ", ".join(f"{k}={v:,}" for k, v in self.counts.items())
+        return f"CriteoData({self.journeys!r}, {c})"
+
+
+def _open_text(path: str):
+    return gzip.open(path, "rt") if path.endswith(".gz") else open(path)
+
+
+def _has_header(path: str) -> bool:
+    with _open_text(path) as fh:
+        first = fh.readline()
+    return first.split("\t", 1)[0].strip().lower() == "timestamp"
+
+
+def read_criteo_attribution(
+    path: str | os.PathLike,
+    *,
+    channel: str = "campaign",
+    top: int | None = 20,
+    clicks_only: bool = False,
+    window_days: float = 30.0,
+    max_length: int | None = None,
+    nrows: int | None = None,
+) -> CriteoData:
+    """Journeys from the Criteo Attribution Modeling for Bidding dataset.
+
+    Parameters
+    ----------
+    path : str or path
+        The dataset file (``criteo_attribution_dataset.tsv.gz``), tab-separated,
+        gzip-compressed or not, with or without its header line.
+    channel : str, default "campaign"
+        Column whose values are the channels: ``"campaign"`` or one of the categorical
+        features ``"cat1"`` ... ``"cat9"``.
+    top : int or None, default 20
+        Keep the `top` channels with the most impressions and merge the others into one
+        channel ``"other"`` (the dataset has about 700 campaigns); None keeps them all.
+    clicks_only : bool, default False
+        Keep only clicked impressions (journeys of clicks, as click-based attribution
+        sees them); journeys left without impressions are dropped and counted.
+    window_days : float, default 30
+        Conversions count within this many days after an impression (the dataset's
+        definition); a non-converting journey is observed until its last impression
+        plus this window, or the end of the data if sooner.
+    max_length : int, optional
+        Keep at most this many last impressions per journey (dropped ones counted).
+    nrows : int, optional
+        Read only the first rows (the file is sorted by time).
+
+    Returns
+    -------
+    CriteoData
+        The journeys, spend per channel, Criteo's own attributed conversions and the
+        counts of what was read and dropped.
+
+    Raises
+    ------
+    ValueError
+        When the file has not the dataset's 22 columns, or a row is inconsistent: a
+        missing or negative timestamp, a conversion flag that disagrees with its
+        conversion id, a conversion before its impression, or impressions of one
+        conversion with different conversion times; the message names the row and line.
+
+    Notes
+    -----
+    Each line is one impression. ``conversion_id`` ties the impressions a conversion
+    followed (within 30 days), so a converting journey is the time-ordered impressions
+    of one conversion id, ending at its ``conversion_timestamp``; a user's impressions
+    with ``conversion_id == -1`` make one non-converting journey. This is how
+    attribution studies on the dataset build their sequences (e.g. Ren et al. 2018,
+    Kumar et al. 2020), with campaigns as channels. Times are seconds in the file and
+    days here.
+
+    References
+    ----------
+    Diemert, E., Meynet, J., Galland, P., & Lefortier, D. (2017). Attribution modeling
+    increases efficiency of bidding in display advertising. AdKDD & TargetAd Workshop,
+    KDD 2017.
+
+    Ren, K., Fang, Y., Zhang, W., Liu, S., Li, J., Zhang, Y., Yu, Y., & Wang, J. (2018).
+    Learning multi-touch conversion attribution with dual-attention mechanisms for
+    online advertising. CIKM 2018.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> rows = [  # timestamp, uid, campaign, conversion, conv. time, conv. id, attribution,
+    ...     [0, 1, 7, 1, 9000, 55, 1, 1, 0, 1, 0.5, 2.0, 0],  # click, click_pos, ...
+    ...     [3600, 1, 8, 1, 9000, 55, 1, 0, -1, 1, 0.25, 2.0, 0],
+    ...     [7200, 2, 7, 0, -1, -1, 0, 0, -1, -1, 0.5, -1, -1]]
+    >>> d = tempfile.mkdtemp()
+    >>> f = os.path.join(d, "criteo.tsv")
+    >>> with open(f, "w") as fh:
+    ...     for r in rows:
+    ...         _ = fh.write("\\t".join(map(str, r + [0] * 9)) + "\\n")
+    >>> data = read_criteo_attribution(f)
+    >>> j = data.journeys
+    >>> j.path_strings().tolist(), j.conversions.tolist(), j.end_time.tolist()
+    (['c7 > c8', 'c7'], [1.0, 0.0], [0.10416666666666667, 0.08333333333333333])
+    >>> data.costs.to_dict(), data.criteo_attributed
+    ({'c7': 1.0, 'c8': 0.25}, 1.0)
+    """
+    source = os.fspath(path)
+    if not os.path.exists(source):
+        raise FileNotFoundError(f"{source}: no such file")
+    if channel != "campaign" and channel not in CRITEO_COLUMNS[13:]:
+        raise ValueError(f"channel must be 'campaign' or one of cat1..cat9, got {channel!r}")
+    for name, val in (("top", top), ("max_length", max_length), ("nrows", nrows)):
+        if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < 1):
+            raise ValueError(f"{name} must be a positive integer or None, got {val!r}")
+    if not (isinstance(window_days, int | float) and window_days > 0):
+        raise ValueError(f"window_days must be a number > 0, got {window_days!r}")
+    header = _has_header(source)
+    cols = [
+        "timestamp",
+        "uid",
+        "conversion",
+        "conversion_timestamp",
+        "conversion_id",
+        "attribution",
+        "click",
+        "cost",
+        channel,
+    ]
+    try:
+        frame = pd.read_csv(
+            source,
+            sep="\t",
+            header=0 if header else None,
+            names=None if header else list(CRITEO_COLUMNS),
+            usecols=cols,
+            nrows=nrows,
+            dtype={c: np.float64 for c in cols if c != channel} | {channel: str},
+            keep_default_na=False,
+            na_values={c: [""] for c in cols if c != channel},
+        )
+    except ValueError as exc:  # wrong column count, unparsable numbers
+        raise ValueError(
+            f"{source}: not the Criteo attribution format (22 tab-separated columns: "
+            f"{', '.join(CRITEO_COLUMNS[:6])}, ...): {exc}"
+        ) from None
+    offset = 2 if header else 1
+
+    def name_row(i: int) -> str:
+        return f"{source}: row {i} (line {i + offset})"
+
+    for col in cols:
+        if col != channel:
+            bad = first_bad(frame[col].isna().to_numpy())
+            if bad is not None:
+                raise ValueError(f"{name_row(bad)}, column {col!r}: missing value")
+    t = frame["timestamp"].to_numpy()
+    bad = first_bad(t < 0)
+    if bad is not None:
+        raise ValueError(f"{name_row(bad)}, column 'timestamp': negative time {t[bad]!r}")
+    conv_id = frame["conversion_id"].to_numpy()
+    conv_t = frame["conversion_timestamp"].to_numpy()
+    converted = frame["conversion"].to_numpy() == 1
+    bad = first_bad(converted != (conv_id != -1))
+    if bad is not None:
+        raise ValueError(
+            f"{name_row(bad)}: conversion is {frame['conversion'].iloc[bad]:g} but"
+            f" conversion_id is {conv_id[bad]:g}"
+        )
+    bad = first_bad(converted & (conv_t < t))
+    if bad is not None:
+        raise ValueError(f"{name_row(bad)}: the conversion is before the impression")
+    n_rows = len(frame)
+    counts = {"rows": n_rows}
+    keep = np.ones(n_rows, dtype=bool)
+    if clicks_only:
+        keep = frame["click"].to_numpy() == 1
+        counts["dropped_not_clicked"] = int((~keep).sum())
+    names = frame[channel].to_numpy(dtype=object)
+    prefix = "c" if channel == "campaign" else f"{channel}_"
+    labels, codes_all = np.unique(names, return_inverse=True)
+    # channels by impressions among the kept rows; ties by label for a stable order
+    freq = np.bincount(codes_all[keep], minlength=labels.size)
+    if top is not None and labels.size > top:
+        order = np.lexsort((np.arange(labels.size), -freq))
+        kept_labels = np.zeros(labels.size, dtype=bool)
+        kept_labels[order[:top]] = True
+        counts["channels_merged_into_other"] = int(labels.size - top)
+    else:
+        kept_labels = np.ones(labels.size, dtype=bool)
+    channel_names = np.array([prefix + str(x) for x in labels], dtype=object)
+    channel_names[~kept_labels] = "other"
+
+    # journey key: a conversion id, or the user for impressions without conversion
+    rows = np.flatnonzero(keep)
+    is_conv = converted[rows]
+    key_a = np.where(is_conv, 0, 1)
+    key_b = np.where(is_conv, conv_id[rows], frame["uid"].to_numpy()[rows])
+    order = np.lexsort((t[rows], key_b, key_a))
+    rows = rows[order]
+    key_a, key_b = key_a[order], key_b[order]
+    start = np.ones(rows.size, dtype=bool)
+    start[1:] = (key_a[1:] != key_a[:-1]) | (key_b[1:] != key_b[:-1])
+    first = np.flatnonzero(start)
+    ends = np.append(first[1:], rows.size)
+    if max_length is not None:
+        lengths = ends - first
+        pos_from_end = np.repeat(ends, lengths) - np.arange(rows.size)
+        within = pos_from_end <= max_length
+        counts["dropped_beyond_max_length"] = int((~within).sum())
+        rows = rows[within]
+        lengths = np.minimum(lengths, max_length)
+        first = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        ends = first + lengths
+    counts["impressions"] = int(rows.size)
+    offsets = np.append(first, rows.size).astype(np.int64)
+    conv_journey = converted[rows[first]]
+    ct = conv_t[rows[first]]
+    # every impression of a conversion must carry the same conversion time
+    same = conv_t[rows] == np.repeat(ct, ends - first)
+    bad = first_bad(~same)
+    if bad is not None:
+        raise ValueError(
+            f"{name_row(int(rows[bad]))}, column 'conversion_timestamp': conversion"
+            f" {conv_id[rows[bad]]:g} has another time on an earlier impression"
+        )
+    last_t = t[rows[ends - 1]]
+    data_end = float(t.max())
+    end = np.where(conv_journey, ct, np.minimum(last_t + window_days * _SECONDS_PER_DAY, data_end))
+    end = np.maximum(end, last_t)
+    used = np.unique(channel_names[codes_all[rows]])
+    names_sorted = sorted(set(used.tolist()))
+    code_of = {n: k for k, n in enumerate(names_sorted)}
+    label_code = np.array([code_of.get(n, -1) for n in channel_names], dtype=np.int32)
+    journeys = Journeys(
+        label_code[codes_all[rows]],
+        offsets,
+        names_sorted,
+        conv_journey.astype(np.float64),
+        (~conv_journey).astype(np.float64),
+        times=t[rows] / _SECONDS_PER_DAY,
+        end_time=end / _SECONDS_PER_DAY,
+        contact=frame["uid"].to_numpy()[rows[first]].astype(np.int64),
+    )
+    cost = np.bincount(
+        label_code[codes_all[rows]],
+        weights=frame["cost"].to_numpy()[rows],
+        minlength=len(names_sorted),
+    )
+    costs = pd.Series(cost, index=pd.Index(names_sorted, name="channel"), name="cost")
+    attributed = frame["attribution"].to_numpy()[rows[first]] == 1
+    return CriteoData(journeys, costs, float((attributed & conv_journey).sum()), counts)
+
+
+#: Column names of the path tables `read_path_table` knows: path, conversions, nulls, value.
+PATH_TABLE_FORMATS = {
+    "channelattribution": ("path", "total_conversions", "total_null", "total_conversion_value"),
+    "fractribution": ("transformedPath", "conversions", "nonConversions", "revenue"),
+    "snowplow": ("transformed_path", "conversions", "non_conversions", "revenue"),
+}
+
+
+def read_path_table(
+    table: pd.DataFrame | str | os.PathLike,
+    format: str = "auto",
+    sep: str = ">",
+) -> Journeys:
+    """Journeys from a path summary written by another attribution tool.
+
+    Parameters
+    ----------
+    table : DataFrame or path to a CSV file
+    format : {"auto", "channelattribution", "fractribution", "snowplow"}
+        Whose columns (see `PATH_TABLE_FORMATS`): ChannelAttribution's
+        ``path;total_conversions;total_conversion_value;total_null``, Google
+        fractribution's ``transformedPath, conversions, nonConversions, revenue`` or
+        Snowplow's dbt fractribution ``transformed_path, conversions, non_conversions,
+        revenue``. ``"auto"`` picks the format whose columns the table has.
+    sep : str, default ">"
+        Separator between channels in a path.
+
+    Returns
+    -------
+    Journeys
+
+    Notes
+    -----
+    The fractribution tables leave revenue empty (NULL) on paths without conversions;
+    it is read as 0 there, and is an error on a path with conversions.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"transformedPath": ["Paid > Email", "Email"],
+    ...                   "conversions": [2, 0], "nonConversions": [5, 9],
+    ...                   "revenue": [80.0, None]})
+    >>> j = read_path_table(t)
+    >>> j.channel_names, j.n_conversions, j.n_nulls, j.total_value
+    (('Email', 'Paid'), 2.0, 14.0, 80.0)
+    """
+    if isinstance(table, str | os.PathLike):
+        source = os.fspath(table)
+        if not os.path.exists(source):
+            raise FileNotFoundError(f"{source}: no such file")
+        frame = pd.read_csv(source, sep=None, engine="python", dtype=str, keep_default_na=False)
+        frame = frame.replace("", np.nan)
+    elif isinstance(table, pd.DataFrame):
+        source, frame = "table", table
+    else:
+        raise TypeError(f"table must be a DataFrame or a CSV path, got {type(table).__name__}")
+    if format == "auto":
+        found = [f for f, c in PATH_TABLE_FORMATS.items() if set(c) <= set(frame.columns)]
+        if not found:
+            raise ValueError(
+                f"{source}: columns {list(frame.columns)} match no known path table; "
+                + "; ".join(f"{f}: {', '.join(c)}" for f, c in PATH_TABLE_FORMATS.items())
+            )
+        format = found[0]
+    if format not in PATH_TABLE_FORMATS:
+        raise ValueError(
+            f"format must be 'auto' or one of {', '.join(PATH_TABLE_FORMATS)}, got {format!r}"
+        )
+    path, conv, nulls, value = PATH_TABLE_FORMATS[format]
+    for col in (path, conv, nulls, value):
+        if col not in frame.columns:
+            raise ValueError(f"{source}: missing column {col!r} of the {format} format")
+    if format != "channelattribution":
+        frame = frame.copy()
+        no_conv = pd.to_numeric(frame[conv], errors="coerce") == 0
+        frame[value] = frame[value].where(~(no_conv & frame[value].isna()), 0)
+    return Journeys.from_path_table(frame, path, conv, nulls, value, sep=sep)

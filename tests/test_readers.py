@@ -1,0 +1,228 @@
+"""Readers: the Criteo attribution dataset (on files generated in its format) and path tables."""
+
+from __future__ import annotations
+
+import gzip
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from attribution_lab import Journeys
+from attribution_lab.readers import CRITEO_COLUMNS, read_criteo_attribution, read_path_table
+
+DAY = 86_400
+
+
+def criteo_rows(n_users, seed, n_campaigns=30, horizon_days=60):
+    """Impressions in the dataset's format: users see campaigns at random times; each
+    conversion ties the user's impressions of the 30 days before it."""
+    rng = np.random.default_rng(seed)
+    rows, next_conv = [], 1000
+    for uid in range(n_users):
+        k = int(rng.geometric(0.25))
+        times = np.sort(rng.integers(0, horizon_days * DAY, k))
+        camp = rng.integers(0, n_campaigns, k) * 3 + 1  # ids are not 0..n-1
+        clicks = rng.random(k) < 0.3
+        conv_of = np.full(k, -1)
+        conv_t = np.full(k, -1)
+        n_conv = int(rng.choice([0, 0, 1, 2]))
+        last = -1
+        for _ in range(n_conv):  # a conversion after a later impression than the last one
+            if last + 1 >= k:
+                break
+            i = int(rng.integers(last + 1, k))
+            tc = int(times[i] + rng.integers(1, 5 * DAY))
+            take = np.arange(last + 1, i + 1)
+            take = take[times[take] >= tc - 30 * DAY]
+            conv_of[take], conv_t[take] = next_conv, tc
+            next_conv += 1
+            last = i
+        for j in range(k):
+            c = conv_of[j] != -1
+            rows.append(
+                [
+                    int(times[j]),
+                    uid * 7 + 11,
+                    int(camp[j]),
+                    int(c),
+                    int(conv_t[j]),
+                    int(conv_of[j]),
+                    int(c and rng.random() < 0.5),
+                    int(clicks[j]),
+                    0 if clicks[j] else -1,
+                    1 if clicks[j] else -1,
+                    round(float(rng.random()), 6),
+                    round(float(rng.random() * 10), 6) if c else -1,
+                    -1,
+                    *rng.integers(0, 50, 9).tolist(),
+                ]
+            )
+    rows.sort(key=lambda r: r[0])  # the dataset is sorted by timestamp
+    return rows
+
+
+def write_criteo(path, rows, header=True):
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wt") as fh:
+        if header:
+            fh.write("\t".join(CRITEO_COLUMNS) + "\n")
+        for r in rows:
+            fh.write("\t".join(map(str, r)) + "\n")
+    return str(path)
+
+
+def reference(rows, top=None, clicks_only=False, max_length=None, window_days=30):
+    """Per-row Python grouping: the obviously correct version."""
+    data_end = max(r[0] for r in rows)  # the file's last impression, clicked or not
+    rows = [r for r in rows if not clicks_only or r[7] == 1]
+    freq = defaultdict(int)
+    for r in rows:
+        freq[r[2]] += 1
+    ranked = sorted(freq, key=lambda c: (-freq[c], str(c)))
+    keep = set(ranked if top is None else ranked[:top])
+    groups = defaultdict(list)
+    for r in rows:
+        key = (0, r[5]) if r[5] != -1 else (1, r[1])
+        groups[key].append(r)
+    out = []
+    for key in sorted(groups):
+        g = sorted(groups[key], key=lambda r: r[0])
+        if max_length is not None:
+            g = g[-max_length:]
+        names = [f"c{r[2]}" if r[2] in keep else "other" for r in g]
+        conv = key[0] == 0
+        end = g[0][4] if conv else min(g[-1][0] + window_days * DAY, data_end)
+        out.append((names, [r[0] / DAY for r in g], conv, end / DAY, sum(r[10] for r in g)))
+    return out
+
+
+def assert_matches(data, ref):
+    j = data.journeys
+    assert j.n_journeys == len(ref)
+    names = np.asarray(j.channel_names, dtype=object)
+    for i, (chans, times, conv, end, _) in enumerate(ref):
+        sl = slice(j.offsets[i], j.offsets[i + 1])
+        assert names[j.channels[sl]].tolist() == chans
+        np.testing.assert_allclose(j.times[sl], times)
+        assert j.conversions[i] == float(conv) and j.nulls[i] == float(not conv)
+        assert j.end_time[i] == pytest.approx(end)
+    assert data.costs.sum() == pytest.approx(sum(r[4] for r in ref))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"top": 5}, {"clicks_only": True}, {"max_length": 2, "top": None}, {"window_days": 7}],
+)
+def test_criteo_reader_equals_reference(tmp_path, seed, options):
+    rows = criteo_rows(150, seed)
+    f = write_criteo(tmp_path / "criteo_attribution_dataset.tsv.gz", rows, header=seed != 1)
+    opts = {"top": None, **options}
+    data = read_criteo_attribution(f, **opts)
+    assert_matches(data, reference(rows, **opts))
+    assert data.counts["rows"] == len(rows)
+    if options.get("clicks_only"):
+        assert data.counts["dropped_not_clicked"] == sum(r[7] == 0 for r in rows)
+
+
+def test_criteo_costs_and_attributed(tmp_path):
+    rows = criteo_rows(200, 5)
+    data = read_criteo_attribution(write_criteo(tmp_path / "c.tsv", rows), top=4)
+    frame = pd.DataFrame(rows, columns=list(CRITEO_COLUMNS))
+    top4 = frame.campaign.value_counts().sort_index().sort_values(ascending=False, kind="stable")
+    top4 = {f"c{c}" for c in top4.index[:4]}
+    assert set(data.journeys.channel_names) == top4 | {"other"}
+    ch = np.where(
+        frame.campaign.map(lambda c: f"c{c}").isin(top4),
+        frame.campaign.map(lambda c: f"c{c}"),
+        "other",
+    )
+    expect = frame.groupby(ch).cost.sum()
+    np.testing.assert_allclose(data.costs.sort_index().to_numpy(), expect.sort_index().to_numpy())
+    conv = frame[frame.conversion_id != -1]
+    assert data.criteo_attributed == conv.groupby("conversion_id").attribution.first().sum()
+    assert data.journeys.n_conversions == conv.conversion_id.nunique()
+    assert data.counts["channels_merged_into_other"] == frame.campaign.nunique() - 4
+
+
+def test_criteo_channel_from_a_category_column(tmp_path):
+    rows = criteo_rows(50, 3)
+    data = read_criteo_attribution(write_criteo(tmp_path / "c.tsv", rows), channel="cat2", top=None)
+    assert all(n.startswith("cat2_") for n in data.journeys.channel_names)
+
+
+def _one(**change):
+    r = [0, 1, 7, 1, 500, 55, 1, 1, 0, 1, 0.5, 2.0, 0, *[0] * 9]
+    for k, v in change.items():
+        r[CRITEO_COLUMNS.index(k)] = v
+    return r
+
+
+@pytest.mark.parametrize(
+    ("rows", "match"),
+    [
+        ([_one(conversion=0)], r"row 0 \(line 2\): conversion is 0 but conversion_id is 55"),
+        ([_one(conversion_timestamp=-1)], r"row 0 \(line 2\): the conversion is before"),
+        ([_one(timestamp=-3, conversion_timestamp=5)], r"column 'timestamp': negative time"),
+        ([_one(timestamp=""), _one()], r"row 0 \(line 2\), column 'timestamp': missing value"),
+        (
+            [_one(), _one(timestamp=10, conversion_timestamp=600)],
+            r"row 1 \(line 3\), column 'conversion_timestamp'",
+        ),
+        ([_one(uid="abc")], r"not the Criteo attribution format"),
+    ],
+)
+def test_criteo_bad_rows(tmp_path, rows, match):
+    f = write_criteo(tmp_path / "bad.tsv", rows)
+    with pytest.raises(ValueError, match=match):
+        read_criteo_attribution(f)
+
+
+def test_criteo_bad_arguments(tmp_path):
+    f = write_criteo(tmp_path / "c.tsv", [_one()])
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        read_criteo_attribution(tmp_path / "missing.tsv")
+    with pytest.raises(ValueError, match="channel must be"):
+        read_criteo_attribution(f, channel="uid")
+    with pytest.raises(ValueError, match="top must be a positive integer"):
+        read_criteo_attribution(f, top=0)
+    with pytest.raises(ValueError, match="window_days"):
+        read_criteo_attribution(f, window_days=-1)
+    short = tmp_path / "short.tsv"
+    short.write_text("1\t2\t3\n")
+    with pytest.raises(ValueError, match="not the Criteo attribution format"):
+        read_criteo_attribution(short)
+
+
+def test_path_tables_of_other_tools(tmp_path):
+    ca = Journeys.from_paths(
+        ["A > B", "B", "C > A"], conversions=[2, 0, 1], nulls=[1, 4, 0], values=[20.0, 0, 5.0]
+    )
+    frac = pd.DataFrame(
+        {
+            "transformedPath": ["A > B", "B", "C > A"],
+            "conversions": [2, 0, 1],
+            "nonConversions": [1, 4, 0],
+            "revenue": [20.0, None, 5.0],
+        }
+    )
+    snow = frac.rename(
+        columns={"transformedPath": "transformed_path", "nonConversions": "non_conversions"}
+    )
+    for table in (frac, snow, ca.to_path_table()):
+        j = read_path_table(table)
+        np.testing.assert_array_equal(j.channels, ca.channels)
+        np.testing.assert_array_equal(j.value, ca.value)
+        np.testing.assert_array_equal(j.nulls, ca.nulls)
+    p = tmp_path / "frac.csv"
+    frac.to_csv(p, index=False)
+    assert read_path_table(p, format="fractribution").total_value == 25.0
+    frac.loc[0, "revenue"] = None
+    with pytest.raises(ValueError, match=r"row 0, column 'revenue': missing value"):
+        read_path_table(frac)
+    with pytest.raises(ValueError, match="match no known path table"):
+        read_path_table(pd.DataFrame({"p": ["A"]}))
+    with pytest.raises(ValueError, match="format must be"):
+        read_path_table(frac, format="dp6")
