@@ -9,6 +9,8 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from attribution_lab.events import EventsReport, events_to_journeys, stitch_identities
 from attribution_lab.journeys import Journeys
@@ -507,7 +509,11 @@ def reference(
             counts["missing_time"] += 1
         else:
             valid.append(i)
-    obs = observation_end if observation_end is not None else max(time[i] for i in valid)
+    obs = (
+        observation_end
+        if observation_end is not None
+        else max((time[i] for i in valid), default=math.nan)
+    )
     chan = [norm(c) for c in frame["channel"]]
     conv = frame["conv"].tolist()
     flags = {m: frame[m].tolist() for m in MS}
@@ -598,6 +604,16 @@ def random_log(rng, n, account=False):
 
 @pytest.mark.parametrize("seed", range(12))
 def test_vectorised_matches_the_reference_on_random_logs(seed):
+    check_against_reference(seed)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_vectorised_matches_the_reference_for_any_seed(seed):
+    check_against_reference(seed)
+
+
+def check_against_reference(seed):
     rng = np.random.default_rng(seed)
     account = bool(seed % 3 == 2)
     frame = random_log(rng, int(rng.integers(1, 120)), account)
