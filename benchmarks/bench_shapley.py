@@ -469,11 +469,16 @@ def _cell_stats(
     }
 
 
-def bench_sampling(args, machine: dict[str, Any], notes: list[str]) -> list[dict[str, Any]]:
+def bench_sampling(
+    args, machine: dict[str, Any], notes: list[str], games_to_run: tuple[str, ...] | None = None
+) -> list[dict[str, Any]]:
+    """Part 2 on `games_to_run` (default: every game of `SAMPLING_GAMES`)."""
     rows: list[dict[str, Any]] = []
     boot_rng = np.random.default_rng([args.seed, 999])
     games = []
     for gi, name in enumerate(SAMPLING_GAMES):
+        if games_to_run is not None and name not in games_to_run:
+            continue
         game, truth, how = sampling_game(name, args.seed)
         games.append((gi, name, game, truth, how))
         n = game.n_players

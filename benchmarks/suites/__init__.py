@@ -1,0 +1,1 @@
+"""One module per suite: TITLE, add_arguments, configure, run, body and PLOTS."""

@@ -1,0 +1,136 @@
+"""The benchmark suites' --quick runs, so the benchmark code cannot rot.
+
+Each suite runs ``python -m benchmarks SUITE --quick`` in-process (its workers in fresh
+interpreters, as in a real run) into a temporary folder; the tests check the tidy CSV's
+columns, the Markdown summary and the plots, not the numbers (a smoke run measures
+nothing).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks import SUITES
+from benchmarks import _harness as harness
+from benchmarks.__main__ import int_list, main
+
+PLOTS = {
+    "accuracy": ["accuracy.png", "accuracy_coverage.png"],
+    "speed": ["speed.png"],
+    "montecarlo": ["montecarlo.png"],
+    "peers": ["peers.png"],
+}
+
+
+def run_quick(suite: str, tmp_path) -> tuple[pd.DataFrame, str]:
+    out = tmp_path / suite
+    assert main([suite, "--quick", "--no-progress", "--out", str(out)]) == 0
+    frame = pd.read_csv(out / f"{suite}.csv")
+    text = (out / f"{suite}.md").read_text()
+    for png in PLOTS[suite]:
+        data = (out / png).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 1000, png
+    assert list(frame.columns[: len(harness.CORE_COLUMNS)]) == harness.CORE_COLUMNS
+    assert set(frame.suite) == {suite}
+    assert set(frame.status) <= {"ok", "skipped", "error"}
+    # the header records the command, the machine, the versions and the load
+    assert f"python -m benchmarks {suite} --quick" in text
+    for word in ("cores", "GiB RAM", "Python", "numpy", "os.getloadavg", "date"):
+        assert word in text, word
+    return frame, text
+
+
+def test_accuracy_quick(tmp_path):
+    from attribution_lab import available_models
+    from attribution_lab.simulate import scenarios
+
+    frame, text = run_quick("accuracy", tmp_path)
+    point = frame[frame.task == "point"]
+    assert set(point.scenario) == set(scenarios())
+    assert set(available_models()) <= set(point.model)
+    ok = point[point.status == "ok"]
+    assert {"tv_share", "spearman", "kendall", "top_k_overlap", "coverage"} <= set(frame.columns)
+    assert ok.tv_share.notna().all() and (ok.tv_share >= 0).all()
+    assert ok.wall_s.notna().all() and ok.peak_mem_mb.notna().all()
+    boot = frame[(frame.task == "bootstrap") & (frame.status == "ok")]
+    assert len(boot) and boot.coverage.between(0, 1).all()
+    # a failed cell is reported with its reason, never dropped
+    assert (frame[frame.status != "ok"].note != "").all()
+    assert "Total-variation distance" in text
+
+
+@pytest.mark.slow
+def test_speed_quick(tmp_path):
+    frame, text = run_quick("speed", tmp_path)
+    ok = frame[frame.status == "ok"]
+    assert "floor" in set(ok.model)
+    models = ok[ok.model != "floor"]
+    assert len(models) >= 3
+    for col in ("journeys_per_s", "ratio_to_floor", "scaling_exponent", "peak_mem_mb"):
+        assert models[col].notna().all(), col
+    # every measurement ran in its own process: the worker's peak is its own
+    assert (models.peak_mem_mb > 0).all() and models.worker_s.notna().all()
+    assert "slope" in text
+
+
+def test_montecarlo_quick(tmp_path):
+    frame, text = run_quick("montecarlo", tmp_path)
+    ok = frame[frame.status == "ok"]
+    assert {"permutation", "antithetic", "kernel"} <= set(ok.model)
+    assert ok.rel_rmse.notna().all() and (ok.rel_rmse >= 0).all()
+    sampled = ok[ok.repetitions > 1]
+    assert sampled.coverage.between(0, 1).all()
+    skipped = frame[frame.status == "skipped"]
+    assert (skipped.note.str.contains("minimum")).all()
+    assert "Coverage pooled" in text
+
+
+@pytest.mark.slow
+def test_peers_quick(tmp_path):
+    frame, _ = run_quick("peers", tmp_path)
+    assert "markov (order 1)" in set(frame[frame.status == "ok"].model)
+    # every peer run gives a row: measured, or an error with its text (not installed ...)
+    for prefix in ("ChannelAttribution heuristic_models", "ChannelAttribution markov", "mam"):
+        rows = frame[frame.model.str.startswith(prefix)]
+        assert len(rows), prefix
+        assert ((rows.status == "ok") | ((rows.status == "error") & (rows.note != ""))).all()
+    ok = frame[frame.status == "ok"]
+    assert ok.max_share_dev_vs_truth.notna().all()  # the quick world has a truth
+
+
+def test_every_suite_has_a_test():
+    assert set(SUITES) == set(PLOTS)
+
+
+def test_int_list():
+    assert int_list("1e3,1e4") == [1000, 10000]
+    assert int_list("0-4") == [0, 1, 2, 3, 4]
+    assert int_list("3, 7") == [3, 7]
+
+
+def test_loglog_slope():
+    n = np.array([1e3, 1e4, 1e5])
+    assert harness.loglog_slope(n, 2e-6 * n**1.5) == pytest.approx(1.5)
+    assert math.isnan(harness.loglog_slope([1e3], [1.0]))
+
+
+def test_call_worker_reports_failures():
+    import sys
+
+    res = harness.call_worker([sys.executable, "-c", "import sys; sys.exit(3)"], {})
+    assert res["error"].startswith("exit 3")
+    assert res["worker_s"] > 0
+
+
+def test_scripts_import_as_modules():
+    # the scripts import the harness both as files and as modules of the package
+    import benchmarks.bench_foundation as bf
+    import benchmarks.bench_markov as bm
+    import benchmarks.bench_shapley as bs
+
+    assert bf.call_worker and bm.call_worker and bs.call_worker
+    assert bf._fmt_n(10_000) == "1e4"  # names other scripts imported before the harness
