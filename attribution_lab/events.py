@@ -62,6 +62,39 @@ removes is counted in the `EventsReport`; the counts are also logged at INFO lev
     journey at or before it (the touch that led to the milestone); without such a touch
     the flag is counted as unplaced. The W-shaped and full-path rules read these flags.
 
+Steps 6-9 in SQL, over a table ``ev(unit, time, kind, row, channel, value)`` holding the
+rows left by steps 1-5 (``kind`` 0 touch, 1 milestone-only, 2 conversion; a conversion
+that is also a touch appears twice, once with each kind; ``row`` the input position)::
+
+    WITH s AS (
+      SELECT *, SUM(CASE WHEN kind = 2 THEN 1 ELSE 0 END) OVER (
+                  PARTITION BY unit ORDER BY time, kind, row ROWS UNBOUNDED PRECEDING)
+                - CASE WHEN kind = 2 THEN 1 ELSE 0 END AS seg  -- conversions before
+      FROM ev),
+    e AS (
+      SELECT unit, seg, MAX(CASE WHEN kind = 2 THEN time END) AS conversion_time,
+             MAX(CASE WHEN kind = 2 THEN value END) AS value
+      FROM s GROUP BY unit, seg),
+    t AS (
+      SELECT s.unit, s.seg, s.time, s.kind, s.row, s.channel, e.value,
+             e.conversion_time IS NOT NULL AS converted,
+             COALESCE(e.conversion_time, :observation_end) AS end_time
+      FROM s JOIN e USING (unit, seg)
+      WHERE s.kind = 0
+        AND COALESCE(e.conversion_time, :observation_end) - s.time <= :lookback),
+    r AS (
+      SELECT *, ROW_NUMBER() OVER (PARTITION BY unit, seg
+                                   ORDER BY time DESC, kind DESC, row DESC) AS from_end
+      FROM t)
+    SELECT unit, seg, STRING_AGG(channel, ' > ' ORDER BY time, kind, row) AS path,
+           ANY_VALUE(converted) AS converted, ANY_VALUE(value) AS value,
+           ANY_VALUE(end_time) AS end_time
+    FROM r WHERE from_end <= :max_length
+    GROUP BY unit, seg ORDER BY unit, seg
+
+A segment with no row left is a conversion without touches (or nothing, for a trailing
+segment of milestone-only rows).
+
 The journeys come out ordered by unit (sorted user or account ids; persons found by
 stitching in order of first appearance) and then by time. Channel names are sorted.
 Journeys keep touch ``times``, ``end_time``, the user id as ``contact`` (person mode) or
