@@ -432,19 +432,7 @@ class SuiteRun:
             lines += ["", "## Notes, skipped and failed cells", ""]
             lines += [f"- {n}" for n in dict.fromkeys(self.notes)]
             if not skipped.empty:
-                keys = ["status", "model", "params", "note"]
-                grouped = skipped.groupby(keys, sort=False, dropna=False)
-                for (status, model, params, note), g in grouped:
-                    cells = g[["scenario", "n_journeys"]].drop_duplicates()
-                    where = ", ".join(
-                        f"{s} at {fmt_n(n)}" if n == n else str(s)
-                        for s, n in cells.itertuples(index=False)
-                    )
-                    lines.append(
-                        f"- **{status}**: {model} ({params}), {len(g)} cell(s)"
-                        + (f" [{where}]" if where and len(where) < 400 else "")
-                        + f": {note}"
-                    )
+                lines += _grouped_notes(skipped)
         lines += [
             "",
             f"Tidy data: `{self.suite}.csv`; plots: " + ", ".join(f"`{p}`" for p in plots) + ".",
@@ -453,3 +441,24 @@ class SuiteRun:
         (self.out / f"{self.suite}.md").write_text("\n".join(lines))
         for name, plot in plots.items():
             plot(frame, self.out / name)
+
+
+def _grouped_notes(skipped) -> list[str]:
+    """One line per status, model, params and reason (numbers aside), with its cells."""
+    import re
+
+    skipped = skipped.assign(_reason=skipped.note.map(lambda t: re.sub(r"-?\d[\d.,e+-]*", "#", t)))
+    lines = []
+    keys = ["status", "model", "params", "_reason"]
+    for (status, model, params, _), g in skipped.groupby(keys, sort=False, dropna=False):
+        cells = g[["scenario", "n_journeys"]].drop_duplicates()
+        where = ", ".join(
+            f"{s} at {fmt_n(n)}" if n == n else str(s) for s, n in cells.itertuples(index=False)
+        )
+        example = g.note.iloc[0]
+        lines.append(
+            f"- **{status}**: {model} ({params}), {len(g)} cell(s)"
+            + (f" [{where}]" if where and len(where) < 600 else "")
+            + (f": {example}" if len(g) == 1 else f"; e.g. {example}")
+        )
+    return lines

@@ -235,8 +235,9 @@ def body(frame) -> list[str]:
         "",
         f"## Total-variation distance of shares at n_journeys = {fmt_n(big)}",
         "",
-        "0 = the true split of credit, 1 = disjoint; mean over seeds (the largest seed-to-"
-        "seed standard deviation in this table is given below it).",
+        "0 = the true split of credit, 1 = disjoint; above 1, the model gave some channels "
+        "negative shares (a Shapley game whose v(N) is close to v(empty)). Mean over seeds "
+        "(the largest seed-to-seed standard deviation in this table is given below it).",
         "",
     ]
     at = pt[pt.n_journeys == big]
