@@ -367,19 +367,24 @@ class HazardAttribution(AttributionModel):
     .. math:: \ell_j = y_j \log\lambda_j(T_j) - (y_j + u_j)\,\Lambda_j ,
 
     the converting customers' event density and everyone's survival to :math:`T_j`
-    (censoring at the end of observation). The gradient in
+    (censoring at the end of observation); a row with both conversions and
+    non-converting customers is read as all of them ending at the same :math:`T_j`.
+    Times are in days (``Journeys`` converts datetimes), so rates are per day. The gradient in
     :math:`\theta = (\log\mu, \log\beta_c, \log\omega_c)` is analytic: with
     :math:`k_i = \beta_{c_i}\omega_{c_i}e^{-\omega_{c_i}\ell_i}` and lag
     :math:`\ell_i = T_j - t_i`, :math:`\partial\lambda/\partial\log\beta_c = \sum_{i: c_i
     = c} k_i`, :math:`\partial\lambda/\partial\log\omega_c = \sum k_i (1 - \omega_c
     \ell_i)`, :math:`\partial\Lambda/\partial\log\beta_c = \sum \beta_c(1 -
     e^{-\omega_c\ell_i})` and :math:`\partial\Lambda/\partial\log\omega_c = \sum k_i
-    \ell_i`. One pass over the touches (`numpy.bincount` by channel and by journey)
-    gives both. The log parametrisation keeps every parameter positive; L-BFGS-B works
-    in a box wide enough for any rate in days, and estimates on its edge are reported
-    with a warning. The deterministic start is :math:`\mu_0` = half the conversions per
-    customer-day of window, :math:`\omega_{c,0}` = 1 / the mean lag of c's touches and
-    :math:`\beta_{c,0}` = half the conversions per touch.
+    \ell_i`. The touches are grouped by channel once, so one evaluation is one
+    exponential per touch, dot products per channel and a `numpy.bincount` by
+    converting journey: no loop over journeys or touches. The log parametrisation keeps
+    every parameter positive; L-BFGS-B works in a box wide enough for any rate in days
+    (estimates on its edge are reported with a warning), and up to three Newton steps
+    with the observed information below polish its answer. The deterministic start is
+    :math:`\mu_0` = half the conversions per customer-day of window,
+    :math:`\omega_{c,0}` = 1 / the mean lag of c's touches and :math:`\beta_{c,0}` =
+    half the conversions per touch.
 
     **Uncertainty.** The observed information is the Hessian of :math:`-\ell` at the
     maximum, by central differences of the analytic gradient; its inverse is the
@@ -430,6 +435,9 @@ class HazardAttribution(AttributionModel):
         "additive-hazard (survival) model: each conversion split by the touches' hazard at"
         " the conversion time"
     )
+    #: Fitting needs ``Journeys.times`` and ``Journeys.end_time`` (path tables have neither),
+    #: so code running every registered model can skip this one on untimed journeys.
+    needs_times = True
 
     def __init__(
         self,
@@ -634,6 +642,42 @@ class HazardAttribution(AttributionModel):
         )
 
     # ------------------------------------------------------------------ credit
+    def touch_weights(self, journeys: Journeys | None = None) -> np.ndarray:
+        """Each touch's share of its journey's touch hazard at the journey's end.
+
+        For a converting journey this is the share of its conversion the touch is
+        credited with; for the others, the share it would get were the journey to convert
+        at its end. Weights of a journey sum to 1 (`hazard_touch_weights`).
+
+        Examples
+        --------
+        >>> from attribution_lab.simulate import simulate
+        >>> j = simulate("hazard", 5_000, random_state=3).journeys
+        >>> w = HazardAttribution().fit(j).touch_weights()
+        >>> bool(np.allclose(np.bincount(j.journey_index, w), 1.0))
+        True
+        """
+        if not hasattr(self, "theta_"):
+            raise RuntimeError("HazardAttribution is not fitted yet; call fit(journeys) first")
+        journeys = self.journeys_ if journeys is None else journeys
+        self._check_channels(journeys)
+        times, end = _timed(journeys, "HazardAttribution.touch_weights")
+        c = journeys.n_channels
+        return hazard_touch_weights(
+            journeys.channels,
+            journeys.offsets,
+            end[journeys.journey_index] - times,
+            self.theta_[1 : c + 1],
+            self.theta_[c + 1 :],
+        )
+
+    def _check_channels(self, journeys: Journeys) -> None:
+        if tuple(journeys.channel_names) != tuple(self.channel_names_):
+            raise ValueError(
+                "the fitted hazard parameters are per channel: use journeys over the"
+                f" same channels {self.channel_names_}, got {journeys.channel_names}"
+            )
+
     def _credit(
         self, journeys: Journeys, theta: np.ndarray, lag: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -647,11 +691,7 @@ class HazardAttribution(AttributionModel):
         return conv, val
 
     def _attribute(self, journeys: Journeys) -> AttributionResult:
-        if tuple(journeys.channel_names) != tuple(self.channel_names_):
-            raise ValueError(
-                "the fitted hazard parameters are per channel: attribute journeys over the"
-                f" same channels {self.channel_names_}, got {journeys.channel_names}"
-            )
+        self._check_channels(journeys)
         times, end = _timed(journeys, "HazardAttribution.attribute")
         lag = end[journeys.journey_index] - times
         theta = self.theta_

@@ -214,6 +214,15 @@ def test_credit_sums_to_conversions_and_value(hazard_sim, hazard_fit):
     assert triggered == pytest.approx((1 - hazard_fit.baseline_share_) * j.n_conversions)
 
 
+def test_touch_weights_give_the_credit(hazard_sim, hazard_fit):
+    j = hazard_sim.journeys
+    w = hazard_fit.touch_weights()
+    np.testing.assert_allclose(np.bincount(j.journey_index, w), 1.0, rtol=1e-12)
+    credit = np.bincount(j.channels, w * np.asarray(j.conversions)[j.journey_index])
+    np.testing.assert_allclose(credit, hazard_fit.attribute().conversions, rtol=1e-12)
+    assert HazardAttribution.needs_times
+
+
 def test_params_frame(hazard_fit):
     f = hazard_fit.params_frame()
     assert list(f["parameter"].unique()) == ["baseline", "beta", "omega", "half_life"]
