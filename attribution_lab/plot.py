@@ -7,11 +7,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_agreement", "plot_comparison", "plot_transition_graph"]
+__all__ = [
+    "plot_agreement",
+    "plot_comparison",
+    "plot_convergence",
+    "plot_error_curve",
+    "plot_transition_graph",
+]
 
 
 def plot_comparison(table: pd.DataFrame, ax: Any = None, *, what: str = "share") -> Any:
-    """Grouped horizontal bars: one group per channel, one bar per model.
+    """Grouped horizontal bars: one group per channel, one bar per model, with whiskers.
+
+    Models whose rows carry ``ci_low`` / ``ci_high`` (``compare(..., n_boot=...)`` or
+    sampled Shapley estimates) get interval whiskers when plotting shares or
+    conversions.
 
     Parameters
     ----------
@@ -50,9 +60,36 @@ def plot_comparison(table: pd.DataFrame, ax: Any = None, *, what: str = "share")
         )
     height = 0.8 / n_mod
     y = np.arange(n_ch)
+    errs = None
+    if what in ("share", "conversions") and {"ci_low", "ci_high"} <= set(table.columns):
+        # intervals are on conversions; shares divide by each model's total
+        scale = 1.0
+        if what == "share":
+            total = table.groupby("model", sort=False)["conversions"].transform("sum")
+            scale = 1.0 / total.where(total > 0, 1.0)
+        errs = {
+            col: table.assign(_v=table[col] * scale).pivot(
+                index="channel", columns="model", values="_v"
+            )
+            for col in ("ci_low", "ci_high")
+        }
     for k, model in enumerate(wide.columns):
+        vals = wide[model].to_numpy()
+        xerr = None
+        if errs is not None:
+            low = errs["ci_low"].loc[wide.index, model].to_numpy()
+            high = errs["ci_high"].loc[wide.index, model].to_numpy()
+            if np.isfinite(low).any():
+                xerr = np.vstack([np.maximum(vals - low, 0), np.maximum(high - vals, 0)])
+                xerr = np.nan_to_num(xerr)  # models without intervals: no whisker
+        # the first model on top of its group, as it is first in the legend
         ax.barh(
-            y + (k - (n_mod - 1) / 2) * height, wide[model].to_numpy(), height=height, label=model
+            y + ((n_mod - 1) / 2 - k) * height,
+            vals,
+            height=height,
+            label=model,
+            xerr=xerr,
+            error_kw={"elinewidth": 0.8, "capsize": 1.5, "alpha": 0.7},
         )
     ax.set_yticks(y, wide.index)
     ax.set_xlabel(what.replace("_", " "))
@@ -259,3 +296,209 @@ def plot_agreement(
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_convergence(
+    frame: pd.DataFrame,
+    ax: Any = None,
+    *,
+    players: Any = None,
+    exact: Any = None,
+) -> Any:
+    """Monte Carlo convergence: each estimator's estimate and interval against budget.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The output of `attribution_lab.shapley.convergence`: columns ``estimator``,
+        ``budget``, ``player``, ``value``, ``ci_low``, ``ci_high``.
+    ax : matplotlib Axes, optional
+    players : list of str, optional
+        Players to draw (default: the three with the largest mean estimate), one panel
+        row each when `ax` is not given.
+    exact : mapping or Series of player to value, optional
+        Exact values, drawn as dashed horizontal lines.
+
+    Returns
+    -------
+    matplotlib Axes, or an array of Axes (one per player) when `ax` is not given
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from attribution_lab.shapley import GloveGame, convergence
+    >>> game = GloveGame(2, 3)
+    >>> conv = convergence(game, ["permutation", "antithetic"], [20, 40], random_state=0)
+    >>> axes = plot_convergence(conv, players=["L0", "R0"])
+    >>> len(axes), axes[0].get_xscale()
+    (2, 'log')
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
+
+    need = {"estimator", "budget", "player", "value", "ci_low", "ci_high"}
+    missing = need - set(frame.columns)
+    if missing:
+        raise ValueError(
+            f"frame lacks columns {sorted(missing)}; pass the output of shapley.convergence()"
+        )
+    if players is None:
+        means = frame.groupby("player", sort=False)["value"].mean()
+        players = list(means.sort_values(ascending=False).index[:3])
+    players = list(players)
+    unknown = [p for p in players if p not in set(frame["player"])]
+    if unknown:
+        raise ValueError(f"players {unknown} are not in the frame")
+    if ax is None:
+        _, axes = plt.subplots(
+            len(players), 1, figsize=(7, 2.4 * len(players) + 0.6), sharex=True, squeeze=False
+        )
+        axes = axes[:, 0]
+    else:
+        axes = np.array([ax] * len(players))
+    estimators = list(dict.fromkeys(frame["estimator"]))
+    for k, (a, player) in enumerate(zip(axes, players, strict=True)):
+        rows = frame[frame["player"] == player]
+        for j, name in enumerate(estimators):
+            r = rows[rows["estimator"] == name].sort_values("budget")
+            # estimators side by side at each budget, so the intervals do not overlap
+            x = r["budget"].to_numpy(dtype=float) * 1.04 ** (j - (len(estimators) - 1) / 2)
+            yerr = np.vstack([r["value"] - r["ci_low"], r["ci_high"] - r["value"]])
+            a.errorbar(
+                x,
+                r["value"],
+                yerr=np.maximum(yerr, 0),
+                marker="o",
+                ms=3,
+                capsize=2,
+                lw=1,
+                color=f"C{j}",
+                label=name if k == 0 else None,
+            )
+        if exact is not None and player in exact:
+            a.axhline(
+                float(exact[player]), color="0.3", ls="--", lw=1, label="exact" if k == 0 else None
+            )
+        a.set_xscale("log")
+        budgets = np.unique(frame["budget"].to_numpy())
+        a.set_xticks(budgets, [f"{b:,}" for b in budgets])
+        a.xaxis.set_minor_formatter(NullFormatter())
+        a.set_ylabel(str(player))
+        a.grid(alpha=0.3)
+    axes[-1].set_xlabel("budget (game evaluations)")
+    axes[0].legend(
+        fontsize="small",
+        ncols=min(len(estimators) + 1, 5),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        frameon=False,
+    )
+    axes[0].figure.suptitle("Shapley estimates with their intervals against the budget", y=1.0)
+    return axes if ax is None else ax
+
+
+def plot_error_curve(
+    frame: pd.DataFrame,
+    *,
+    x: str = "n_journeys",
+    y: str = "tv",
+    by: str = "model",
+    panel: str | None = "scenario",
+    band: bool = True,
+    axes: Any = None,
+) -> Any:
+    """Error against data size: one line per model, one panel per scenario.
+
+    Repeated rows (seeds) are averaged; with `band` the spread between their 10% and
+    90% quantiles is shaded.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per run with the columns named by `x`, `y`, `by` and `panel` (e.g. the
+        accuracy benchmark's CSV).
+    x, y, by : str
+        Columns of the size (log scale), the error and the line grouping.
+    panel : str or None
+        Column giving one panel per value; None draws a single panel.
+    band : bool, default True
+    axes : array of Axes, optional
+
+    Returns
+    -------
+    array of matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> runs = pd.DataFrame({"scenario": ["s"] * 4, "model": ["a", "a", "b", "b"],
+    ...                      "n_journeys": [100, 1000] * 2, "tv": [0.2, 0.07, 0.3, 0.25]})
+    >>> axes = plot_error_curve(runs)
+    >>> [line.get_label() for line in axes[0].get_lines()]
+    ['a', 'b']
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    cols = [x, y, by] + ([panel] if panel else [])
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise ValueError(f"frame lacks columns {missing}; columns are {list(frame.columns)}")
+    panels = list(dict.fromkeys(frame[panel])) if panel else [None]
+    if axes is None:
+        ncols = min(3, len(panels))
+        nrows = -(-len(panels) // ncols)
+        _, grid = plt.subplots(
+            nrows,
+            ncols,
+            figsize=(4.2 * ncols, 3.3 * nrows + 0.5),
+            squeeze=False,
+            sharex=True,
+        )
+        for extra in grid.flat[len(panels) :]:
+            extra.set_visible(False)
+        axes = grid.flat[: len(panels)]
+    axes = np.asarray(axes, dtype=object).ravel()
+    groups = list(dict.fromkeys(frame[by]))
+    for a, name in zip(axes, panels, strict=True):
+        part = frame if name is None else frame[frame[panel] == name]
+        for j, g in enumerate(groups):
+            rows = part[part[by] == g]
+            if rows.empty:
+                continue
+            stats = rows.groupby(x)[y].agg(
+                mean="mean", lo=lambda v: v.quantile(0.1), hi=lambda v: v.quantile(0.9)
+            )
+            a.plot(stats.index, stats["mean"], marker="o", ms=3, color=f"C{j % 10}", label=str(g))
+            if band and (rows.groupby(x).size() > 1).any():
+                a.fill_between(
+                    stats.index, stats["lo"], stats["hi"], color=f"C{j % 10}", alpha=0.15, lw=0
+                )
+        a.set_xscale("log")
+        if (part[y] > 0).all():
+            a.set_yscale("log")
+            # labels at 1, 2 and 5 per decade: error curves often span under a decade
+            a.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            a.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            a.yaxis.set_minor_formatter(NullFormatter())
+        if name is not None:
+            a.set_title(str(name))
+        a.set_xlabel(x.replace("_", " "))
+        a.set_ylabel(y.replace("_", " "))
+        a.tick_params(labelbottom=True)
+        a.grid(alpha=0.3, which="major")
+    fig = axes[0].figure
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="upper center",
+        ncols=min(len(labels), 6),
+        fontsize="small",
+        frameon=False,
+        bbox_to_anchor=(0.5, 1.0),
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return axes

@@ -18,6 +18,7 @@ from .sampling import (
     KernelShapley,
     PermutationSampling,
     StratifiedSampling,
+    convergence,
 )
 from .synthetic import (
     AdditiveGame,
@@ -48,6 +49,7 @@ __all__ = [
     "UnanimityGame",
     "UnanimitySumGame",
     "as_coalitions",
+    "convergence",
     "exposure_features",
     "glove_shapley_values",
     "journey_channel_sets",

@@ -199,6 +199,35 @@ class ShapleyResult:
             half = np.where(self.stderr > 0, mult * self.stderr, 0.0)
         return self.values - half, self.values + half
 
+    def plot(self, ax: Any = None, *, level: float = 0.95) -> Any:
+        """Horizontal bars of the values with their `level` intervals when estimated.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from attribution_lab.shapley import GloveGame, PermutationSampling
+        >>> r = PermutationSampling().estimate(GloveGame(4, 6), budget=200, random_state=0)
+        >>> ax = r.plot()
+        >>> ax.get_title(), ax.get_xlabel()
+        ('permutation (200 evaluations)', 'Shapley value (95% interval)')
+        """
+        import matplotlib.pyplot as plt
+
+        n = len(self.player_names)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 0.35 * n + 1.2))
+        order = np.argsort(self.values)
+        xerr = None
+        if self.stderr is not None:
+            low, high = self.interval(level)
+            xerr = np.vstack([self.values - low, high - self.values])[:, order]
+        ax.barh(np.asarray(self.player_names)[order], self.values[order], xerr=xerr, capsize=2)
+        ax.axvline(0.0, color="0.3", lw=0.8)
+        ax.set_xlabel("Shapley value" + ("" if xerr is None else f" ({level:.0%} interval)"))
+        ax.set_title(f"{self.estimator} ({self.n_evaluations:,} evaluations)")
+        return ax
+
     def to_frame(self) -> pd.DataFrame:
         """One row per player: value and, when estimated, stderr."""
         cols: dict[str, Any] = {"value": self.values}

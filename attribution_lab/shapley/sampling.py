@@ -15,6 +15,7 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .._validation import check_random_state
 from .base import MAX_EXACT_PLAYERS, Game, ShapleyResult
@@ -25,6 +26,7 @@ __all__ = [
     "KernelShapley",
     "PermutationSampling",
     "StratifiedSampling",
+    "convergence",
 ]
 
 # Random draws per chunk (permutations, coalition samples or pairs): fixed, so results
@@ -673,3 +675,102 @@ class KernelShapley(_SamplingEstimator):
         dof = max(n_pairs - (n - 1), 1)
         stderr = stderr * np.sqrt(n_pairs / dof)
         return values, stderr, np.full(n, float(dof))
+
+
+_BY_NAME = {
+    "permutation": PermutationSampling,
+    "antithetic": AntitheticPermutationSampling,
+    "stratified": StratifiedSampling,
+    "kernel": KernelShapley,
+}
+
+
+def convergence(
+    game: Game,
+    estimators: Any = ("permutation", "antithetic", "stratified", "kernel"),
+    budgets: Any = (100, 300, 1_000, 3_000, 10_000),
+    *,
+    level: float = 0.95,
+    random_state: Any = None,
+) -> pd.DataFrame:
+    """Estimates and intervals of every player by estimator and budget (one run each).
+
+    Parameters
+    ----------
+    game : Game
+    estimators : list of names (``"permutation"``, ``"antithetic"``, ``"stratified"``,
+        ``"kernel"``) or estimator objects
+    budgets : list of int
+        Game evaluations per run. A budget below an estimator's minimum is left out
+        and listed in ``frame.attrs["skipped"]``.
+    level : float, default 0.95
+        Interval level (`ShapleyResult.interval`).
+    random_state : int, Generator or None
+        Each run gets its own stream spawned from this seed.
+
+    Returns
+    -------
+    DataFrame
+        One row per (estimator, budget, player): ``value``, ``stderr``, ``ci_low``,
+        ``ci_high``, ``n_evaluations`` and ``exact`` (the budget covered every
+        coalition). `attribution_lab.plot.plot_convergence` draws it.
+
+    Examples
+    --------
+    >>> from attribution_lab.shapley import GloveGame
+    >>> conv = convergence(GloveGame(1, 2), ["permutation"], [4, 6, 20], random_state=0)
+    >>> conv.groupby("budget")["exact"].first().to_dict()  # 2^3 = 8 coalitions
+    {6: False, 20: True}
+    >>> conv.attrs["skipped"][0][:60]  # 4 is below the minimum of 2 permutations
+    'permutation at 4: PermutationSampling of 3 players needs a b'
+
+    """
+    if isinstance(estimators, str):
+        estimators = [estimators]
+    named = []
+    for est in estimators:
+        if isinstance(est, str):
+            if est not in _BY_NAME:
+                raise ValueError(f"unknown estimator {est!r}; choose from {', '.join(_BY_NAME)}")
+            named.append((est, _BY_NAME[est]()))
+        elif isinstance(est, _SamplingEstimator):
+            named.append((est.name, est))
+        else:
+            raise TypeError(f"estimators must be names or sampling estimators, got {est!r}")
+    budgets = [_check_int(b, "budget", 1) for b in budgets]
+    seeds = np.random.SeedSequence(check_random_state(random_state).integers(2**63)).spawn(
+        len(named) * len(budgets)
+    )
+    frames, skipped = [], []
+    for k, (name, est) in enumerate(named):
+        for j, budget in enumerate(budgets):
+            try:
+                res = est.estimate(
+                    game, budget, random_state=np.random.default_rng(seeds[k * len(budgets) + j])
+                )
+            except ValueError as exc:
+                if "needs a budget of at least" not in str(exc):
+                    raise
+                skipped.append(f"{name} at {budget}: {exc}")
+                continue
+            low, high = res.interval(level)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "estimator": name,
+                        "budget": budget,
+                        "player": list(res.player_names),
+                        "value": res.values,
+                        "stderr": np.zeros(res.values.size) if res.stderr is None else res.stderr,
+                        "ci_low": low,
+                        "ci_high": high,
+                        "n_evaluations": res.n_evaluations,
+                        "exact": res.exact,
+                    }
+                )
+            )
+    if not frames:
+        raise ValueError("every budget is below the estimators' minimum: " + "; ".join(skipped))
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["skipped"] = skipped
+    return out
