@@ -23,7 +23,9 @@ from .datasets import load_pathdata
 from .evaluate import AgreementResult, accuracy, accuracy_table, agreement, compare
 from .journeys import MILESTONES, Journeys
 from .markov import MarkovAttribution
+from .readers import read_criteo_attribution, read_path_table
 from .result import ESTIMANDS, AttributionResult
+from .roi import read_costs, roi
 from .rules import (
     CustomPositionAttribution,
     FirstTouchAttribution,
@@ -77,7 +79,11 @@ __all__ = [
     "get_model",
     "load_pathdata",
     "path_lengths",
+    "read_costs",
+    "read_criteo_attribution",
+    "read_path_table",
     "register_model",
+    "roi",
     "time_to_conversion",
     "top_paths",
     "transitions",
