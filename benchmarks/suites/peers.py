@@ -406,6 +406,7 @@ def body(frame) -> list[str]:
 
 def plot(frame, path) -> None:
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     ok = frame[(frame.status == "ok") & frame.wall_s.notna()]
     fig, axes = plt.subplots(1, 2, figsize=(14, max(4, 0.28 * ok.model.nunique() + 1.5)))
@@ -418,6 +419,7 @@ def plot(frame, path) -> None:
         colors = ["tab:blue" if m in OURS else "tab:orange" for m in t.index]
         axes[0].barh(range(len(t)), t.values, color=colors)
         axes[0].set_xscale("log")
+        axes[0].xaxis.set_minor_formatter(NullFormatter())
         axes[0].set_yticks(range(len(t)), t.index, fontsize=8)
         axes[0].invert_yaxis()
         axes[0].set_xlabel("wall time (s), median over data sets, parsing included")
