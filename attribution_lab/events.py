@@ -123,7 +123,12 @@ from scipy.sparse.csgraph import connected_components
 from .channels import ChannelGrouping, check_columns, field_codes
 from .journeys import Journeys
 
-__all__ = ["EventsReport", "events_to_journeys", "stitch_identities"]
+__all__ = [
+    "EventsReport",
+    "add_events_parser",
+    "events_to_journeys",
+    "stitch_identities",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -847,3 +852,110 @@ def events_to_journeys(
     )
     logger.info("%s", report)
     return journeys, report
+
+
+# ---------------------------------------------------------------------- command line
+def add_events_parser(subparsers: Any) -> Any:
+    """Add the ``events`` command (event log CSV -> path table CSV) to the CLI subparsers.
+
+    Wiring in ``attribution_lab/cli.py``, inside ``build_parser``::
+
+        from .events import add_events_parser
+        add_events_parser(sub)
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="attribution-lab")
+    >>> _ = add_events_parser(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["events", "log.csv", "--user", "uid", "--channel", "ch",
+    ...                           "--lookback", "30", "--milestone", "lead=is_lead",
+    ...                           "--out", "paths.csv"])
+    >>> args.user, args.lookback, args.milestone
+    (['uid'], 30.0, ['lead=is_lead'])
+    """
+    p = subparsers.add_parser(
+        "events",
+        help="event log CSV -> path table CSV (journeys split at conversions)",
+        description="Build journeys from a touchpoint event log (one row per touch or"
+        " conversion) and write them as a ChannelAttribution path table, which 'attribute'"
+        " and 'compare' read. What is dropped is counted and printed.",
+    )
+    p.add_argument("input", help="event log CSV (optionally .gz)")
+    p.add_argument(
+        "--user", required=True, action="append", help="user id column (repeat to stitch ids)"
+    )
+    p.add_argument("--time", default="time", help="time column (default: time)")
+    p.add_argument("--channel", default=None, help="channel column (or use --source/--medium)")
+    for f in ("source", "medium", "campaign", "referrer"):
+        p.add_argument(f"--{f}", default=None, help=f"UTM {f} column")
+    p.add_argument("--rules", default=None, help="channel rule CSV (default: GA4-style)")
+    p.add_argument("--conversion", default=None, help="column marking conversions")
+    p.add_argument(
+        "--conversion-events", default=None, help="comma-separated values of --conversion"
+    )
+    p.add_argument("--conversion-is-touch", action="store_true")
+    p.add_argument("--value", default=None, help="conversion value column")
+    p.add_argument(
+        "--observation-end", default=None, help="end of observation (default: last event)"
+    )
+    p.add_argument("--lookback", type=float, default=None, help="lookback window in days")
+    p.add_argument("--max-length", type=int, default=None, help="keep the last N touches")
+    p.add_argument("--account", default=None, help="account column: one journey per deal")
+    p.add_argument(
+        "--milestone", action="append", default=None, metavar="NAME=COLUMN", help="flag column"
+    )
+    p.add_argument("--drop-unassigned", action="store_true")
+    p.add_argument("--out", required=True, help="path table CSV to write")
+    p.add_argument("--touches", default=None, help="also write the per-touch table here")
+    p.set_defaults(func=cmd_events)
+    return p
+
+
+def cmd_events(args: Any) -> None:
+    """Run ``attribution-lab events``: write the path table and print the report."""
+    import os
+
+    if not os.path.exists(args.input):
+        raise FileNotFoundError(f"{args.input}: no such file")
+    frame = pd.read_csv(args.input)
+    milestones = {}
+    for item in args.milestone or []:
+        name, eq, col = item.partition("=")
+        if not eq or not name or not col:
+            raise ValueError(f"--milestone {item!r}: expected NAME=COLUMN")
+        milestones[name] = col
+    obs: Any = args.observation_end
+    if obs is not None:
+        try:
+            obs = float(obs)
+        except ValueError:
+            pass  # a timestamp
+    events = args.conversion_events
+    journeys, report = events_to_journeys(
+        frame,
+        user=args.user if len(args.user) > 1 else args.user[0],
+        time=args.time,
+        channel=args.channel,
+        source=args.source,
+        medium=args.medium,
+        campaign=args.campaign,
+        referrer=args.referrer,
+        rules=args.rules,
+        conversion=args.conversion,
+        conversion_events=None if events is None else [e.strip() for e in events.split(",")],
+        conversion_is_touch=args.conversion_is_touch,
+        value=args.value,
+        observation_end=obs,
+        lookback=args.lookback,
+        max_length=args.max_length,
+        milestones=milestones or None,
+        account=args.account,
+        drop_unassigned=args.drop_unassigned,
+    )
+    journeys.to_path_table().to_csv(args.out, index=False)
+    print(report)
+    print(f"wrote {args.out}")
+    if args.touches:
+        report.touches.to_csv(args.touches, index=False)
+        print(f"wrote {args.touches}")

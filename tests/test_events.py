@@ -790,3 +790,33 @@ def test_report_is_logged_and_printable(caplog):
     )
     assert rep.to_dict()["duplicates"] == 1 and "touches" not in rep.to_dict()
     assert isinstance(Journeys.from_events(frame, "user", "time", "channel"), Journeys)
+
+
+# ============================================================================ command line
+def test_events_command_writes_a_path_table(tmp_path, capsys):
+    import argparse
+
+    from attribution_lab.events import add_events_parser
+
+    log = tmp_path / "log.csv"
+    b2b_log().to_csv(log, index=False)
+    parser = argparse.ArgumentParser(prog="attribution-lab")
+    add_events_parser(parser.add_subparsers(dest="command"))
+    out, touches = tmp_path / "paths.csv", tmp_path / "touches.csv"
+    args = parser.parse_args(
+        [
+            "events", str(log), "--user", "contact", "--account", "account",
+            "--channel", "channel", "--conversion", "event", "--conversion-events", "won",
+            "--value", "deal", "--milestone", "lead=is_lead", "--out", str(out),
+            "--touches", str(touches),
+        ]
+    )  # fmt: skip
+    with pytest.raises(ValueError, match=r"no column 'is_lead'"):
+        args.func(args)
+    args.milestone = None
+    args.func(args)
+    table = Journeys.from_path_table(out)
+    assert table.path_strings().tolist() == ["webinar > search > sales", "email", "ad > ad"]
+    assert table.total_value == 5800.0
+    assert pd.read_csv(touches)["contact"].tolist() == ["ann", "bob", "ann", "bob", "cy", "cy"]
+    assert "3 journeys (2 converting)" in capsys.readouterr().out
