@@ -28,6 +28,12 @@ Matching semantics (the same in every entry point):
 
 Rules are evaluated once per distinct (source, medium, campaign, referrer) combination, not
 per row, with pandas' vectorised string matching.
+
+The default table is written from Google's public description of the GA4 default channel
+group ("[GA4] Default channel group", Analytics Help, support.google.com/analytics/answer/
+9756891): the same groups in the same order, with site lists abridged to well-known names
+and regular expressions of our own. It is not GA4: GA4 also uses Google's internal
+lists of sites and its own campaign data, and changes its rules over time.
 """
 
 from __future__ import annotations

@@ -216,7 +216,7 @@ missing_channel : int
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "touches"}
 
     def __str__(self) -> str:
-        drops = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in self.dropped.items())
+        drops = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.dropped.items())
         extra = f"; {self.unassigned} touches unassigned" if self.unassigned else ""
         return (
             f"from_events: {self.n_events} events -> {self.n_journeys} journeys"

@@ -786,7 +786,7 @@ def test_report_is_logged_and_printable(caplog):
     assert isinstance(rep, EventsReport)
     assert str(rep) in caplog.text
     assert str(rep) == (
-        "from_events: 5 events -> 2 journeys (1 converting), 3 touches; dropped: 1 duplicates"
+        "from_events: 5 events -> 2 journeys (1 converting), 3 touches; dropped: duplicates 1"
     )
     assert rep.to_dict()["duplicates"] == 1 and "touches" not in rep.to_dict()
     assert isinstance(Journeys.from_events(frame, "user", "time", "channel"), Journeys)
