@@ -195,6 +195,7 @@ def run(sr: SuiteRun, args) -> None:
         f"{args.budget:,} evaluations; --time-limit {args.time_limit:g} s."
     )
     history: dict[tuple[str, int], tuple[int, float, float]] = {}  # -> (n, wall, peak)
+    failed: dict[tuple[str, int], tuple[int, str]] = {}  # -> (n, error) of a failed run
     workdir = tempfile.mkdtemp(prefix="bench_speed_")
     total = len(args.sizes) * len(args.channels) * (len(cfgs) + 1)
     try:
@@ -226,6 +227,9 @@ def run(sr: SuiteRun, args) -> None:
                         bar.set_postfix_str(f"{where}: {label}")
                         row = {**base, "model": label, "params": _params_label(params)}
                         reason = _skip_reason(label, name, params, n, c, history, args)
+                        if (label, c) in failed:  # a model that failed fails at larger n
+                            m, err = failed[(label, c)]
+                            reason = f"failed at n_journeys={fmt_n(m)}: {err}"
                         if reason:
                             sr.skip(reason, **row)
                             bar.update()
@@ -248,6 +252,7 @@ def run(sr: SuiteRun, args) -> None:
                         ok = [r for r in runs if "error" not in r]
                         if not ok:
                             sr.error(runs[0]["error"], **row)
+                            failed[(label, c)] = (n, runs[0]["error"])
                             bar.update()
                             continue
                         wall = float(np.median([r["wall_s"] for r in ok]))
