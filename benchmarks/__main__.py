@@ -35,7 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="suite", required=True, metavar="SUITE")
     for name in SUITES:
         module = importlib.import_module(f"benchmarks.suites.{name}")
-        sp = sub.add_parser(name, help=module.TITLE, description=module.__doc__)
+        sp = sub.add_parser(
+            name,
+            help=module.TITLE,
+            description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sp.add_argument("--quick", action="store_true", help="smoke run in seconds (for CI)")
         sp.add_argument("--seeds", type=int_list, default=None, help="e.g. 0,1,2 or 0-4")
         sp.add_argument("--sizes", type=int_list, default=None, help="n_journeys, e.g. 1e3,1e4,1e5")
