@@ -15,6 +15,7 @@ from attribution_lab import Journeys, get_model
 from attribution_lab.hazard import (
     HazardAttribution,
     HazardGame,
+    _credit_jacobian,
     _loglik,
     _prepare,
     hazard_log_likelihood,
@@ -177,6 +178,26 @@ def test_vectorised_matches_reference(seed):
     conv, val = reference_credit(j, beta, omega)
     np.testing.assert_allclose(result.conversions, conv, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(result.value, val, rtol=1e-10, atol=1e-8)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_credit_jacobian_matches_finite_differences(seed):
+    rng = np.random.default_rng(3000 + seed)
+    j = random_journeys(rng, n=50, n_channels=3)
+    mu, beta, omega = random_params(rng, 3)
+    model = fitted_with(j, mu, beta, omega)
+    lag = np.asarray(j.end_time)[j.journey_index] - np.asarray(j.times)
+    theta = model.theta_
+    jac = _credit_jacobian(j, theta, lag)
+    h = 1e-6
+    fd = np.column_stack(
+        [
+            (model._credit(j, theta + h * e, lag)[0] - model._credit(j, theta - h * e, lag)[0])
+            / (2 * h)
+            for e in np.eye(theta.size)
+        ]
+    )
+    np.testing.assert_allclose(jac, fd, rtol=1e-5, atol=1e-7)
 
 
 def test_touch_weights_survive_old_touches():
