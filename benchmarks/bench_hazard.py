@@ -21,7 +21,7 @@ each once with the peak-RSS mark reset (``_harness.measure_once``):
   L-BFGS-B with the analytic gradient, Newton polish and the finite-difference observed
   information);
 - ``attribute``: ``model.attribute()`` (the hazard-share credit and its delta-method
-  standard errors, 4 C + 1 credit evaluations);
+  standard errors from the analytic Jacobian of the credit);
 - ``game``: ``HazardGame(journeys, model).table()`` (all 2^4 coalitions).
 
 Recorded with the fit: L-BFGS-B iterations and function evaluations, the largest
