@@ -658,7 +658,7 @@ def events_to_journeys(
             pairs = pairs.sort_values(["p", "count", "a"], ascending=[True, False, True])
             pairs = pairs.drop_duplicates("p")
             person_acc[pairs["p"].to_numpy()] = pairs["a"].to_numpy()
-        via_person = np.where(person >= 0, person_acc[np.maximum(person, 0)], -1)
+        via_person = np.append(person_acc, -1)[person]  # person -1 picks the appended -1
         unit = np.where(acc >= 0, acc, via_person)
         unit_label = _labels(acc_ids)
         has_unit = unit >= 0

@@ -306,6 +306,40 @@ def test_stitching_chains_and_rows_without_ids():
         stitch_identities(frame, ["a", "bb"])
 
 
+def stitch_reference(frame, columns):
+    """Union-find over (column, value) identifiers, one row at a time."""
+    parent = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    ids = [
+        [(c, v) for c, v in zip(columns, row, strict=True) if not pd.isna(v)]
+        for row in frame[columns].itertuples(index=False)
+    ]
+    for row in ids:
+        for other in row[1:]:
+            parent[find(other)] = find(row[0])
+    numbers = {}
+    return [numbers.setdefault(find(row[0]), len(numbers)) if row else -1 for row in ids]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_stitching_matches_union_find(seed):
+    rng = np.random.default_rng(seed)
+    n = 200
+    frame = pd.DataFrame(
+        {
+            c: np.where(rng.random(n) < p, rng.integers(0, k, n).astype(float), np.nan)
+            for c, p, k in (("cookie", 0.9, 150), ("email", 0.3, 40), ("crm", 0.1, 20))
+        }
+    )
+    got = stitch_identities(frame, ["cookie", "email", "crm"]).tolist()
+    assert got == stitch_reference(frame, ["cookie", "email", "crm"])
+
+
 def b2b_log() -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -387,6 +421,13 @@ def test_b2b_account_mapping_and_missing_accounts():
     assert j.path_strings().tolist() == ["webinar > search > sales > email"]
     assert rep.missing_account == 2  # cy's rows
     assert rep.missing_user == 2  # the won rows have neither contact nor account
+    # accounts alone, without any contact
+    frame = b2b_log().assign(contact=None)
+    j, rep = events_to_journeys(frame, user="contact", account="account", time="time",
+                                channel="channel")  # fmt: skip
+    assert j.path_strings().tolist() == ["webinar > search", "ad"]
+    assert (rep.missing_user, rep.missing_channel) == (3, 2)  # no conversion column here
+    assert rep.touches["contact"].isna().all()
 
 
 # ============================================================================ round trips
