@@ -34,6 +34,7 @@ from .shapley.exact import shapley_values_from_table
 __all__ = [
     "HazardAttribution",
     "HazardGame",
+    "hazard_coalition_values",
     "hazard_log_likelihood",
     "hazard_touch_weights",
 ]
@@ -787,6 +788,46 @@ def _hessian(grad: Any, theta: np.ndarray, step: float = 1e-4) -> np.ndarray:
 
 
 # ============================================================================ the game
+def hazard_coalition_values(
+    gained: np.ndarray, base: np.ndarray, weight: np.ndarray | None = None
+) -> np.ndarray:
+    r"""v(S) = sum_j w_j (1 - exp(-base_j - sum_{c in S} gained_jc)) for every coalition S.
+
+    Parameters
+    ----------
+    gained : ndarray, shape (n_journeys, n_channels)
+        Cumulative hazard each channel's touches add to each journey.
+    base : ndarray, shape (n_journeys,)
+        Cumulative hazard no channel changes (the baseline's).
+    weight : ndarray, shape (n_journeys,), optional
+        Customers per row (default 1).
+
+    Returns
+    -------
+    ndarray, shape (2^n_channels,), indexed by bitmask.
+
+    Examples
+    --------
+    >>> v = hazard_coalition_values(np.array([[np.log(2.0), 0.0]]), np.zeros(1))
+    >>> v.tolist()  # channel 0 halves the survival, channel 1 does nothing
+    [0.0, 0.5, 0.0, 0.5]
+    """
+    n_j, n = gained.shape
+    size = 1 << n
+    weight = np.ones(n_j) if weight is None else weight
+    survive = np.zeros(size)
+    step = max(1, _BLOCK_CELLS // size)
+    for lo in range(0, n_j, step):
+        g = gained[lo : lo + step]
+        p = np.empty((g.shape[0], size))
+        p[:, 0] = np.exp(-base[lo : lo + step])
+        for c in range(n):
+            width = 1 << c
+            p[:, width : 2 * width] = p[:, :width] * np.exp(-g[:, c])[:, None]
+        survive += np.einsum("j,js->s", weight[lo : lo + step], p)  # no threaded BLAS
+    return weight.sum() - survive
+
+
 class HazardGame(Game):
     r"""v(S) = expected conversions within each journey's observed window when only the
     touches of the channels in S act, under a fitted additive-hazard model.
@@ -877,25 +918,12 @@ class HazardGame(Game):
         self._table: np.ndarray | None = None
 
     def table(self) -> np.ndarray:
-        """v of all 2^n coalitions, indexed by bitmask."""
+        """v of all 2^n coalitions, indexed by bitmask (`hazard_coalition_values`)."""
         if self._table is None:
             n = self.n_players
             if n > _MAX_TABLE_PLAYERS:
                 raise ValueError(f"a table of all 2^{n} coalitions is too large (n > 20)")
-            size = 1 << n
-            survive = np.zeros(size)
-            rows = self._b.shape[0]
-            step = max(1, _BLOCK_CELLS // size)
-            for lo in range(0, rows, step):
-                b = self._b[lo : lo + step]
-                # P(no conversion in the window | S) per journey, built by doubling over channels
-                p = np.empty((b.shape[0], size))
-                p[:, 0] = np.exp(-self._base[lo : lo + step])
-                for ch in range(n):
-                    width = 1 << ch
-                    p[:, width : 2 * width] = p[:, :width] * np.exp(-b[:, ch])[:, None]
-                survive += np.einsum("j,js->s", self._weight[lo : lo + step], p)
-            self._table = self._weight.sum() - survive
+            self._table = hazard_coalition_values(self._b, self._base, self._weight)
         return self._table
 
     def _value(self, coalitions: np.ndarray) -> np.ndarray:

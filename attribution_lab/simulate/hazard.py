@@ -15,19 +15,18 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_random_state
+from ..hazard import hazard_coalition_values
 from ..journeys import Journeys
 from ..shapley.exact import shapley_values_from_table
 from .base import GroundTruth, Simulation, World, check_n_journeys, register_scenario
 from .causal import _sort_touches
 
-__all__ = ["HazardWorld", "hazard_coalition_values"]
+__all__ = ["HazardWorld"]
 
 _LN2 = float(np.log(2.0))
 #: The Shapley truth tabulates all 2^n coalitions.
 MAX_CHANNELS = 12
 TRUTHS = ("rule", "shapley", "incremental")
-# journeys x coalitions cells per block of the coalition table
-_BLOCK_CELLS = 1 << 22
 
 
 def _vector(x: Any, n: int | None, what: str, positive: bool = False) -> np.ndarray:
@@ -40,46 +39,6 @@ def _vector(x: Any, n: int | None, what: str, positive: bool = False) -> np.ndar
         sign = "> 0" if positive else ">= 0"
         raise ValueError(f"{what} must be finite numbers {sign}, got {x!r}")
     return arr
-
-
-def hazard_coalition_values(
-    gained: np.ndarray, base: np.ndarray, weight: np.ndarray | None = None
-) -> np.ndarray:
-    r"""v(S) = sum_j w_j (1 - exp(-base_j - sum_{c in S} gained_jc)) for every coalition S.
-
-    Parameters
-    ----------
-    gained : ndarray, shape (n_journeys, n_channels)
-        Cumulative hazard each channel's touches add to each journey.
-    base : ndarray, shape (n_journeys,)
-        Cumulative hazard no channel changes (the baseline's).
-    weight : ndarray, shape (n_journeys,), optional
-        Customers per row (default 1).
-
-    Returns
-    -------
-    ndarray, shape (2^n_channels,), indexed by bitmask.
-
-    Examples
-    --------
-    >>> v = hazard_coalition_values(np.array([[np.log(2.0), 0.0]]), np.zeros(1))
-    >>> v.tolist()  # channel 0 halves the survival, channel 1 does nothing
-    [0.0, 0.5, 0.0, 0.5]
-    """
-    n_j, n = gained.shape
-    size = 1 << n
-    weight = np.ones(n_j) if weight is None else weight
-    survive = np.zeros(size)
-    step = max(1, _BLOCK_CELLS // size)
-    for lo in range(0, n_j, step):
-        g = gained[lo : lo + step]
-        p = np.empty((g.shape[0], size))
-        p[:, 0] = np.exp(-base[lo : lo + step])
-        for c in range(n):
-            width = 1 << c
-            p[:, width : 2 * width] = p[:, :width] * np.exp(-g[:, c])[:, None]
-        survive += np.einsum("j,js->s", weight[lo : lo + step], p)  # no threaded BLAS
-    return weight.sum() - survive
 
 
 class HazardWorld(World):
@@ -420,8 +379,9 @@ def _truncation_scenario(**kwargs: Any) -> HazardWorld:
 
     Non-converters are observed for 60 days and nearly all of them get email; converters
     stop at the conversion, often before their first email. A conversion model on channel
-    indicators then finds email associated with not converting, and its Shapley credit
-    for email is far too low (even negative), while the hazard model, which knows how
+    indicators then finds every channel associated with not converting (the longer a
+    journey is watched, the more channels it collects): its game has v(N) < v(empty) and
+    negative Shapley values for every channel, while the hazard model, which knows how
     long each journey was at risk, is not fooled.
     """
     params: dict[str, Any] = dict(
