@@ -21,6 +21,7 @@ from .calibrate import (
 )
 from .datasets import load_pathdata
 from .evaluate import AgreementResult, accuracy, accuracy_table, agreement, compare
+from .hazard import HazardAttribution, HazardGame
 from .journeys import MILESTONES, Journeys
 from .markov import MarkovAttribution
 from .readers import read_criteo_attribution, read_path_table
@@ -53,6 +54,8 @@ __all__ = [
     "FirstTouchAttribution",
     "FullPathAttribution",
     "HalfLifeResult",
+    "HazardAttribution",
+    "HazardGame",
     "Journeys",
     "LastNonDirectAttribution",
     "LastTouchAttribution",

@@ -27,6 +27,8 @@ class AttributionModel(BaseEstimator):
     name: str = ""
     estimand: str = "rule"
     summary: str = ""
+    #: True for models that read touch times and end times (path tables have neither)
+    needs_times: bool = False
 
     def fit(self, journeys: Journeys) -> AttributionModel:
         """Validate the parameters and `journeys` and learn what the model needs."""

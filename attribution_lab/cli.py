@@ -212,7 +212,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from .plot import plot_comparison
 
     journeys = load_pathdata(aggregate=True)
-    names = list(available_models())
+    # path tables carry no touch times: time-to-event models are named, not run
+    untimed = [n for n in available_models() if get_model(n).needs_times]
+    names = [n for n in available_models() if n not in untimed]
     # flat default weights would repeat `linear`; show the rule with weights worth seeing
     demo_params = {"custom_position": {"weights": [0.5, 0.3, 0.2], "from_end": True}}
     models = {n: get_model(n, **demo_params.get(n, {})) for n in names}
@@ -230,6 +232,11 @@ def cmd_demo(args: argparse.Namespace) -> None:
         f"{journeys.n_conversions:,.0f} conversions. "
         "Non-default parameters: custom_position weights=[0.5, 0.3, 0.2] from the last touch.",
     )
+    if untimed:
+        print(
+            f"Not run: {', '.join(untimed)} (needs touch times and end times, which path"
+            " tables do not have; see 'attribution-lab models')."
+        )
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "attribution_demo.png")
     ax = plot_comparison(tidy)

@@ -7,6 +7,7 @@ and a truth); `accuracy` and `accuracy_table` measure results against a truth;
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Integral
@@ -434,7 +435,19 @@ def compare(
     """
     if not isinstance(journeys, Journeys):
         raise TypeError(f"journeys must be a Journeys object, got {type(journeys).__name__}")
+    listing = isinstance(models, Mapping) and _is_listing(models)
     fitted = _as_models(models)
+    if listing and not (journeys.has_times and journeys.end_time is not None):
+        # the whole registry was asked for: leave out, and say so, what cannot run here
+        untimed = [k for k, m in fitted.items() if m.needs_times]
+        if untimed:
+            warnings.warn(
+                f"left out {', '.join(untimed)}: they need touch times and end times,"
+                " which these journeys do not have",
+                UserWarning,
+                stacklevel=2,
+            )
+            fitted = {k: m for k, m in fitted.items() if k not in untimed}
     ref = None
     if truth is not None:
         ref = _as_reference(truth)

@@ -404,9 +404,10 @@ class HazardAttribution(AttributionModel):
     the total conversions and value as every other model's does; the share removed is
     reported as `baseline_share_`, and the unrenormalised
     :math:`\sum_j y_j \sum_{i: c_i = c} k_i/\lambda_j(T_j)` as the result's
-    ``triggered_conversions`` detail. The estimand is ``"rule"``: each conversion is
-    split over its own touches by weights summing to 1, here learned from the timing of
-    conversions. A touch at the conversion time makes the likelihood grow without bound
+    ``triggered_conversions`` detail. The estimand is ``"hazard_share"``: like a rule,
+    each conversion is split over its own touches by weights summing to 1, but the
+    weights are learned from the timing of conversions (the probability that each touch
+    triggered it), not fixed. A touch at the conversion time makes the likelihood grow without bound
     as :math:`\omega_c \to \infty`; with such data :math:`\hat\omega_c` ends on the edge
     of the box (warning).
 
@@ -431,7 +432,7 @@ class HazardAttribution(AttributionModel):
     """
 
     name = "hazard"
-    estimand = "rule"
+    estimand = "hazard_share"
     summary = (
         "additive-hazard (survival) model: each conversion split by the touches' hazard at"
         " the conversion time"

@@ -17,6 +17,8 @@ ESTIMANDS = {
     "removal_effect": "share of conversions lost when the channel is removed (Markov chain)",
     "shapley": "Shapley value of the channel in a conversion game",
     "incremental": "conversions caused by the channel (counterfactual)",
+    "hazard_share": "each conversion split over its touches by their hazard at the conversion"
+    " (time-to-event model)",
 }
 
 

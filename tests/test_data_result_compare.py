@@ -118,6 +118,14 @@ def test_models_follow_sklearn_conventions(name):
     with pytest.raises(TypeError, match="Journeys"):
         model.fit([["A"]])
     j = Journeys.from_paths(["A > B"], conversions=[1])
+    if model.needs_times:
+        j = Journeys.from_paths(
+            ["A > B", "B", "A > A"],
+            conversions=[1, 0, 1],
+            nulls=[0, 1, 0],
+            times=[0.0, 1.0, 0.5, 2.0, 3.0],
+            end_time=[1.5, 9.0, 3.5],
+        )
     assert model.fit(j) is model
     assert hasattr(model, "journeys_")
 
@@ -126,5 +134,8 @@ def test_compare_accepts_the_model_listing():
     from attribution_lab import available_models, compare
 
     j = Journeys.from_paths(["A > B", "B"], conversions=[1, 1])
-    wide = compare(j, available_models(), wide=True)
-    assert list(wide.columns) == list(available_models())
+    timed = [n for n in available_models() if get_model(n).needs_times]
+    assert "hazard" in timed
+    with pytest.warns(UserWarning, match="left out hazard: they need touch times"):
+        wide = compare(j, available_models(), wide=True)
+    assert list(wide.columns) == [n for n in available_models() if n not in timed]

@@ -224,7 +224,7 @@ def hazard_fit(hazard_sim):
 def test_credit_sums_to_conversions_and_value(hazard_sim, hazard_fit):
     j = hazard_sim.journeys
     r = hazard_fit.attribute()
-    assert r.model == "hazard" and r.estimand == "rule"
+    assert r.model == "hazard" and r.estimand == "hazard_share"
     assert r.conversions.sum() == pytest.approx(j.n_conversions, rel=1e-12)
     assert r.value.sum() == pytest.approx(j.total_value, rel=1e-12)
     assert np.all(r.conversions > 0)
@@ -487,7 +487,7 @@ def test_world_journeys_stop_at_conversion():
     assert np.all(end[conv] < 60.0) and np.all(end[~conv] == 60.0)
     assert np.all(np.asarray(j.times)[np.asarray(j.offsets[:-1])] == 0.0)
     assert sim.params["unobserved_touches"] > 0
-    assert set(sim.truths) == {"rule", "shapley", "incremental"}
+    assert set(sim.truths) == {"hazard_share", "shapley", "incremental"}
     shap = sim.truths["shapley"]
     assert shap.conversions.sum() == pytest.approx(
         sim.params["expected_conversions"] - sim.params["baseline_conversions"]

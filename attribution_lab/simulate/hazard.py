@@ -26,7 +26,7 @@ __all__ = ["HazardWorld"]
 _LN2 = float(np.log(2.0))
 #: The Shapley truth tabulates all 2^n coalitions.
 MAX_CHANNELS = 12
-TRUTHS = ("rule", "shapley", "incremental")
+TRUTHS = ("hazard_share", "shapley", "incremental")
 
 
 def _vector(x: Any, n: int | None, what: str, positive: bool = False) -> np.ndarray:
@@ -63,7 +63,7 @@ class HazardWorld(World):
     value_mean, value_sigma : float, default 100.0 and 0.5
         Conversion values are log-normal with this mean and log-scale spread; channels
         do not change them.
-    truth : {"rule", "shapley", "incremental"}, default "rule"
+    truth : {"hazard_share", "shapley", "incremental"}, default "hazard_share"
         Which truth is `Simulation.truth` (all three are in `Simulation.truths`).
 
     Attributes
@@ -89,12 +89,12 @@ class HazardWorld(World):
     later touches are never observed (``params["unobserved_touches"]``) and its
     ``end_time`` is T; the others' is W.
 
-    **Truths.** ``"rule"`` (main by default): each conversion split over its touches in
+    **Truths.** ``"hazard_share"`` (main by default): each conversion split over its touches in
     proportion to their hazard :math:`\beta_c\omega_c e^{-\omega_c(T - t_i)}` at the
     conversion, with the true parameters, on the drawn journeys (the baseline's share
     renormalised away, as `HazardAttribution` does). It is what the model's credit
     converges to, and a split of each conversion over its own touches with weights
-    summing to 1 is what the ``"rule"`` estimand means: the weights are the conditional
+    summing to 1 is what the ``"hazard_share"`` estimand means: the weights are the conditional
     probabilities that each touch triggered the conversion, not a counterfactual. Its
     details give ``triggered_conversions`` (the same split without renormalising the
     baseline away) and ``compensator`` (:math:`\sum_j \sum_{i: c_i = c}
@@ -121,7 +121,7 @@ class HazardWorld(World):
     >>> world = HazardWorld([0.1, 0.1], beta=[0.2, 0.0001], omega=0.3, baseline=0.001)
     >>> sim = world.simulate(2000, random_state=0)
     >>> bool(sim.journeys.end_time.max() <= 30.0), sim.truth.estimand, sorted(sim.truths)
-    (True, 'rule', ['incremental', 'rule', 'shapley'])
+    (True, 'hazard_share', ['hazard_share', 'incremental', 'shapley'])
     >>> bool(sim.truth.share[0] > 0.95)  # channel 1 barely acts
     True
     """
@@ -140,7 +140,7 @@ class HazardWorld(World):
         channel_names: Sequence[str] | None = None,
         value_mean: float = 100.0,
         value_sigma: float = 0.5,
-        truth: str = "rule",
+        truth: str = "hazard_share",
     ) -> None:
         self.rates = _vector(rates, None, "rates")
         n = self.rates.size
@@ -211,7 +211,7 @@ class HazardWorld(World):
         -------
         Simulation
             Raw journeys with touch ``times`` and ``end_time`` (days from the first
-            touch); truths ``"rule"``, ``"shapley"`` and ``"incremental"``.
+            touch); truths ``"hazard_share"``, ``"shapley"`` and ``"incremental"``.
         """
         n_journeys = check_n_journeys(n_journeys)
         rng = check_random_state(random_state)
@@ -305,9 +305,9 @@ class HazardWorld(World):
         )
         kw: dict[str, Any] = dict(total_conversions=j.n_conversions, total_value=j.total_value)
         truths = {
-            "rule": GroundTruth(
+            "hazard_share": GroundTruth(
                 self.channel_names,
-                "rule",
+                "hazard_share",
                 rule_conv,
                 rule_val,
                 description=(
