@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -292,6 +293,22 @@ def cmd_simulate(args: argparse.Namespace) -> None:
         print(f"wrote {path}")
 
 
+def cmd_bench(args: argparse.Namespace) -> None:
+    # the suites live in the repository's benchmarks/ folder, not in the installed package
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "benchmarks" / "__main__.py").exists():
+        raise CLIError(
+            "'attribution-lab bench' needs a source checkout (an editable install);"
+            " run 'python -m benchmarks SUITE' in one"
+        )
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from benchmarks.__main__ import main as bench_main
+
+    if bench_main(args.suite_args):
+        raise CLIError("benchmark suite failed")
+
+
 def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help=f"path table CSV (ChannelAttribution format), or '{EXAMPLE}'")
     p.add_argument("--path-col", default="path", help="column of path strings (default: path)")
@@ -356,6 +373,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_simulate)
     p = sub.add_parser("scenarios", help="list the simulated scenarios")
     p.set_defaults(func=cmd_scenarios)
+    p = sub.add_parser(
+        "bench",
+        add_help=False,
+        help="benchmark suites (source checkout): accuracy, speed, montecarlo, peers",
+    )
+    p.add_argument("suite_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_bench)
     add_describe_parser(sub)
     add_calibrate_parser(sub)
     return parser
@@ -364,7 +388,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``attribution-lab``; returns the exit status (2 on a user error)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        # everything after 'bench' (options included) belongs to the suites' own parser
+        args = argparse.Namespace(func=cmd_bench, suite_args=argv[1:])
+    else:
+        args = parser.parse_args(argv)
     try:
         args.func(args)
     except (CLIError, ValueError, TypeError, FileNotFoundError, IndexError) as exc:

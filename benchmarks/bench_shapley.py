@@ -64,9 +64,11 @@ Two parts, both seeded:
    - ``ratio_to_permutation``: rel_rmse over that of ``PermutationSampling`` in the same
      game and budget, with a bootstrap interval (repetitions of both resampled
      independently);
-   - ``coverage``: the fraction of (player, repetition) pairs with
-     |phi_r,i - phi_i| <= 1.96 stderr_r,i + tol, tol = 1e-9 max_i |phi_i| (floating-point
-     slack for estimates that are exact with stderr 0); ``coverage_nondegenerate`` the
+   - ``coverage``: the fraction of (player, repetition) pairs whose 95% interval
+     (``ShapleyResult.interval``: value +- t quantile of the estimator's degrees of
+     freedom x stderr) contains phi_i, with slack tol = 1e-9 max_i |phi_i| for estimates
+     that are exact with stderr 0; ``coverage_normal`` the same with the normal quantile,
+     +- 1.96 stderr (the intervals before the t quantiles); ``coverage_nondegenerate`` the
      same over pairs with stderr > tol only (``n_degenerate_pairs``: pairs with stderr
      <= tol, e.g. null players, which permutation sampling estimates exactly);
    - ``stderr_ratio`` = sqrt(mean stderr^2) / sqrt(mean error^2) over the pairs: below 1
@@ -74,7 +76,7 @@ Two parts, both seeded:
    - ``draws``: the independent draws behind a standard error (k permutations, k / 2
      antithetic pairs, (budget - 2) / 2 kernel pairs; none for stratified, whose strata
      have their own samples) and ``t_coverage`` = P(|t_(draws - 1)| <= 1.96), what
-     +- 1.96 stderr covers with that many i.i.d. normal draws;
+     +- 1.96 stderr (``coverage_normal``) covers with that many i.i.d. normal draws;
    - ``evals_mean``, ``evals_max`` (``n_evaluations`` of the results; never above the
      budget, ``budget_respected``) and ``time_s``, the median wall time of one estimate
      in this process (after a warm-up estimate of every estimator on every game).
@@ -444,15 +446,26 @@ def _bootstrap_rmse(sq: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _cell_stats(
-    values: np.ndarray, stderr: np.ndarray, truth: np.ndarray, rng: np.random.Generator
+    values: np.ndarray,
+    stderr: np.ndarray,
+    truth: np.ndarray,
+    rng: np.random.Generator,
+    halfwidth: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Accuracy and interval statistics of repeated estimates (reps x players)."""
+    """Accuracy and interval statistics of repeated estimates (reps x players).
+
+    `halfwidth` is each estimate's 95% interval half-width (`ShapleyResult.interval`,
+    Student t with the estimator's degrees of freedom); by default 1.96 stderr.
+    """
     norm = float(np.linalg.norm(truth))
     err = values - truth
     sq = (err**2).sum(axis=1) / norm**2  # squared relative error per repetition
     boot = _bootstrap_rmse(sq, rng)
     tol = 1e-9 * float(np.max(np.abs(truth)))
-    covered = np.abs(err) <= Z95 * stderr + tol
+    if halfwidth is None:
+        halfwidth = Z95 * stderr
+    covered = np.abs(err) <= halfwidth + tol
+    covered_normal = np.abs(err) <= Z95 * stderr + tol
     degenerate = stderr <= tol
     nondeg = ~degenerate
     return {
@@ -461,6 +474,7 @@ def _cell_stats(
         "rel_rmse_ci_high": float(np.quantile(boot, 0.975)),
         "mean_rel_error": float(np.sqrt(sq).mean()),
         "coverage": float(covered.mean()),
+        "coverage_normal": float(covered_normal.mean()),
         "coverage_nondegenerate": float(covered[nondeg].mean()) if nondeg.any() else math.nan,
         "n_pairs": int(covered.size),
         "n_degenerate_pairs": int(degenerate.sum()),
@@ -525,7 +539,7 @@ def bench_sampling(
                         bar.update()
                         continue
                     reps = 1 if fallback else args.repetitions
-                    vals, ses, evals, times = [], [], [], []
+                    vals, ses, hws, evals, times = [], [], [], [], []
                     busy0, own0, t_cell = busy_cpu_s(), own_cpu_s(), time.perf_counter()
                     for r in range(reps):
                         rng = np.random.default_rng([args.seed, gi, ei, k, r])
@@ -534,6 +548,7 @@ def bench_sampling(
                         times.append(time.perf_counter() - t0)
                         vals.append(res.values)
                         ses.append(np.zeros(n) if res.stderr is None else res.stderr)
+                        hws.append(res.interval(0.95)[1] - res.values)
                         evals.append(res.n_evaluations)
                     wall = time.perf_counter() - t_cell
                     # /proc/stat counts 10 ms ticks: too coarse for short cells, which get
@@ -543,7 +558,9 @@ def bench_sampling(
                         if wall >= MIN_LOAD_WALL_S
                         else math.nan
                     )
-                    stats = _cell_stats(np.array(vals), np.array(ses), truth, boot_rng)
+                    stats = _cell_stats(
+                        np.array(vals), np.array(ses), truth, boot_rng, np.array(hws)
+                    )
                     sq_by[(name_e, k)] = stats.pop("_sq")
                     row.update(stats)
                     row.update(
@@ -561,7 +578,13 @@ def bench_sampling(
                         }
                     )
                     if fallback:
-                        for key in ("coverage", "coverage_nondegenerate", "stderr_ratio", "draws"):
+                        for key in (
+                            "coverage",
+                            "coverage_normal",
+                            "coverage_nondegenerate",
+                            "stderr_ratio",
+                            "draws",
+                        ):
                             row[key] = math.nan
                         row["t_coverage"] = math.nan
                         row["note"] = "budget covers all coalitions: exact values, run once"
@@ -625,6 +648,7 @@ COLUMNS = [
     "mean_rel_error",
     "ratio_ci_low",
     "ratio_ci_high",
+    "coverage_normal",
     "coverage_nondegenerate",
     "n_pairs",
     "n_degenerate_pairs",
@@ -794,6 +818,9 @@ def verdict_lines(frame) -> list[str]:
             else math.nan
         )
         t_txt = f", t-theory {_pct(t_cov)}" if t_ok.any() else ""
+        if "coverage_normal" in c:
+            normal = float((c.coverage_normal * c.n_pairs).sum() / c.n_pairs.sum())
+            t_txt = f"; +- 1.96 stderr: {_pct(normal)}{t_txt}"
         parts.append(
             f"{e} **{_pct(pooled)}** ({'within' if ok else 'outside'}{t_txt}; {_pct(large)} at "
             f"k >= {LARGE_K}), cells {_pct(c.coverage.min())}-{_pct(c.coverage.max())}, "
@@ -808,13 +835,14 @@ def verdict_lines(frame) -> list[str]:
         else:
             verdict = "**does not hold** for any estimator"
         lines.append(
-            f"- **Intervals cover {lo:.0%}-{hi:.0%}**: {verdict}. Coverage of value +- 1.96 "
-            "stderr over (player, repetition) pairs, pooled over every sampled game and "
-            "budget: " + "; ".join(parts) + ". *t-theory* is the coverage that "
-            "+- 1.96 stderr would have with the same numbers of draws if the contributions "
-            "were normal, P(|t_(draws - 1)| <= 1.96) pooled the same way: with few draws "
-            "(k = 10 buys 10 permutations but 5 antithetic pairs) the intervals must "
-            "undercover. By game: see *Coverage* below."
+            f"- **Intervals cover {lo:.0%}-{hi:.0%}**: {verdict}. Coverage of the 95% "
+            "intervals (`ShapleyResult.interval`: Student t with the estimator's degrees of "
+            "freedom) over (player, repetition) pairs, pooled over every sampled game and "
+            "budget: " + "; ".join(parts) + ". Beside it, the coverage of +- 1.96 stderr "
+            "and *t-theory*, what +- 1.96 stderr would cover with the same numbers of "
+            "draws if the contributions were normal, P(|t_(draws - 1)| <= 1.96): with few "
+            "draws (k = 10 buys 10 permutations but 5 antithetic pairs) normal intervals "
+            "must undercover. By game: see *Coverage* below."
         )
     return lines
 
@@ -859,8 +887,9 @@ def write_markdown(frame, path: Path, notes: list[str], argv: list[str]) -> None
         "Budgets are in permutations' worth: k permutations of n players cost "
         "`budget = 2 + k (n - 1)` evaluations (v(empty) and v(N) once, n - 1 per "
         "permutation). Relative RMSE = sqrt(mean over repetitions of ||phi_hat - phi||^2) / "
-        "||phi||; coverage = share of (player, repetition) pairs with |phi_hat - phi| <= "
-        "1.96 stderr. Exact times are build + `ExactShapley().estimate` in a fresh process.",
+        "||phi||; coverage = share of (player, repetition) pairs whose 95% interval (t "
+        "quantile of the estimator's degrees of freedom) contains phi. "
+        "Exact times are build + `ExactShapley().estimate` in a fresh process.",
         "",
         "## Targets (issue 4)",
         "",
@@ -983,7 +1012,7 @@ def write_markdown(frame, path: Path, notes: list[str], argv: list[str]) -> None
             "",
             "## Coverage by estimator and game",
             "",
-            "Share of (player, repetition) pairs whose value +- 1.96 stderr contains the "
+            "Share of (player, repetition) pairs whose 95% t interval contains the "
             f"truth, pooled over the sampled budgets (over k >= {LARGE_K} in brackets), "
             f"target {TARGET_COVERAGE[0]:.0%}-{TARGET_COVERAGE[1]:.0%}.",
             "",
