@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from attribution_lab.events import EventsReport, events_to_journeys, stitch_identities
 from attribution_lab.journeys import Journeys
-from attribution_lab.rules import WShapedAttribution
+from attribution_lab.rules import FullPathAttribution, WShapedAttribution
 from attribution_lab.simulate import simulate
 
 
@@ -496,7 +496,7 @@ def test_round_trip_from_an_account_world(seed):
     events = sim.events
     np.testing.assert_array_equal(rep.touches["contact"].to_numpy(int), events["contact"])
     assert rep.dropped == {}
-    for model in (WShapedAttribution(),):
+    for model in (WShapedAttribution(), FullPathAttribution()):
         a = model.fit(j).attribute().to_frame()
         b = model.fit(want).attribute().to_frame()
         pd.testing.assert_frame_equal(a.sort_index(), b.sort_index())
