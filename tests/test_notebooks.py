@@ -26,6 +26,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 # values injected into the parameters cell of every notebook that defines the name
 SMALL = {
     "N_JOURNEYS": 5_000,
+    "N_ACCOUNTS": 500,
     "N_BOOT": 20,
     "MAX_ORDER": 2,
     "N_REPEATS": 5,
