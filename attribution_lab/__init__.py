@@ -19,8 +19,10 @@ from .calibrate import (
     calibrate_position_weights,
     calibrate_time_decay,
 )
+from .channels import ChannelGrouping, group_channels
 from .datasets import load_pathdata
 from .evaluate import AgreementResult, accuracy, accuracy_table, agreement, compare
+from .events import EventsReport, events_to_journeys, stitch_identities
 from .hazard import HazardAttribution, HazardGame
 from .journeys import MILESTONES, Journeys
 from .markov import MarkovAttribution
@@ -50,7 +52,9 @@ __all__ = [
     "AttributionModel",
     "AttributionResult",
     "BootstrapResult",
+    "ChannelGrouping",
     "CustomPositionAttribution",
+    "EventsReport",
     "FirstTouchAttribution",
     "FullPathAttribution",
     "HalfLifeResult",
@@ -78,8 +82,10 @@ __all__ = [
     "channel_stats",
     "compare",
     "describe",
+    "events_to_journeys",
     "funnel",
     "get_model",
+    "group_channels",
     "load_pathdata",
     "path_lengths",
     "read_costs",
@@ -87,6 +93,7 @@ __all__ = [
     "read_path_table",
     "register_model",
     "roi",
+    "stitch_identities",
     "time_to_conversion",
     "top_paths",
     "transitions",

@@ -17,6 +17,7 @@ from .base import available_models, get_model
 from .calibrate import add_calibrate_parser
 from .datasets import load_pathdata
 from .evaluate import compare
+from .events import add_events_parser
 from .journeys import Journeys
 from .roi import read_costs, roi
 
@@ -382,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bench)
     add_describe_parser(sub)
     add_calibrate_parser(sub)
+    add_events_parser(sub)
     return parser
 
 

@@ -308,3 +308,15 @@ def test_bench_hands_its_arguments_to_the_suites(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["bench", "no_such_suite"])
     assert exc.value.code == 2
+
+
+def test_events_command_is_wired(tmp_path, capsys):
+    from attribution_lab.cli import main
+
+    log = tmp_path / "log.csv"
+    log.write_text("user,time,channel,buy\nu1,1,search,0\nu1,2,,1\nu2,1,email,0\n")
+    out = tmp_path / "paths.csv"
+    args = ["events", str(log), "--user", "user", "--channel", "channel", "--conversion", "buy"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert "2 journeys (1 converting)" in capsys.readouterr().out
+    assert main(["compare", str(out), "--models", "first_touch,linear"]) == 0
