@@ -1925,7 +1925,7 @@ def add_calibrate_parser(subparsers: Any) -> argparse.ArgumentParser:
     >>> args.rule, args.shape, args.reference
     ('position_based', 'U', 'markov')
     """
-    from .cli import _add_input_options
+    from .cli import _add_input_options, _add_touch_options
 
     p = subparsers.add_parser(
         "calibrate",
@@ -1959,18 +1959,7 @@ def add_calibrate_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="time_decay match: half-life in touches (path tables have no times)",
     )
     p.add_argument("--metric", choices=_MATCH_METRICS, default="tv_share")
-    p.add_argument(
-        "--events",
-        action="store_true",
-        help="INPUT is a touch CSV (journey, channel, time, converted[, value, end_time]),"
-        " e.g. PREFIX_events.csv of 'attribution-lab simulate'",
-    )
-    p.add_argument(
-        "--end-time",
-        default=None,
-        metavar="DAYS|COLUMN",
-        help="--events: common end of observation in days, or the column holding it",
-    )
+    _add_touch_options(p)
     p.add_argument(
         "--n-boot",
         type=int,
@@ -1988,12 +1977,7 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
     """Run ``attribution-lab calibrate``: print the calibrated parameters."""
     from .cli import CLIError, _print_table, load_input
 
-    if args.events:
-        journeys = _journeys_from_touch_csv(args.input, args.end_time)
-    else:
-        if args.end_time is not None:
-            raise CLIError("--end-time goes with --events (path tables have no times)")
-        journeys = load_input(args)
+    journeys = load_input(args)  # a touch CSV with --events
     method = args.method or ("likelihood" if args.rule == "time_decay" else "match")
     progress = args.format == "table"
     fit: Any

@@ -63,6 +63,12 @@ def parse_params(items: Sequence[str] | None) -> dict[str, Any]:
 
 
 def load_input(args: argparse.Namespace) -> Journeys:
+    if getattr(args, "events", False):
+        from .calibrate import _journeys_from_touch_csv
+
+        return _journeys_from_touch_csv(args.input, args.end_time)
+    if getattr(args, "end_time", None) is not None:
+        raise CLIError("--end-time goes with --events (path tables have no times)")
     if args.input == EXAMPLE:
         return load_pathdata()
     if not os.path.exists(args.input):
@@ -321,6 +327,22 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
 
+def _add_touch_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--events",
+        action="store_true",
+        help="INPUT is a touch CSV (journey, channel, time, converted[, value, end_time]),"
+        " e.g. PREFIX_events.csv of 'attribution-lab simulate' (times for time decay and"
+        " the hazard model)",
+    )
+    p.add_argument(
+        "--end-time",
+        default=None,
+        metavar="DAYS|COLUMN",
+        help="--events: common end of observation in days, or the column holding it",
+    )
+
+
 def _add_ci_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ci", action="store_true", help="bootstrap intervals (resampling customers)")
     p.add_argument("--n-boot", type=int, default=200, help="bootstrap resamples (default: 200)")
@@ -348,12 +370,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(p)
     p.add_argument("--model", required=True, help="model name (see 'attribution-lab models')")
     p.add_argument("--param", action="append", metavar="KEY=VALUE", help="model parameter")
+    _add_touch_options(p)
     _add_ci_options(p)
     p.set_defaults(func=cmd_attribute)
     p = sub.add_parser("compare", help="several models side by side")
     _add_input_options(p)
     p.add_argument("--models", required=True, help="comma-separated model names")
     p.add_argument("--param", action="append", metavar="MODEL.KEY=VALUE", help="model parameter")
+    _add_touch_options(p)
     _add_ci_options(p)
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser("models", help="list the models")

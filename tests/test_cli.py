@@ -320,3 +320,20 @@ def test_events_command_is_wired(tmp_path, capsys):
     assert main([*args, "--out", str(out)]) == 0
     assert "2 journeys (1 converting)" in capsys.readouterr().out
     assert main(["compare", str(out), "--models", "first_touch,linear"]) == 0
+
+
+def test_touch_csv_input_runs_the_hazard_model(tmp_path, capsys):
+    from attribution_lab.cli import main
+
+    prefix = str(tmp_path / "sim")
+    assert main(["simulate", "hazard", "--n", "3000", "--seed", "1", "--out", prefix]) == 0
+    capsys.readouterr()
+    events = prefix + "_events.csv"
+    assert main(["attribute", events, "--events", "--model", "hazard", "--format", "csv"]) == 0
+    assert "half_life" in capsys.readouterr().out
+    assert main(["compare", events, "--events", "--models", "linear,hazard"]) == 0
+    assert "hazard" in capsys.readouterr().out
+    # path tables have no times: the model says so, in one line
+    assert main(["attribute", "example", "--model", "hazard"]) == 2
+    assert "times" in capsys.readouterr().err
+    assert main(["attribute", "example", "--model", "linear", "--end-time", "9"]) == 2
