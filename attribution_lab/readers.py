@@ -11,18 +11,20 @@ from __future__ import annotations
 import gzip
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ._validation import first_bad
-from .journeys import Journeys
+from .journeys import Journeys, _sniff_delimiter
 
 __all__ = [
     "CRITEO_COLUMNS",
     "PATH_TABLE_FORMATS",
     "CriteoData",
     "read_criteo_attribution",
+    "read_events",
     "read_path_table",
 ]
 
@@ -399,3 +401,82 @@ def read_path_table(
         no_conv = pd.to_numeric(frame[conv], errors="coerce") == 0
         frame[value] = frame[value].where(~(no_conv & frame[value].isna()), 0)
     return Journeys.from_path_table(frame, path, conv, nulls, value, sep=sep)
+
+
+def read_events(
+    path: str | os.PathLike,
+    user: str | list[str],
+    time: str,
+    channel: str | None = None,
+    *,
+    columns: list[str] | None = None,
+    return_report: bool = False,
+    **options: Any,
+) -> Any:
+    """Journeys from an event-log file: CSV / TSV (optionally gzip) or Parquet.
+
+    Reads the file with pandas (Parquet through pyarrow), only the columns the options
+    name unless `columns` is given, and passes it to `Journeys.from_events`; for files
+    larger than memory use `attribution_lab.sql.events_to_path_table_sql` instead.
+
+    Parameters
+    ----------
+    path : str or path
+    user, time, channel, **options
+        As in `attribution_lab.events.events_to_journeys` (UTM columns, conversion,
+        value, lookback, account, milestones, ...).
+    columns : list of str, optional
+        Columns to read (default: those the options name).
+    return_report : bool, default False
+        Also return the `attribution_lab.events.EventsReport`.
+
+    Returns
+    -------
+    Journeys, or (Journeys, EventsReport)
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> f = os.path.join(tempfile.mkdtemp(), "events.csv")
+    >>> pd.DataFrame({"uid": [1, 1, 2], "ts": ["2026-01-01", "2026-01-03", "2026-01-02"],
+    ...               "ch": ["search", "email", "display"], "buy": [0, 1, 0]}).to_csv(f)
+    >>> j = read_events(f, "uid", "ts", "ch", conversion="buy", conversion_is_touch=True)
+    >>> j.path_strings().tolist(), j.conversions.tolist()
+    (['search > email', 'display'], [1.0, 0.0])
+    """
+    source = os.fspath(path)
+    if not os.path.exists(source):
+        raise FileNotFoundError(f"{source}: no such file")
+    if columns is None:
+        named: list[str] = [*([user] if isinstance(user, str) else user), time]
+        for key in ("source", "medium", "campaign", "referrer", "conversion", "value"):
+            if isinstance(options.get(key), str):
+                named.append(options[key])
+        if channel is not None:
+            named.append(channel)
+        if isinstance(options.get("account"), str):
+            named.append(options["account"])
+        for spec in (options.get("milestones") or {}).values():
+            named.append(spec[0] if isinstance(spec, tuple) else spec)
+        named.extend(options.get("touch_columns") or [])
+        columns = list(dict.fromkeys(named))
+    low = source.lower()
+    try:
+        if low.endswith((".parquet", ".pq")):
+            import pyarrow.parquet as pq
+
+            have = pq.read_schema(source).names
+            missing = [c for c in columns if c not in have]
+            if missing:
+                raise ValueError(f"{source}: no column(s) {missing}; columns are {have}")
+            frame = pd.read_parquet(source, columns=columns)
+        else:
+            sep = _sniff_delimiter(source)
+            have = [str(c) for c in pd.read_csv(source, sep=sep, nrows=0).columns]
+            missing = [c for c in columns if c not in have]
+            if missing:
+                raise ValueError(f"{source}: no column(s) {missing}; columns are {have}")
+            frame = pd.read_csv(source, sep=sep, usecols=columns)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{source}: cannot parse ({exc})") from None
+    return Journeys.from_events(frame, user, time, channel, return_report=return_report, **options)

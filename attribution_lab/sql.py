@@ -19,6 +19,7 @@ Both engines are optional: ``pip install "attribution-lab[duckdb]"`` or ``[spark
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -277,7 +278,8 @@ lookback, max_length
         The session for ``engine="spark"`` (default: the active one).
     memory_limit : str, optional
         DuckDB's memory limit for this query, e.g. ``"4GB"``; beyond it DuckDB spills
-        to its temporary directory.
+        to its temporary directory (for a new connection, ``attribution_lab_duckdb`` in
+        the system's temporary folder).
 
     Returns
     -------
@@ -375,7 +377,12 @@ def _run_duckdb(events, columns, connection, memory_limit, **kw) -> SQLPathTable
         raise ImportError(
             'the DuckDB engine needs duckdb: pip install "attribution-lab[duckdb]"'
         ) from None
-    con = connection if connection is not None else duckdb.connect()
+    con = connection
+    if con is None:
+        con = duckdb.connect()
+        # DuckDB spills to ./.tmp by default: keep the user's working folder clean
+        spill = os.path.join(tempfile.gettempdir(), "attribution_lab_duckdb")
+        con.execute(f"SET temp_directory = {_literal(spill)}")
     con.execute("SET TimeZone = 'UTC'")
     if memory_limit is not None:
         con.execute(f"SET memory_limit = {_literal(memory_limit)}")

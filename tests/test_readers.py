@@ -226,3 +226,45 @@ def test_path_tables_of_other_tools(tmp_path):
         read_path_table(pd.DataFrame({"p": ["A"]}))
     with pytest.raises(ValueError, match="format must be"):
         read_path_table(frac, format="dp6")
+
+
+def _event_log():
+    return pd.DataFrame(
+        {
+            "uid": ["a", "a", "a", "b", "b", "c"],
+            "ts": [
+                "2026-01-01",
+                "2026-01-02",
+                "2026-01-05",
+                "2026-01-01",
+                "2026-01-03",
+                "2026-01-04",
+            ],
+            "src": ["google", "newsletter", None, "facebook", "google", None],
+            "med": ["cpc", "email", None, "paid_social", "organic", None],
+            "buy": [0, 0, 1, 0, 0, 0],
+            "rev": [0.0, 0.0, 40.0, 0.0, 0.0, 0.0],
+            "unused": range(6),
+        }
+    )
+
+
+@pytest.mark.parametrize("name", ["events.csv", "events.csv.gz", "events.tsv", "events.parquet"])
+def test_read_events_equals_from_events(tmp_path, name):
+    from attribution_lab.readers import read_events
+
+    frame = _event_log()
+    path = tmp_path / name
+    if name.endswith(".parquet"):
+        frame.to_parquet(path)
+    else:
+        frame.to_csv(path, index=False, sep="\t" if ".tsv" in name else ",")
+    kw = dict(source="src", medium="med", conversion="buy", value="rev")
+    got, report = read_events(path, "uid", "ts", return_report=True, **kw)
+    want = Journeys.from_events(frame, "uid", "ts", **kw)
+    assert got.path_strings().tolist() == want.path_strings().tolist()
+    np.testing.assert_array_equal(got.value, want.value)
+    np.testing.assert_array_equal(got.end_time, want.end_time)
+    assert report.n_events == len(frame)
+    with pytest.raises(ValueError, match=r"no column\(s\) \['revenue'\]"):
+        read_events(path, "uid", "ts", **{**kw, "value": "revenue"})
