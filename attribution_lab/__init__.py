@@ -26,7 +26,7 @@ from .events import EventsReport, events_to_journeys, stitch_identities
 from .hazard import HazardAttribution, HazardGame
 from .journeys import MILESTONES, Journeys
 from .markov import MarkovAttribution
-from .readers import read_criteo_attribution, read_path_table
+from .readers import read_criteo_attribution, read_events, read_path_table
 from .result import ESTIMANDS, AttributionResult
 from .roi import read_costs, roi
 from .rules import (
@@ -90,6 +90,7 @@ __all__ = [
     "path_lengths",
     "read_costs",
     "read_criteo_attribution",
+    "read_events",
     "read_path_table",
     "register_model",
     "roi",
