@@ -370,6 +370,7 @@ def compare(
     ci_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
     costs: Any = None,
+    errors: str = "raise",
 ) -> pd.DataFrame:
     """Fit several models on the same journeys and tabulate their credit side by side.
 
@@ -396,6 +397,10 @@ def compare(
         ``cost``, ``cost_per_conversion``, ``roas`` and ``roi`` columns (and their
         intervals with `n_boot`), as `attribution_lab.roi.roi` computes them. Every
         channel with spend must be one of the journeys' channels.
+    errors : {"raise", "skip"}, default "raise"
+        What a model that cannot fit these journeys does: raise its error, or be left
+        out of the table with a warning naming it and the reason (the reasons are also
+        in ``table.attrs["failed"]``).
 
     Returns
     -------
@@ -458,16 +463,33 @@ def compare(
     if costs is not None:  # checked before any model is fitted
         spend = read_costs(costs)
         check_spend_channels(spend, list(journeys.channel_names), "the journeys")
-    if n_boot is None:
-        results = {label: model.fit(journeys).attribute() for label, model in fitted.items()}
-    else:
-        from .uncertainty import bootstrap
+    if errors not in ("raise", "skip"):
+        raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
+    rng = check_random_state(random_state) if n_boot is not None else None
+    results: dict[str, AttributionResult] = {}
+    failed: dict[str, str] = {}
+    for label, model in fitted.items():
+        try:
+            if n_boot is None:
+                results[label] = model.fit(journeys).attribute()
+            else:
+                from .uncertainty import bootstrap
 
-        rng = check_random_state(random_state)
-        results = {
-            label: bootstrap(model, journeys, n_boot, ci_level=ci_level, random_state=rng)
-            for label, model in fitted.items()
-        }
+                results[label] = bootstrap(
+                    model, journeys, n_boot, ci_level=ci_level, random_state=rng
+                )
+        except (ValueError, TypeError, np.linalg.LinAlgError) as exc:
+            if errors == "raise":
+                raise
+            failed[label] = f"{type(exc).__name__}: {exc}"
+    if failed:
+        warnings.warn(
+            "left out models that failed: " + "; ".join(f"{k} ({v})" for k, v in failed.items()),
+            UserWarning,
+            stacklevel=2,
+        )
+        if not results:
+            raise ValueError("every model failed: " + "; ".join(failed.values()))
     frames = []
     if ref is not None:
         # the truth on the journeys' own scale, so its rows compare with every model's
@@ -506,7 +528,10 @@ def compare(
     tidy = pd.concat(frames, ignore_index=True)
     if wide:
         table = tidy.pivot(index="channel", columns="model", values="share")
-        return table[list(results)]
+        table = table[list(results)]
+        table.attrs["failed"] = failed
+        return table
+    tidy.attrs["failed"] = failed
     return tidy
 
 

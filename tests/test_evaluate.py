@@ -334,3 +334,20 @@ def test_agreement_heatmap():
         plot_agreement(agree.distance.iloc[:2])
     with pytest.raises(TypeError, match="DataFrame"):
         plot_agreement(agree.distance.to_numpy())
+
+
+def test_compare_can_skip_models_that_fail():
+    from attribution_lab import ShapleyAttribution, compare
+
+    j = Journeys.from_paths(["A > B", "B", "C"], conversions=[1, 1, 0], nulls=[0, 0, 2])
+    bad = ShapleyAttribution(game="set_rate", game_params={"policy": "zero"})  # v(N) = 0
+    with pytest.raises(ValueError, match="sum to"):
+        compare(j, {"linear": "linear", "zero": bad})
+    with pytest.warns(UserWarning, match=r"left out models that failed: zero \(ValueError"):
+        tidy = compare(j, {"linear": "linear", "zero": bad}, errors="skip")
+    assert tidy.model.unique().tolist() == ["linear"]
+    assert "zero" in tidy.attrs["failed"]
+    with pytest.raises(ValueError, match="every model failed"), pytest.warns(UserWarning):
+        compare(j, {"zero": bad}, errors="skip")
+    with pytest.raises(ValueError, match="errors must be"):
+        compare(j, ["linear"], errors="ignore")
