@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-__all__ = ["RowNamer", "check_random_state", "first_bad"]
+__all__ = ["RowNamer", "check_columns", "check_random_state", "did_you_mean", "first_bad"]
 
 # A RowNamer turns a 0-based journey/row position into the phrase used in an error,
 # e.g. "row 17 (line 19 of paths.csv)" for a file or "journey 17" for arrays.
@@ -67,3 +69,39 @@ def check_random_state(random_state: int | np.random.Generator | None) -> np.ran
     raise TypeError(
         f"random_state must be None, an int or a numpy Generator, got {type(random_state).__name__}"
     )
+
+
+def did_you_mean(name: Any, choices: Iterable[Any]) -> str:
+    """``"; did you mean 'x'?"`` naming the closest of `choices` to `name`, or ``""``.
+
+    Names equal but for case come first, then `difflib` matches.
+
+    Examples
+    --------
+    >>> did_you_mean("Channel", ["user", "channel"]), did_you_mean("zzz", ["user"])
+    ("; did you mean 'channel'?", '')
+    """
+    existing = [str(c) for c in choices]
+    close = difflib.get_close_matches(str(name), existing, n=3, cutoff=0.6)
+    close = [c for c in existing if c.lower() == str(name).lower() and c not in close] + close
+    return f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+
+
+def check_columns(existing: Sequence[Any], wanted: Iterable[Any], where: str) -> None:
+    """Raise ValueError naming the first of `wanted` not in `existing`, with close names.
+
+    Examples
+    --------
+    >>> check_columns(["user", "time"], ["user", "tme"], "events.csv")
+    Traceback (most recent call last):
+    ...
+    ValueError: events.csv: no column 'tme'; did you mean 'time'? (columns are ['user', 'time'])
+    """
+    have = [str(c) for c in existing]
+    present = set(existing) | set(have)
+    for col in wanted:
+        if col not in present:
+            raise ValueError(
+                f"{where}: no column {col!r}{did_you_mean(col, have)} (columns are {have[:20]}"
+                f"{' ...' if len(have) > 20 else ''})"
+            )

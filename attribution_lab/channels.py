@@ -49,6 +49,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._validation import check_columns as _check_columns
+
 __all__ = [
     "FIELDS",
     "UNASSIGNED",
@@ -360,18 +362,6 @@ def group_channels(
 
 def check_columns(frame: pd.DataFrame, columns: Sequence[Any] | Any, where: str) -> None:
     """Raise ValueError naming the first missing column and the closest existing names."""
-    import difflib
-
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"{where} must be a pandas DataFrame, got {type(frame).__name__}")
-    existing = [str(c) for c in frame.columns]
-    for col in columns:
-        if col not in frame.columns:
-            close = difflib.get_close_matches(str(col), existing, n=3, cutoff=0.6)
-            lowered = [c for c in existing if c.lower() == str(col).lower() and c not in close]
-            close = lowered + close
-            hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
-            raise ValueError(
-                f"{where}: no column {col!r}{hint} (columns are {existing[:20]}"
-                f"{' ...' if len(existing) > 20 else ''})"
-            )
+    _check_columns(list(frame.columns), columns, where)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validation import first_bad
+from ._validation import check_columns, first_bad
 from .journeys import Journeys, _sniff_delimiter
 
 __all__ = [
@@ -393,9 +393,7 @@ def read_path_table(
             f"format must be 'auto' or one of {', '.join(PATH_TABLE_FORMATS)}, got {format!r}"
         )
     path, conv, nulls, value = PATH_TABLE_FORMATS[format]
-    for col in (path, conv, nulls, value):
-        if col not in frame.columns:
-            raise ValueError(f"{source}: missing column {col!r} of the {format} format")
+    check_columns(frame.columns, (path, conv, nulls, value), f"{source} ({format} format)")
     if format != "channelattribution":
         frame = frame.copy()
         no_conv = pd.to_numeric(frame[conv], errors="coerce") == 0
@@ -465,17 +463,11 @@ def read_events(
         if low.endswith((".parquet", ".pq")):
             import pyarrow.parquet as pq
 
-            have = pq.read_schema(source).names
-            missing = [c for c in columns if c not in have]
-            if missing:
-                raise ValueError(f"{source}: no column(s) {missing}; columns are {have}")
+            check_columns(pq.read_schema(source).names, columns, source)
             frame = pd.read_parquet(source, columns=columns)
         else:
             sep = _sniff_delimiter(source)
-            have = [str(c) for c in pd.read_csv(source, sep=sep, nrows=0).columns]
-            missing = [c for c in columns if c not in have]
-            if missing:
-                raise ValueError(f"{source}: no column(s) {missing}; columns are {have}")
+            check_columns(pd.read_csv(source, sep=sep, nrows=0).columns, columns, source)
             frame = pd.read_csv(source, sep=sep, usecols=columns)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ValueError(f"{source}: cannot parse ({exc})") from None

@@ -7,7 +7,6 @@ intervals carry over) into one row per channel.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -15,14 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._validation import check_columns, did_you_mean
 from .result import AttributionResult
 
 __all__ = ["read_costs", "roi"]
-
-
-def _close(name: str, choices: list[str]) -> str:
-    hits = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    return f" (did you mean {hits[0]!r}?)" if hits else ""
 
 
 def read_costs(
@@ -109,17 +104,12 @@ def read_costs(
             "costs must be a DataFrame, a CSV path, a mapping or a Series, "
             f"got {type(costs).__name__}"
         )
-    cols = [str(c) for c in frame.columns]
-    need = [(channel, "channel"), (cost, "cost")]
+    need = [channel, cost]
     if start is not None or end is not None:
         if period is None:
             raise ValueError("start/end select periods: pass the period column's name")
-        need.append((period, "period"))
-    for col, role in need:
-        if col not in frame.columns:
-            raise ValueError(
-                f"{source}: missing {role} column {col!r}{_close(col, cols)}; columns are {cols}"
-            )
+        need.append(period)
+    check_columns(list(frame.columns), need, source)
     names = frame[channel]
     missing = names.isna() | (names.astype(str).str.strip() == "")
     if missing.any():
@@ -166,7 +156,7 @@ def check_spend_channels(
     known = set(names)
     extra = [str(c) for c in spend.index if c not in known]
     if extra and strict:
-        hints = "; ".join(f"{c!r}{_close(c, names)}" for c in extra)
+        hints = ", ".join(f"{c!r}{did_you_mean(c, names)}" for c in extra)
         raise ValueError(
             f"spend on channels {what} does not have: {hints}; channels are {names}"
             " (pass unknown='keep' to report them with no attributed conversions)"

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._validation import check_columns
 from .events import _days, _duration_days
 from .journeys import Journeys
 
@@ -351,16 +352,6 @@ lookback, max_length
     )  # fmt: skip
 
 
-def _check_columns(have: list[str], need: list[str], source: str) -> None:
-    import difflib
-
-    for col in need:
-        if col not in have:
-            close = difflib.get_close_matches(col, have, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"{source}: no column {col!r}{hint}; columns are {have}")
-
-
 def _finish(table: pd.DataFrame, counts: dict[str, Any], engine: str) -> SQLPathTable:
     obs = float(counts.pop("observation_end"))
     counts = {k: int(counts[k]) for k in _COUNTS}
@@ -398,7 +389,7 @@ def _run_duckdb(events, columns, connection, memory_limit, **kw) -> SQLPathTable
         have = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
     except duckdb.Error as exc:
         raise ValueError(f"{source}: cannot read ({exc})") from None
-    _check_columns(have, columns, source)
+    check_columns(have, columns, source)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW _al_src AS SELECT "
         f"{', '.join(_quote(c) for c in dict.fromkeys(columns))}, "
@@ -489,7 +480,7 @@ def _run_spark(events, columns, spark, **kw) -> SQLPathTable:
         frame, source = session.createDataFrame(events), "events"
     else:
         frame, source = events, "events"
-    _check_columns(list(frame.columns), columns, source)
+    check_columns(list(frame.columns), columns, source)
     frame = frame.select(*dict.fromkeys(columns)).withColumn("_rn", F.monotonically_increasing_id())
     ttype = dict(frame.dtypes)[kw["time"]].lower()
     tq = "`" + kw["time"].replace("`", "``") + "`"

@@ -266,5 +266,5 @@ def test_read_events_equals_from_events(tmp_path, name):
     np.testing.assert_array_equal(got.value, want.value)
     np.testing.assert_array_equal(got.end_time, want.end_time)
     assert report.n_events == len(frame)
-    with pytest.raises(ValueError, match=r"no column\(s\) \['revenue'\]"):
+    with pytest.raises(ValueError, match=r"no column 'revenue'; did you mean 'rev'\?"):
         read_events(path, "uid", "ts", **{**kw, "value": "revenue"})

@@ -136,7 +136,7 @@ def test_conversion_events_column():
 
 def test_bad_input(tmp_path):
     frame = random_events(50, 0)
-    with pytest.raises(ValueError, match=r"no column 'chanel' \(did you mean 'channel'\?\)"):
+    with pytest.raises(ValueError, match=r"no column 'chanel'; did you mean 'channel'\?"):
         events_to_path_table_sql(frame, user="user", time="time", channel="chanel")
     bad = frame.assign(time=frame.time.astype(object))
     bad["time"] = "2026-01-01"
