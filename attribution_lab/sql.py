@@ -104,22 +104,24 @@ def _literal(value: Any) -> str:
 
 
 def _steps_sql(
-    src: str,
-    *,
-    user: str,
-    time_days: str,
-    channel: str,
-    conversion: str | None,
-    conversion_events: Collection[Any] | None,
-    conversion_is_touch: bool,
-    value: str | None,
-    dedup_cols: list[str],
-    observation_end: float | None,
-    lookback: float | None,
-    max_length: int | None,
-    spark: bool,
+    src: str, spec: dict[str, Any], time_days: str, datetimes: bool, spark: bool
 ) -> dict[str, str]:
-    """The queries of every step, as named views over `src` (a table with ``_rn``)."""
+    """The queries of every step, as named views over `src` (a table with ``_rn``).
+
+    `spec` holds the arguments of `events_to_path_table_sql`; `time_days` is the SQL
+    expression of each event's time in days, from datetimes or from numbers of days.
+    """
+    user, channel, value = spec["user"], spec["channel"], spec["value"]
+    conversion, conversion_events = spec["conversion"], spec["conversion_events"]
+    conversion_is_touch, lookback, max_length = (
+        spec["conversion_is_touch"],
+        spec["lookback"],
+        spec["max_length"],
+    )
+    observation_end = None
+    if spec["observation_end"] is not None:
+        observation_end = _days(spec["observation_end"], "observation_end", datetimes)
+    dedup_cols = spec["columns"]
     u, ch = _quote(user), _quote(channel)
     if conversion is None:
         is_conv = "FALSE"
@@ -333,23 +335,23 @@ lookback, max_length
         isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1
     ):
         raise ValueError(f"max_length must be a positive integer, got {max_length!r}")
-    lookback_days = None if lookback is None else _duration_days(lookback, "lookback")
-    columns = [c for c in (user, time, channel, conversion, value) if c is not None]
+    spec = {
+        "user": user,
+        "time": time,
+        "channel": channel,
+        "conversion": conversion,
+        "conversion_events": conversion_events,
+        "conversion_is_touch": conversion_is_touch,
+        "value": value,
+        "observation_end": observation_end,
+        "lookback": None if lookback is None else _duration_days(lookback, "lookback"),
+        "max_length": max_length,
+        # the columns read: exact duplicates are rows equal in all of them
+        "columns": list(dict.fromkeys(c for c in (user, time, channel, conversion, value) if c)),
+    }
     if engine == "duckdb":
-        return _run_duckdb(
-            events, columns, connection, memory_limit,
-            user=user, time=time, channel=channel, conversion=conversion,
-            conversion_events=conversion_events, conversion_is_touch=conversion_is_touch,
-            value=value, observation_end=observation_end, lookback=lookback_days,
-            max_length=max_length,
-        )  # fmt: skip
-    return _run_spark(
-        events, columns, spark,
-        user=user, time=time, channel=channel, conversion=conversion,
-        conversion_events=conversion_events, conversion_is_touch=conversion_is_touch,
-        value=value, observation_end=observation_end, lookback=lookback_days,
-        max_length=max_length,
-    )  # fmt: skip
+        return _run_duckdb(events, spec, connection, memory_limit)
+    return _run_spark(events, spec, spark)
 
 
 def _finish(table: pd.DataFrame, counts: dict[str, Any], engine: str) -> SQLPathTable:
@@ -361,7 +363,7 @@ def _finish(table: pd.DataFrame, counts: dict[str, Any], engine: str) -> SQLPath
     return SQLPathTable(table.reset_index(drop=True), counts, obs, engine)
 
 
-def _run_duckdb(events, columns, connection, memory_limit, **kw) -> SQLPathTable:
+def _run_duckdb(events, spec, connection, memory_limit) -> SQLPathTable:
     try:
         import duckdb
     except ImportError:  # pragma: no cover - depends on the environment
@@ -389,15 +391,15 @@ def _run_duckdb(events, columns, connection, memory_limit, **kw) -> SQLPathTable
         have = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
     except duckdb.Error as exc:
         raise ValueError(f"{source}: cannot read ({exc})") from None
-    check_columns(have, columns, source)
+    check_columns(have, spec["columns"], source)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW _al_src AS SELECT "
-        f"{', '.join(_quote(c) for c in dict.fromkeys(columns))}, "
+        f"{', '.join(_quote(c) for c in spec['columns'])}, "
         f"ROW_NUMBER() OVER () - 1 AS _rn FROM {reader}"
     )
     types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE _al_src)").fetchall())
-    ttype = types[kw["time"]].upper()
-    tq = _quote(kw["time"])
+    ttype = types[spec["time"]].upper()
+    tq = _quote(spec["time"])
     numeric = any(k in ttype for k in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL", "NUMERIC"))
     if numeric:
         time_days = f"CAST({tq} AS DOUBLE)"
@@ -412,43 +414,26 @@ def _run_duckdb(events, columns, connection, memory_limit, **kw) -> SQLPathTable
         ).fetchall()
         if bad:
             raise ValueError(
-                f"{source}: row {bad[0][0]}, column {kw['time']!r}: cannot parse"
+                f"{source}: row {bad[0][0]}, column {spec['time']!r}: cannot parse"
                 f" {bad[0][1]!r} as a time"
             )
         datetimes = True
-    obs = None
-    if kw["observation_end"] is not None:
-        obs = _days(kw["observation_end"], "observation_end", datetimes)
-    views = _steps_sql(
-        "_al_src",
-        user=kw["user"],
-        time_days=time_days,
-        channel=kw["channel"],
-        conversion=kw["conversion"],
-        conversion_events=kw["conversion_events"],
-        conversion_is_touch=kw["conversion_is_touch"],
-        value=kw["value"],
-        dedup_cols=list(dict.fromkeys(columns)),
-        observation_end=obs,
-        lookback=kw["lookback"],
-        max_length=kw["max_length"],
-        spark=False,
-    )
+    views = _steps_sql("_al_src", spec, time_days, datetimes, spark=False)
     for name, sql in views.items():
         if name in _MATERIALISE:
             # read the input once, and do not redo the windows for every count
             con.execute(f"CREATE OR REPLACE TEMP TABLE _al_{name} AS {sql}")
             sql = f"SELECT * FROM _al_{name}"
         con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
-    if kw["value"] is not None:
+    if spec["value"] is not None:
         bad = con.execute(
-            f"SELECT _rn, CAST({_quote(kw['value'])} AS VARCHAR) FROM _al_src"
+            f"SELECT _rn, CAST({_quote(spec['value'])} AS VARCHAR) FROM _al_src"
             f" WHERE _rn IN (SELECT _rn FROM kept WHERE is_conv AND"
             f" (value IS NULL OR NOT isfinite(value) OR value < 0)) ORDER BY _rn LIMIT 1"
         ).fetchall()
         if bad:
             raise ValueError(
-                f"{source}: row {bad[0][0]}, column {kw['value']!r}: conversion value"
+                f"{source}: row {bad[0][0]}, column {spec['value']!r}: conversion value"
                 f" {bad[0][1]!r} is missing, negative or not a finite number"
             )
     table = con.execute("SELECT * FROM paths").df()
@@ -456,7 +441,7 @@ def _run_duckdb(events, columns, connection, memory_limit, **kw) -> SQLPathTable
     return _finish(table, row, "duckdb")
 
 
-def _run_spark(events, columns, spark, **kw) -> SQLPathTable:
+def _run_spark(events, spec, spark) -> SQLPathTable:
     try:
         from pyspark.sql import SparkSession
         from pyspark.sql import functions as F
@@ -480,36 +465,19 @@ def _run_spark(events, columns, spark, **kw) -> SQLPathTable:
         frame, source = session.createDataFrame(events), "events"
     else:
         frame, source = events, "events"
-    check_columns(list(frame.columns), columns, source)
-    frame = frame.select(*dict.fromkeys(columns)).withColumn("_rn", F.monotonically_increasing_id())
-    ttype = dict(frame.dtypes)[kw["time"]].lower()
-    tq = "`" + kw["time"].replace("`", "``") + "`"
+    check_columns(list(frame.columns), spec["columns"], source)
+    frame = frame.select(*spec["columns"]).withColumn("_rn", F.monotonically_increasing_id())
+    ttype = dict(frame.dtypes)[spec["time"]].lower()
+    tq = "`" + spec["time"].replace("`", "``") + "`"
     numeric = any(k in ttype for k in ("int", "double", "float", "decimal", "long", "short"))
     if numeric:
         time_days, datetimes = f"CAST({tq} AS DOUBLE)", False
     else:
         time_days = f"(unix_micros(to_timestamp(NULLIF(TRIM(CAST({tq} AS STRING)), ''))) / 86400e6)"
         datetimes = True
-    obs = None
-    if kw["observation_end"] is not None:
-        obs = _days(kw["observation_end"], "observation_end", datetimes)
     session.conf.set("spark.sql.session.timeZone", "UTC")
     frame.createOrReplaceTempView("_al_src")
-    views = _steps_sql(
-        "_al_src",
-        user=kw["user"],
-        time_days=time_days,
-        channel=kw["channel"],
-        conversion=kw["conversion"],
-        conversion_events=kw["conversion_events"],
-        conversion_is_touch=kw["conversion_is_touch"],
-        value=kw["value"],
-        dedup_cols=list(dict.fromkeys(columns)),
-        observation_end=obs,
-        lookback=kw["lookback"],
-        max_length=kw["max_length"],
-        spark=True,
-    )
+    views = _steps_sql("_al_src", spec, time_days, datetimes, spark=True)
     cached = []
     for name, sql in views.items():
         df = session.sql(sql.replace('"', "`"))
@@ -518,7 +486,7 @@ def _run_spark(events, columns, spark, **kw) -> SQLPathTable:
             cached.append(df)
         df.createOrReplaceTempView(name)
     try:
-        if kw["value"] is not None:
+        if spec["value"] is not None:
             bad = session.sql(
                 "SELECT _rn FROM kept WHERE is_conv AND (value IS NULL OR isnan(value)"
                 " OR value < 0 OR value = double('inf')) ORDER BY _rn LIMIT 1"
@@ -526,7 +494,7 @@ def _run_spark(events, columns, spark, **kw) -> SQLPathTable:
             if bad:
                 raise ValueError(
                     f"{source}: a conversion row (Spark row id {bad[0][0]}), column"
-                    f" {kw['value']!r}: conversion value missing, negative or not finite"
+                    f" {spec['value']!r}: conversion value missing, negative or not finite"
                 )
         table = session.sql("SELECT * FROM paths").toPandas().sort_values("path")
         row = session.sql("SELECT * FROM counts").toPandas().iloc[0].to_dict()
