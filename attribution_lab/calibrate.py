@@ -38,6 +38,7 @@ from .rules import (
     PositionBasedAttribution,
     TimeDecayAttribution,
     WShapedAttribution,
+    credit_from_weights,
     evenly_spaced_anchors,
     position_decay_weights,
     time_decay_weights,
@@ -1825,12 +1826,7 @@ def position_split_truth(
     touch_w = np.where(
         ok[jid], touch_w / np.where(ok, denom, 1.0)[jid], 1.0 / journeys.lengths[jid]
     )
-    conv = np.bincount(
-        journeys.channels, touch_w * journeys.conversions[jid], minlength=journeys.n_channels
-    )
-    val = np.bincount(
-        journeys.channels, touch_w * journeys.value[jid], minlength=journeys.n_channels
-    )
+    conv, val = credit_from_weights(journeys, touch_w)
     spec = ", ".join(f"{r}={x:g}" for r, x in zip(roles, w, strict=True))
     return GroundTruth(
         journeys.channel_names,

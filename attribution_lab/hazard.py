@@ -28,6 +28,7 @@ from ._validation import check_random_state
 from .base import AttributionModel, register_model
 from .journeys import Journeys
 from .result import AttributionResult
+from .rules import credit_from_weights
 from .shapley.base import Game
 from .shapley.exact import shapley_values_from_table
 
@@ -687,10 +688,7 @@ class HazardAttribution(AttributionModel):
         w = hazard_touch_weights(
             journeys.channels, journeys.offsets, lag, theta[1 : c + 1], theta[c + 1 :]
         )
-        jid = journeys.journey_index
-        conv = np.bincount(journeys.channels, w * journeys.conversions[jid], minlength=c)
-        val = np.bincount(journeys.channels, w * journeys.value[jid], minlength=c)
-        return conv, val
+        return credit_from_weights(journeys, w)
 
     def _attribute(self, journeys: Journeys) -> AttributionResult:
         self._check_channels(journeys)
