@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator
 from .journeys import Journeys
 from .result import ESTIMANDS, AttributionResult
 
-__all__ = ["AttributionModel", "available_models", "get_model", "register_model"]
+__all__ = ["AttributionModel", "available_models", "get_model", "register_model", "timed"]
 
 _REGISTRY: dict[str, type[AttributionModel]] = {}
 
@@ -74,20 +74,32 @@ def register_model(cls: type[AttributionModel]) -> type[AttributionModel]:
     return cls
 
 
-def available_models() -> dict[str, str]:
+def available_models(journeys: Journeys | None = None) -> dict[str, str]:
     """Registry names of the models with their one-line summaries.
 
     Rules come first, then the models of each other estimand in `ESTIMANDS` order; within
-    an estimand, in registration order.
+    an estimand, in registration order. With `journeys`, only the models that can run on
+    them: models that read touch times (``needs_times``) are left out for journeys
+    without times and end times (path tables).
 
     Examples
     --------
     >>> "linear" in available_models()
     True
+    >>> untimed = Journeys.from_paths(["a > b"], conversions=[1])
+    >>> "hazard" in available_models(), "hazard" in available_models(untimed)
+    (True, False)
     """
     rank = {e: k for k, e in enumerate(ESTIMANDS)}
     ordered = sorted(_REGISTRY.items(), key=lambda item: rank.get(item[1].estimand, len(rank)))
+    if journeys is not None and not timed(journeys):
+        ordered = [(name, cls) for name, cls in ordered if not cls.needs_times]
     return {name: cls.summary for name, cls in ordered}
+
+
+def timed(journeys: Journeys) -> bool:
+    """Whether `journeys` carry touch times and end times (what ``needs_times`` models read)."""
+    return journeys.has_times and journeys.end_time is not None
 
 
 def get_model(name: str, **params: Any) -> AttributionModel:

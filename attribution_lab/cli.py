@@ -221,8 +221,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
     journeys = load_pathdata(aggregate=True)
     # path tables carry no touch times: time-to-event models are named, not run
-    untimed = [n for n in available_models() if get_model(n).needs_times]
-    names = [n for n in available_models() if n not in untimed]
+    names = list(available_models(journeys))
+    untimed = [n for n in available_models() if n not in names]
     # flat default weights would repeat `linear`; show the rule with weights worth seeing
     demo_params = {"custom_position": {"weights": [0.5, 0.3, 0.2], "from_end": True}}
     models = {n: get_model(n, **demo_params.get(n, {})) for n in names}

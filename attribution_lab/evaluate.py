@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from ._validation import check_random_state
-from .base import AttributionModel, get_model
+from .base import AttributionModel, available_models, get_model
 from .journeys import Journeys
 from .result import AttributionResult
 from .roi import check_spend_channels, read_costs, roi
@@ -442,9 +442,10 @@ def compare(
         raise TypeError(f"journeys must be a Journeys object, got {type(journeys).__name__}")
     listing = isinstance(models, Mapping) and _is_listing(models)
     fitted = _as_models(models)
-    if listing and not (journeys.has_times and journeys.end_time is not None):
+    if listing:
         # the whole registry was asked for: leave out, and say so, what cannot run here
-        untimed = [k for k, m in fitted.items() if m.needs_times]
+        runnable = available_models(journeys)
+        untimed = [k for k in fitted if k not in runnable]
         if untimed:
             warnings.warn(
                 f"left out {', '.join(untimed)}: they need touch times and end times,"
