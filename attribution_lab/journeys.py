@@ -27,8 +27,23 @@ _ROW_END = "\x1e"
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
+    # A writeable array may be the caller's, who could change it under us (or be surprised
+    # to find it frozen): keep a frozen copy. A read-only one is shared as it is.
     a = np.ascontiguousarray(a)
-    a.flags.writeable = False
+    if a.flags.writeable:
+        a = a.copy()
+        a.flags.writeable = False
+    return a
+
+
+def _freeze(*arrays: np.ndarray) -> None:
+    """Mark arrays this module has just built read-only, so `Journeys` need not copy them."""
+    for a in arrays:
+        a.flags.writeable = False
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    _freeze(a)
     return a
 
 
@@ -349,21 +364,22 @@ class Journeys:
         offsets = np.asarray(offsets)
         if offsets.ndim != 1 or offsets.size == 0 or not np.issubdtype(offsets.dtype, np.integer):
             raise TypeError("offsets must be a non-empty 1-D integer array")
-        offsets = offsets.astype(np.int64)
+        offsets = offsets.astype(np.int64, copy=False)
         channels = np.asarray(channels)
         if channels.ndim != 1 or (channels.size and not np.issubdtype(channels.dtype, np.integer)):
             raise TypeError("channels must be a 1-D integer array")
-        channels = channels.astype(np.int32)
+        channels = channels.astype(np.int32, copy=False)
         if offsets[0] != 0 or offsets[-1] != channels.size:
             raise ValueError(
                 f"offsets must start at 0 and end at len(channels)={channels.size}, "
                 f"got {offsets[0]} and {offsets[-1]}"
             )
         lengths = np.diff(offsets)
-        bad = first_bad(lengths <= 0)
+        bad = first_bad(lengths <= 0) if lengths.size and lengths.min() <= 0 else None
         if bad is not None:
             raise ValueError(f"{_name_row(bad)}: empty journey (no touches)")
-        bad = first_bad((channels < 0) | (channels >= len(names)))
+        in_range = channels.size == 0 or (channels.min() >= 0 and channels.max() < len(names))
+        bad = None if in_range else first_bad((channels < 0) | (channels >= len(names)))
         if bad is not None:
             raise ValueError(
                 f"channels[{bad}] = {channels[bad]} is not a code in range({len(names)})"
@@ -647,6 +663,9 @@ class Journeys:
                     f"{name_row(bad)}, column {value!r}: value {val[bad]!r} without conversions"
                 )
         channels, offsets, names = split_path_strings(frame[path], sep, name_row, path)
+        _freeze(channels, offsets)
+        if frame is not table:  # our own parse: nothing else holds these arrays
+            _freeze(*(a for a in (conv, nul, val) if a is not None))
         return cls(channels, offsets, names, conv, nul, val, _name_row=name_row)
 
     @classmethod
@@ -702,7 +721,7 @@ class Journeys:
     @cached_property
     def lengths(self) -> np.ndarray:
         """Touches per journey."""
-        return _readonly(np.diff(self.offsets))
+        return _frozen(np.diff(self.offsets))
 
     @property
     def n_conversions(self) -> float:
@@ -723,12 +742,12 @@ class Journeys:
     @cached_property
     def journey_index(self) -> np.ndarray:
         """The journey of every touch (length n_touchpoints)."""
-        return _readonly(np.repeat(np.arange(self.n_journeys, dtype=np.int64), self.lengths))
+        return _frozen(np.repeat(np.arange(self.n_journeys, dtype=np.int64), self.lengths))
 
     @cached_property
     def positions(self) -> np.ndarray:
         """Position of every touch within its journey, 0 for the first touch."""
-        return _readonly(
+        return _frozen(
             np.arange(self.n_touchpoints, dtype=np.int64) - self.offsets[self.journey_index]
         )
 

@@ -323,6 +323,28 @@ def test_invalid_journeys_arrays():
         Journeys([0, 1], [0, 2, 2], ["a", "b"], [1, 1])
     with pytest.raises(ValueError, match=r"journey 0.*'conversions'.*not finite"):
         Journeys([0], [0, 1], ["a"], [np.nan])
+    with pytest.raises(ValueError, match=r"channels\[1\] = 2 is not a code in range\(2\)"):
+        Journeys([0, 2], [0, 2], ["a", "b"], [1])
+
+
+def test_journeys_neither_freeze_nor_alias_the_callers_arrays():
+    channels, offsets = np.array([0, 1, 1], np.int32), np.array([0, 2, 3])
+    conv, nulls, value = np.array([1.0, 0.0]), np.array([1.0, 2.0]), np.array([4.0, 0.0])
+    j = Journeys(channels, offsets, ["a", "b"], conv, nulls, value)
+    for mine in (channels, offsets, conv, nulls, value):
+        assert mine.flags.writeable
+        mine[0] = 1
+    assert j.channels.tolist() == [0, 1, 1] and j.offsets.tolist() == [0, 2, 3]
+    assert (j.conversions.tolist(), j.nulls.tolist(), j.value.tolist()) == (
+        [1, 0],
+        [1, 2],
+        [4, 0],
+    )
+    with pytest.raises(ValueError, match="read-only"):
+        j.conversions[0] = 2
+    # arrays already frozen (another Journeys', or a parser's own) are shared, not copied
+    again = Journeys(j.channels, j.offsets, ["a", "b"], j.conversions, j.nulls)
+    assert again.channels is j.channels and again.conversions is j.conversions
 
 
 @pytest.mark.parametrize(
