@@ -134,3 +134,15 @@ def test_scripts_import_as_modules():
 
     assert bf.call_worker and bm.call_worker and bs.call_worker
     assert bf._fmt_n(10_000) == "1e4"  # names other scripts imported before the harness
+
+
+def test_parse_stages_small(tmp_path):
+    # runs every stage (and, where a C compiler exists, checks the experiment's codes
+    # against the package's parser) on a small generated table
+    from benchmarks.bench_parse_stages import main as stages_main
+
+    assert stages_main(["--n", "3000", "--repeats", "1", "--out", str(tmp_path)]) == 0
+    table = pd.read_csv(tmp_path / "parse_stages.csv")
+    assert {"pandas.read_csv (baseline)", "Journeys.from_path_table (total)"} <= set(table.stage)
+    assert (table["median s"] > 0).all()
+    assert "x pandas.read_csv (" in (tmp_path / "parse_stages.md").read_text().replace("**", "")
