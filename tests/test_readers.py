@@ -268,3 +268,96 @@ def test_read_events_equals_from_events(tmp_path, name):
     assert report.n_events == len(frame)
     with pytest.raises(ValueError, match=r"no column 'revenue'; did you mean 'rev'\?"):
         read_events(path, "uid", "ts", **{**kw, "value": "revenue"})
+
+
+# ----------------------------------------------------------------- the shared file reader
+def _write(path, text):
+    opener = gzip.open if str(path).lower().endswith(".gz") else open
+    with opener(path, "wt", newline="") as fh:
+        fh.write(text)
+    return path
+
+
+def test_read_table_missing_file_names_it(tmp_path):
+    from attribution_lab._io import read_table
+
+    with pytest.raises(FileNotFoundError, match=r"nope\.csv: no such file"):
+        read_table(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize("delim", [";", ",", "\t", "|"])
+@pytest.mark.parametrize("name", ["t.csv", "t.csv.gz", "t.TSV.GZ"])
+def test_read_table_sniffs_the_delimiter_plain_or_gzip(tmp_path, name, delim):
+    from attribution_lab._io import read_table
+
+    # the delimiter is the most frequent in the header, even when fields hold others
+    text = delim.join(["path", "n"]) + "\n" + delim.join(['"A, B; C"', "3"]) + "\r\n"
+    frame, source, name_row = read_table(_write(tmp_path / name, text))
+    assert list(frame.columns) == ["path", "n"]
+    assert frame.iloc[0].tolist() == ["A, B; C", 3]
+    assert source == str(tmp_path / name)
+    assert name_row(4) == f"{source}: row 4 (line 6)"
+
+
+def test_read_table_delimiter_given_or_not_found(tmp_path):
+    from attribution_lab._io import read_table
+
+    f = _write(tmp_path / "t.csv", "a b\n1 2\n")
+    with pytest.raises(ValueError, match=r"t\.csv: cannot tell the delimiter .*'a b'; pass delim"):
+        read_table(f)
+    assert read_table(f, delimiter=" ").frame.to_dict("list") == {"a": [1], "b": [2]}
+
+
+def test_read_table_empty_cells_and_na_names(tmp_path):
+    from attribution_lab._io import read_table
+
+    f = _write(tmp_path / "t.csv", "channel,cost\nNA,\nnull,2\n")
+    frame = read_table(f, na_values={"cost": [""]}).frame
+    assert frame["channel"].tolist() == ["NA", "null"]  # channels, not missing values
+    assert np.isnan(frame["cost"][0]) and frame["cost"][1] == 2
+    assert read_table(f).frame["cost"].tolist() == ["", "2"]  # no na_values: kept as text
+    assert read_table(f, keep_default_na=True).frame["channel"].isna().all()
+
+
+def test_read_table_columns_and_parquet(tmp_path):
+    from attribution_lab._io import read_table
+
+    frame = pd.DataFrame({"user": [1, 2], "time": [0.5, 1.5], "other": ["x", "y"]})
+    for name in ("t.csv", "t.parquet"):
+        path = tmp_path / name
+        if name.endswith(".parquet"):
+            frame.to_parquet(path)
+        else:
+            frame.to_csv(path, index=False)
+        got = read_table(path, columns=["time", "user"], parquet=True)
+        pd.testing.assert_frame_equal(got.frame[["user", "time"]], frame[["user", "time"]])
+        with pytest.raises(ValueError, match=r"no column 'tme'; did you mean 'time'\?"):
+            read_table(path, columns=["user", "tme"], parquet=True)
+    assert read_table(tmp_path / "t.parquet", parquet=True).name_row(0).endswith("t.parquet: row 0")
+    # without parquet=True a Parquet file is just a file that is not CSV
+    with pytest.raises(ValueError, match=r"t\.parquet: cannot parse as CSV"):
+        read_table(tmp_path / "t.parquet")
+    _write(tmp_path / "bad.parquet", "not parquet")
+    with pytest.raises(ValueError, match=r"bad\.parquet: cannot parse as Parquet"):
+        read_table(tmp_path / "bad.parquet", parquet=True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        (b"a,b\n1,2\n1,2,3\n", "Expected 2 fields in line 3"),
+        (b'a,b\n"1,2\n', "EOF"),
+        (b"a,b\n\xff\xfe,1\n", "codec can't decode"),
+        (b"", "cannot tell the delimiter"),
+    ],
+)
+def test_read_table_parse_errors_name_the_file(tmp_path, raw, why):
+    from attribution_lab._io import read_table
+
+    f = tmp_path / "broken.csv"
+    f.write_bytes(raw)
+    with pytest.raises(ValueError, match=r"broken\.csv: ") as err:
+        read_table(f)
+    assert why in str(err.value)
+    if raw:
+        assert "cannot parse as CSV" in str(err.value)
