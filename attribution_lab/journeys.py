@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._io import read_table
 from ._validation import RowNamer, check_counts, first_bad, journey_namer
 
 __all__ = ["MILESTONES", "Journeys"]
@@ -262,20 +262,6 @@ def split_path_strings_reference(
     codes, uniques = pd.factorize(np.asarray(tokens, dtype=object), sort=False)
     channels, names = _name_codes(codes, list(uniques), offsets, lst.__getitem__, name_row, column)
     return channels, offsets, names
-
-
-def _sniff_delimiter(path: str | os.PathLike) -> str:
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", newline="") as fh:  # type: ignore[operator]
-        header = fh.readline()
-    counts = {d: header.count(d) for d in (";", ",", "\t", "|")}
-    best = max(counts, key=counts.__getitem__)
-    if counts[best] == 0:
-        raise ValueError(
-            f"{os.fspath(path)}: cannot tell the delimiter from the header line {header.strip()!r};"
-            " pass delimiter="
-        )
-    return best
 
 
 class Journeys:
@@ -588,25 +574,12 @@ class Journeys:
                 return f"{source}: row {labels[i]!r}"
 
         elif isinstance(table, str | os.PathLike):
-            source = os.fspath(table)
-            if not os.path.exists(source):
-                raise FileNotFoundError(f"{source}: no such file")
-            delim = delimiter or _sniff_delimiter(source)
-            try:
-                # keep_default_na=False: a channel may well be called "NA" or "null"
-                frame = pd.read_csv(
-                    source,
-                    sep=delim,
-                    keep_default_na=False,
-                    na_values={c: [""] for c in (conversions, nulls, value) if c},
-                )
-            except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-                raise ValueError(f"{source}: cannot parse as CSV ({exc})") from None
-
-            def name_row(i: int) -> str:
-                # header is line 1, so row i is line i + 2 (no multi-line fields in this format)
-                return f"{source}: row {i} (line {i + 2})"
-
+            # a channel may well be called "NA" or "null": only empty counts are missing
+            frame, source, name_row = read_table(
+                table,
+                delimiter=delimiter,
+                na_values={c: [""] for c in (conversions, nulls, value) if c},
+            )
         else:
             raise TypeError(
                 "table must be a pandas DataFrame or a path to a CSV file, "

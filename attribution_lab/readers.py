@@ -8,7 +8,6 @@ write. Neither downloads anything: see the README for where to obtain the data.
 
 from __future__ import annotations
 
-import gzip
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,8 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._io import existing_file, open_text, read_table, row_namer
 from ._validation import check_columns, first_bad
-from .journeys import Journeys, _sniff_delimiter
+from .journeys import Journeys
 
 __all__ = [
     "CRITEO_COLUMNS",
@@ -80,12 +80,8 @@ class CriteoData:
         return f"CriteoData({self.journeys!r}, {c})"
 
 
-def _open_text(path: str):
-    return gzip.open(path, "rt") if path.endswith(".gz") else open(path)
-
-
 def _has_header(path: str) -> bool:
-    with _open_text(path) as fh:
+    with open_text(path) as fh:
         first = fh.readline()
     return first.split("\t", 1)[0].strip().lower() == "timestamp"
 
@@ -178,9 +174,7 @@ def read_criteo_attribution(
     >>> data.costs.to_dict(), data.criteo_attributed
     ({'c7': 1.0, 'c8': 0.25}, 1.0)
     """
-    source = os.fspath(path)
-    if not os.path.exists(source):
-        raise FileNotFoundError(f"{source}: no such file")
+    source = existing_file(path)
     if channel != "campaign" and channel not in CRITEO_COLUMNS[13:]:
         raise ValueError(f"channel must be 'campaign' or one of cat1..cat9, got {channel!r}")
     for name, val in (("top", top), ("max_length", max_length), ("nrows", nrows)):
@@ -217,10 +211,7 @@ def read_criteo_attribution(
             f"{source}: not the Criteo attribution format (22 tab-separated columns: "
             f"{', '.join(CRITEO_COLUMNS[:6])}, ...): {exc}"
         ) from None
-    offset = 2 if header else 1
-
-    def name_row(i: int) -> str:
-        return f"{source}: row {i} (line {i + offset})"
+    name_row = row_namer(source, first_line=2 if header else 1)
 
     for col in cols:
         if col != channel:
@@ -337,6 +328,8 @@ def read_path_table(
     table: pd.DataFrame | str | os.PathLike,
     format: str = "auto",
     sep: str = ">",
+    *,
+    delimiter: str | None = None,
 ) -> Journeys:
     """Journeys from a path summary written by another attribution tool.
 
@@ -351,6 +344,9 @@ def read_path_table(
         revenue``. ``"auto"`` picks the format whose columns the table has.
     sep : str, default ">"
         Separator between channels in a path.
+    delimiter : str, optional
+        CSV field delimiter; by default the most frequent of ``;``, ``,``, tab and ``|``
+        in the header line.
 
     Returns
     -------
@@ -371,10 +367,7 @@ def read_path_table(
     (('Email', 'Paid'), 2.0, 14.0, 80.0)
     """
     if isinstance(table, str | os.PathLike):
-        source = os.fspath(table)
-        if not os.path.exists(source):
-            raise FileNotFoundError(f"{source}: no such file")
-        frame = pd.read_csv(source, sep=None, engine="python", dtype=str, keep_default_na=False)
+        frame, source, _ = read_table(table, delimiter=delimiter, dtype=str)
         frame = frame.replace("", np.nan)
     elif isinstance(table, pd.DataFrame):
         source, frame = "table", table
@@ -408,6 +401,7 @@ def read_events(
     channel: str | None = None,
     *,
     columns: list[str] | None = None,
+    delimiter: str | None = None,
     return_report: bool = False,
     **options: Any,
 ) -> Any:
@@ -425,6 +419,9 @@ def read_events(
         value, lookback, account, milestones, ...).
     columns : list of str, optional
         Columns to read (default: those the options name).
+    delimiter : str, optional
+        CSV field delimiter; by default the most frequent of ``;``, ``,``, tab and ``|``
+        in the header line.
     return_report : bool, default False
         Also return the `attribution_lab.events.EventsReport`.
 
@@ -442,9 +439,6 @@ def read_events(
     >>> j.path_strings().tolist(), j.conversions.tolist()
     (['search > email', 'display'], [1.0, 0.0])
     """
-    source = os.fspath(path)
-    if not os.path.exists(source):
-        raise FileNotFoundError(f"{source}: no such file")
     if columns is None:
         named: list[str] = [*([user] if isinstance(user, str) else user), time]
         for key in ("source", "medium", "campaign", "referrer", "conversion", "value"):
@@ -458,17 +452,8 @@ def read_events(
             named.append(spec[0] if isinstance(spec, tuple) else spec)
         named.extend(options.get("touch_columns") or [])
         columns = list(dict.fromkeys(named))
-    low = source.lower()
-    try:
-        if low.endswith((".parquet", ".pq")):
-            import pyarrow.parquet as pq
-
-            check_columns(pq.read_schema(source).names, columns, source)
-            frame = pd.read_parquet(source, columns=columns)
-        else:
-            sep = _sniff_delimiter(source)
-            check_columns(pd.read_csv(source, sep=sep, nrows=0).columns, columns, source)
-            frame = pd.read_csv(source, sep=sep, usecols=columns)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{source}: cannot parse ({exc})") from None
+    # pandas' default missing values (empty, NA, null, ...) in every column
+    frame = read_table(
+        path, delimiter=delimiter, columns=columns, keep_default_na=True, parquet=True
+    ).frame
     return Journeys.from_events(frame, user, time, channel, return_report=return_report, **options)

@@ -361,3 +361,23 @@ def test_read_table_parse_errors_name_the_file(tmp_path, raw, why):
     assert why in str(err.value)
     if raw:
         assert "cannot parse as CSV" in str(err.value)
+
+
+def test_file_readers_share_the_delimiter_and_parse_rules(tmp_path):
+    from attribution_lab.readers import read_events
+
+    frac = "transformedPath|conversions|nonConversions|revenue\nA > B|2|1|20\nB|0|4|\n"
+    p = _write(tmp_path / "frac.csv", frac)  # csv.Sniffer took 'n' for the delimiter here
+    assert read_path_table(p).total_value == 20.0
+    p = _write(tmp_path / "frac.txt", frac.replace("|", " ").replace(" > ", ">"))
+    with pytest.raises(ValueError, match=r"frac\.txt: cannot tell the delimiter"):
+        read_path_table(p)
+    assert read_path_table(p, delimiter=" ").n_nulls == 5
+    p = _write(tmp_path / "frac_bad.csv", "transformedPath,conversions\nA,1\nB,1,2\n")
+    with pytest.raises(ValueError, match=r"frac_bad\.csv: cannot parse as CSV \(.*line 3"):
+        read_path_table(p)
+    p = _write(tmp_path / "events.csv", 'uid;ts;ch\n1;0;a\n2;1;"b\n')
+    with pytest.raises(ValueError, match=r"events\.csv: cannot parse as CSV \(.*EOF"):
+        read_events(p, "uid", "ts", "ch")
+    with pytest.raises(FileNotFoundError, match=r"nope\.parquet: no such file"):
+        read_events(tmp_path / "nope.parquet", "uid", "ts", "ch")
