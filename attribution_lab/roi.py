@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._io import read_table
 from ._validation import check_columns, did_you_mean
 from .result import AttributionResult
 
@@ -28,6 +29,7 @@ def read_costs(
     period: str | None = "period",
     start: Any = None,
     end: Any = None,
+    delimiter: str | None = None,
 ) -> pd.Series:
     """Total spend per channel from a cost table, optionally within a period.
 
@@ -44,6 +46,9 @@ def read_costs(
         otherwise.
     start, end : date-like, optional
         Keep rows whose period is at or after `start` and at or before `end`.
+    delimiter : str, optional
+        CSV field delimiter of a file; by default the most frequent of ``;``, ``,``, tab
+        and ``|`` in the header line.
 
     Returns
     -------
@@ -86,19 +91,8 @@ def read_costs(
             return f"cost table: row {labels[i]!r}"
 
     elif isinstance(costs, str | os.PathLike):
-        source = os.fspath(costs)
-        if not os.path.exists(source):
-            raise FileNotFoundError(f"{source}: no such file")
-        try:
-            frame = pd.read_csv(
-                source, sep=None, engine="python", keep_default_na=False, dtype={channel: str}
-            )
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{source}: cannot parse as CSV ({exc})") from None
-
-        def name_row(i: int) -> str:
-            return f"{source}: row {i} (line {i + 2})"
-
+        # empty cells stay "" (the spend checks below tell 'missing' from 'not a number')
+        frame, source, name_row = read_table(costs, delimiter=delimiter, dtype={channel: str})
     else:
         raise TypeError(
             "costs must be a DataFrame, a CSV path, a mapping or a Series, "

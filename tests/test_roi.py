@@ -106,6 +106,20 @@ def test_bad_cost_tables(tmp_path, text, kwargs, match):
         roi(_result(), p, **kwargs)
 
 
+def test_cost_file_delimiters_and_parse_errors(tmp_path):
+    p = tmp_path / "spend.csv"
+    p.write_text("channel|cost\nNA|5\nnull|7\n")  # csv.Sniffer split this on 'n'
+    assert read_costs(p).to_dict() == {"NA": 5.0, "null": 7.0}
+    p.write_text("channel cost\nsearch 5\n")
+    with pytest.raises(ValueError, match=r"spend\.csv: cannot tell the delimiter"):
+        read_costs(p)
+    assert read_costs(p, delimiter=" ").to_dict() == {"search": 5.0}
+    assert roi(_result(), p, delimiter=" ").loc["search", "cost"] == 5.0
+    p.write_text('channel,cost\nsearch,"5\n')
+    with pytest.raises(ValueError, match=r"spend\.csv: cannot parse as CSV \(.*EOF"):
+        read_costs(p)
+
+
 def test_unknown_channels_are_named_or_kept():
     with pytest.raises(ValueError, match=r"'serach'; did you mean 'search'\?"):
         roi(_result(), {"serach": 10.0})
