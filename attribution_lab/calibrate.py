@@ -29,6 +29,7 @@ from scipy import optimize, stats
 from scipy.special import expit
 from sklearn.base import clone
 
+from ._io import read_table
 from ._validation import check_random_state, first_bad
 from .base import AttributionModel, get_model
 from .journeys import Journeys
@@ -1843,18 +1844,18 @@ def position_split_truth(
 
 
 # ============================================================================ command line
-def _journeys_from_touch_csv(path: str, end_time: str | None) -> Journeys:
+def _journeys_from_touch_csv(
+    path: str, end_time: str | None, delimiter: str | None = None
+) -> Journeys:
     """Journeys from a touch-level CSV: columns journey, channel, time, converted[, value].
 
     The format ``attribution-lab simulate`` writes as PREFIX_events.csv. The end time is a
     per-touch column ``end_time`` (constant within a journey), or `end_time` given as a
-    number of days (a common end of observation) or a column name.
+    number of days (a common end of observation) or a column name. The delimiter is
+    detected from the header line unless given.
     """
-    import os
-
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{path}: no such file")
-    frame = pd.read_csv(path)
+    # pandas' default missing values (empty, NA, null, ...) in every column
+    frame, path, _ = read_table(path, delimiter=delimiter, keep_default_na=True)
     need = ["journey", "channel", "time", "converted"]
     missing = [c for c in need if c not in frame.columns]
     if missing:

@@ -66,7 +66,7 @@ def load_input(args: argparse.Namespace) -> Journeys:
     if getattr(args, "events", False):
         from .calibrate import _journeys_from_touch_csv
 
-        return _journeys_from_touch_csv(args.input, args.end_time)
+        return _journeys_from_touch_csv(args.input, args.end_time, getattr(args, "delimiter", None))
     if getattr(args, "end_time", None) is not None:
         raise CLIError("--end-time goes with --events (path tables have no times)")
     if args.input == EXAMPLE:

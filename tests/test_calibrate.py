@@ -30,6 +30,7 @@ from attribution_lab.calibrate import (
     RoleTable,
     _DecayLikelihood,
     _fit_logistic,
+    _journeys_from_touch_csv,
     add_calibrate_parser,
     calibrate_position_weights,
     calibrate_time_decay,
@@ -642,3 +643,36 @@ def test_cli_time_decay(capsys, tmp_path, decay_small):
     assert doc["half_life"] == pytest.approx(direct.half_life, rel=1e-6)
     with pytest.raises(ValueError, match="end-time"):
         run_cli(capsys, str(events), "--events", "--rule", "time_decay")
+
+
+def test_touch_csv_is_read_like_every_table_file(tmp_path, capsys, decay_small):
+    j = decay_small.journeys.subset(np.arange(50))
+    touches = pd.DataFrame(
+        {
+            "journey": j.journey_index,
+            "channel": np.asarray(j.channel_names)[j.channels],
+            "time": j.times,
+            "converted": (j.conversions > 0)[j.journey_index],
+            "end_time": j.end_time[j.journey_index],
+        }
+    )
+    for name, delim in (("t.csv", ","), ("t.csv.gz", ";"), ("t.tsv", "\t")):
+        touches.to_csv(tmp_path / name, index=False, sep=delim)
+        got = _journeys_from_touch_csv(str(tmp_path / name), None)
+        assert got.path_strings().tolist() == j.path_strings().tolist()
+        np.testing.assert_allclose(got.times, j.times)
+        np.testing.assert_array_equal(got.end_time, j.end_time)
+        np.testing.assert_array_equal(got.conversions, j.conversions)
+    touches.to_csv(tmp_path / "t.txt", index=False, sep=" ")
+    with pytest.raises(ValueError, match=r"t\.txt: cannot tell the delimiter"):
+        _journeys_from_touch_csv(str(tmp_path / "t.txt"), None)
+    got = _journeys_from_touch_csv(str(tmp_path / "t.txt"), None, delimiter=" ")
+    assert got.path_strings().tolist() == j.path_strings().tolist()
+    out = run_cli(capsys, str(tmp_path / "t.txt"), "--events", "--delimiter", " ", "--rule",
+                  "time_decay", "--method", "match", "--reference", "linear")  # fmt: skip
+    assert "matched to linear" in out
+    (tmp_path / "bad.csv").write_text('journey,channel,time,converted\n0,"a,1\n')
+    with pytest.raises(ValueError, match=r"bad\.csv: cannot parse as CSV"):
+        _journeys_from_touch_csv(str(tmp_path / "bad.csv"), "60")
+    with pytest.raises(FileNotFoundError, match=r"nope\.csv: no such file"):
+        _journeys_from_touch_csv(str(tmp_path / "nope.csv"), "60")
