@@ -32,7 +32,11 @@ EXTRA = {
     "markov (order 2)": ("markov", {"order": 2}),
     "shapley (model game)": ("shapley", {"game": "model"}),
     "shapley (subset game)": ("shapley", {"game": "subset"}),
-    "shapley (subgame policy)": ("shapley", {"game_params": {"policy": "subgame"}}),
+    "shapley (set-rate game)": ("shapley", {"game": "set_rate"}),
+    "shapley (subgame policy)": (
+        "shapley",
+        {"game": "set_rate", "game_params": {"policy": "subgame"}},
+    ),
 }
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from attribution_lab import Journeys, LinearAttribution, get_model, load_pathdata
 from attribution_lab.shapley import (
     MAX_EXACT_PLAYERS,
+    CounterfactualRateGame,
     ExactShapley,
     FunctionGame,
     ModelGame,
@@ -250,7 +251,7 @@ def test_subgame_policy_matches_per_set_reference(seed, what):
 
 def test_subgame_policy_in_shapley_attribution():
     j = load_pathdata()
-    model = ShapleyAttribution(game_params={"policy": "subgame"}).fit(j)
+    model = ShapleyAttribution(game="set_rate", game_params={"policy": "subgame"}).fit(j)
     r = model.attribute()
     assert r.conversions.sum() == pytest.approx(j.n_conversions)
     assert r.value.sum() == pytest.approx(j.total_value)
@@ -258,7 +259,7 @@ def test_subgame_policy_in_shapley_attribution():
     # the pitfall it carries: a channel can come out negative
     assert r.conversions.min() < 0
     with pytest.raises(ValueError, match="subgame"):
-        ShapleyAttribution(game_params={"policy": "subgame"}, estimator="permutation").fit(j)
+        ShapleyAttribution(game="set_rate", game_params={"policy": "subgame"}, estimator="permutation").fit(j)
     with pytest.raises(ValueError, match="policy='subgame'"):
         SetRateGame(j, policy="zero").subgame_credit()
 
@@ -360,6 +361,91 @@ def test_touchpoint_game():
 # -- ShapleyAttribution ------------------------------------------------------------------
 
 
+def counterfactual_reference(j: Journeys, rate: np.ndarray) -> np.ndarray:
+    """v(S) journey by journey: cut each journey's channel set to S, score the set left."""
+    n = j.n_channels
+    v = np.zeros(1 << n)
+    for k in range(j.n_journeys):
+        mask = 0
+        for c in j.channels[j.offsets[k] : j.offsets[k + 1]]:
+            mask |= 1 << int(c)
+        for s in range(1 << n):
+            v[s] += (j.conversions[k] + j.nulls[k]) * rate[mask & s]
+    return v
+
+
+def observed_rates(j: Journeys, what: str) -> np.ndarray:
+    won, seen = np.zeros(1 << j.n_channels), np.zeros(1 << j.n_channels)
+    gain = j.value if what == "value" else j.conversions
+    for k in range(j.n_journeys):
+        mask = 0
+        for c in j.channels[j.offsets[k] : j.offsets[k + 1]]:
+            mask |= 1 << int(c)
+        won[mask] += gain[k]
+        seen[mask] += j.conversions[k] + j.nulls[k]
+    return np.divide(won, seen, out=np.zeros_like(won), where=seen > 0)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    what=st.sampled_from(["conversions", "value"]),
+    strength=st.sampled_from([None, 0.5, 10.0]),
+)
+def test_counterfactual_game_matches_journey_by_journey_reference(seed, what, strength):
+    j = random_journeys(seed, n=30, n_channels=4)
+    if strength is None:
+        game = CounterfactualRateGame(j, what=what, policy="zero")
+        rate = observed_rates(j, what)
+    else:
+        game = CounterfactualRateGame(j, what=what, strength=strength)
+        rate = SetRateGame(j, what=what, strength=strength)(np.arange(16))
+        if what == "conversions":
+            np.testing.assert_allclose(rate, smoothed_reference(j, strength), atol=1e-12)
+    v = counterfactual_reference(j, rate)
+    np.testing.assert_allclose(game(np.arange(16)), v, atol=1e-9)
+    phi = game.closed_form()
+    np.testing.assert_allclose(phi, brute_force(v, 4), atol=1e-9)
+    assert phi.sum() == pytest.approx(v[-1] - v[0])
+    if strength is None:  # observed rates: v(N) is every conversion (or the whole value)
+        assert v[-1] == pytest.approx(j.total_value if what == "value" else j.n_conversions)
+
+
+def test_counterfactual_game_by_hand_and_relations():
+    j = Journeys.from_paths(["A", "A > B", "B"], conversions=[1, 3, 0], nulls=[3, 1, 4])
+    g = CounterfactualRateGame(j, policy="zero")
+    # rates A 1/4, B 0, AB 3/4; with A alone the 4 AB journeys convert at A's 1/4
+    assert g([0b00, 0b01, 0b10, 0b11]).tolist() == pytest.approx([0, 2, 0, 4])
+    assert g.closed_form().tolist() == pytest.approx([3, 1])
+    # when every channel set converts, it is DP6's per-set sub-game credit
+    k = random_journeys(3, n=60, n_channels=4)
+    k = Journeys(k.channels, k.offsets, k.channel_names, k.conversions + 1, k.nulls, k.value)
+    np.testing.assert_allclose(
+        CounterfactualRateGame(k, policy="zero").closed_form(),
+        SetRateGame(k, policy="subgame").subgame_credit(),
+        atol=1e-9,
+    )
+    # two channels that always appear together split their credit evenly
+    t = Journeys.from_paths(["A > B", "B > A > C", "C"], conversions=[2, 1, 1], nulls=[1, 2, 3])
+    phi = CounterfactualRateGame(t).closed_form()
+    assert phi[0] == pytest.approx(phi[1])
+    with pytest.raises(ValueError, match="policy must be 'smoothed' or 'zero'"):
+        CounterfactualRateGame(j, policy="subgame")
+
+
+def test_counterfactual_game_credit_follows_reach():
+    # a rare channel whose two journeys both convert: the set-rate game's Shapley values
+    # weigh its lucky coalition like any other, the counterfactual game by its journeys
+    rng = np.random.default_rng(0)
+    paths = [["A"], ["B"], ["A", "B"]] * 300 + [["A", "R"], ["B", "R"]]
+    conv = np.r_[rng.binomial(1, [0.1, 0.1, 0.2] * 300), [1, 1]].astype(float)
+    j = Journeys.from_paths(paths, conv, 1 - conv + (conv == 1) * 0)
+    rare = j.channel_names.index("R")
+    cf = ShapleyAttribution(game="counterfactual").fit(j).attribute()
+    sr = ShapleyAttribution(game="set_rate").fit(j).attribute()
+    assert cf.share[rare] < 0.01 < sr.share[rare]
+
+
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_shapley_attribution_subset_game_is_unique_linear(seed):
@@ -374,14 +460,15 @@ def test_shapley_attribution_subset_game_is_unique_linear(seed):
 
 def test_shapley_attribution_games_and_errors():
     j = load_pathdata()
-    for game, params in (("set_rate", None), ("model", {"features": "count"})):
+    games = (("counterfactual", None), ("set_rate", None), ("model", {"features": "count"}))
+    for game, params in games:
         m = get_model("shapley", game=game, game_params=params).fit(j)
         r = m.attribute()
         assert r.conversions.sum() == pytest.approx(j.n_conversions)
         assert r.value.sum() == pytest.approx(j.total_value)
         np.testing.assert_allclose(r.details["shapley_value"], m.shapley_.values)
     with pytest.raises(ValueError, match="sum to v\\(N\\) - v\\(empty\\) = 0 <= 0"):
-        ShapleyAttribution(game_params={"policy": "zero"}).fit(j)
+        ShapleyAttribution(game="set_rate", game_params={"policy": "zero"}).fit(j)
     with pytest.raises(ValueError, match="game must be one of"):
         ShapleyAttribution(game="glove").fit(j)
     with pytest.raises(ValueError, match="estimator must be 'auto' or one of"):
@@ -389,7 +476,10 @@ def test_shapley_attribution_games_and_errors():
     with pytest.raises(ValueError, match="budget must be a positive integer"):
         ShapleyAttribution(budget=0).fit(j)
     with pytest.raises(ValueError, match="need 4,096 evaluations, budget is 100"):
-        ShapleyAttribution(estimator="exact", budget=100).fit(j)
+        ShapleyAttribution(game="set_rate", estimator="exact", budget=100).fit(j)
+    # a closed form needs two evaluations, whatever the budget
+    m = ShapleyAttribution(estimator="exact", budget=100).fit(j)
+    assert m.shapley_.exact and m.shapley_.n_evaluations == 2
 
 
 @pytest.mark.parametrize("estimator", ["permutation", "antithetic", "stratified", "kernel"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .base import MAX_EXACT_PLAYERS, FunctionGame, Game, ShapleyResult, as_coalitions
 from .exact import ExactShapley, shapley_values_from_table, shapley_weights
 from .games import (
+    CounterfactualRateGame,
     ModelGame,
     SetRateGame,
     SubsetConversionGame,
@@ -33,6 +34,7 @@ __all__ = [
     "MAX_EXACT_PLAYERS",
     "AdditiveGame",
     "AntitheticPermutationSampling",
+    "CounterfactualRateGame",
     "ExactShapley",
     "FunctionGame",
     "Game",

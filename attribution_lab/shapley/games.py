@@ -15,6 +15,7 @@ from .base import Game
 from .exact import _moebius, _subset_sums, _superset_sums, intersection_sums, popcount
 
 __all__ = [
+    "CounterfactualRateGame",
     "ModelGame",
     "SetRateGame",
     "SubsetConversionGame",
@@ -354,6 +355,108 @@ def _weight_kwargs(model: Any, weight: np.ndarray) -> dict[str, np.ndarray]:
         f"{target}.fit takes no sample_weight; journeys are weighted by their conversions and"
         " nulls, so the estimator must accept per-row weights"
     )
+
+
+class CounterfactualRateGame(Game):
+    """v(S) = expected conversions (or value) if only the channels in S existed.
+
+    Every journey keeps its touches of the channels in S and converts at the observed
+    rate of the channel set it is left with; a journey left with no channel does not
+    convert. The rates are `SetRateGame`'s, smoothed by default.
+
+    Parameters
+    ----------
+    journeys : Journeys
+    what : {"conversions", "value"}, default "conversions"
+    policy : {"smoothed", "zero"}, default "smoothed"
+        The rates of channel sets: `SetRateGame`'s smoothed rates, or the raw observed
+        rates with 0 for a set no journey has.
+    strength : float, default 10.0
+        Prior weight of the smoothed rates, in journeys (see `SetRateGame`).
+
+    Notes
+    -----
+    With :math:`n_T` the journeys whose channel set is T and :math:`r(U)` the rate of
+    set U,
+
+    .. math:: v(S) = \\sum_T n_T \\, r(T \\cap S),
+
+    the structure of `ModelGame` (and of the coalition world's truth,
+    `attribution_lab.simulate`) with observed rates in place of a fitted model. Writing r
+    through its dividends :math:`d(V) = \\sum_{U \\subseteq V} (-1)^{|V| - |U|} r(U)` and
+    :math:`W(V) = \\sum_{T \\supseteq V} n_T`,
+    :math:`v(S) = \\sum_{V \\subseteq S} d(V) W(V)`, so the Shapley values have the
+    closed form (`closed_form`)
+
+    .. math:: \\phi_c = \\sum_{V \\ni c} \\frac{d(V) \\, W(V)}{|V|}
+              = \\sum_T n_T \\, \\phi_c(r|_T),
+
+    each channel set's journeys credited by the Shapley values of the rate game
+    restricted to that set's channels, which sum to its rate. With ``policy="zero"`` and
+    only converting sets this is DP6's per-set sub-game credit (`SetRateGame`'s
+    ``"subgame"`` policy); here every journey counts, as the counterfactual requires (a
+    journey that did not convert with all its channels may have converted with fewer),
+    and the smoothed rates keep a set seen in a handful of journeys from driving the
+    credit of its channels. A channel is credited only through the journeys that touch
+    it, so a rare channel gets little credit however well its few journeys convert
+    (unlike the Shapley values of `SetRateGame`, which weigh every coalition alike).
+    :math:`v(N) - v(\\emptyset) = \\sum_T n_T r(T)`, the (smoothed) conversions.
+
+    Examples
+    --------
+    >>> j = Journeys.from_paths(["A", "A > B", "B"], conversions=[1, 3, 0], nulls=[3, 1, 4])
+    >>> g = CounterfactualRateGame(j, policy="zero")  # rates: A 1/4, B 0, AB 3/4
+    >>> g([0b00, 0b01, 0b10, 0b11]).tolist()  # with A alone, AB's 4 journeys convert 1/4
+    [0.0, 2.0, 0.0, 4.0]
+    >>> g.closed_form().tolist()  # A: 1 + 4 x (1/4 + 1/4), B: 4 x 1/4
+    [3.0, 1.0]
+    """
+
+    def __init__(
+        self,
+        journeys: Journeys,
+        what: str = "conversions",
+        policy: str = "smoothed",
+        strength: float = 10.0,
+    ) -> None:
+        if policy not in ("smoothed", "zero"):
+            raise ValueError(f"policy must be 'smoothed' or 'zero', got {policy!r}")
+        n = journeys.n_channels
+        if n > _MAX_TABLE_PLAYERS:
+            raise ValueError(
+                f"the counterfactual rate game tabulates all 2^{n} coalitions; use at most"
+                f" {_MAX_TABLE_PLAYERS} channels (group channels first)"
+            )
+        rates = SetRateGame(journeys, what, policy=policy, strength=strength)
+        self.what, self.policy, self.strength = rates.what, policy, rates.strength
+        self.n_players = n
+        self.player_names = journeys.channel_names
+        self.n_evaluations = 0
+        if policy == "smoothed":
+            r = rates._table
+        else:
+            r = np.zeros(1 << n)
+            r[rates._sets] = rates._won / rates._seen
+        # dividends times the journeys that contain each set: v is their subset sums
+        d = _moebius(np.array(r, dtype=np.float64), n)
+        w = np.zeros(1 << n)
+        w[rates._sets] = rates._seen
+        self._dw = d * _superset_sums(w, n)
+        self._table = _subset_sums(self._dw.copy(), n)
+
+    def table(self) -> np.ndarray:
+        """v of all 2^n coalitions, indexed by bitmask."""
+        return self._table
+
+    def closed_form(self) -> np.ndarray:
+        """Exact Shapley values, :math:`\\phi_c = \\sum_{V \\ni c} d(V) W(V) / |V|`."""
+        masks = np.arange(self._dw.size, dtype=np.int64)
+        share = np.zeros(self._dw.size)
+        share[1:] = self._dw[1:] / popcount(masks[1:])
+        return np.array([share[(masks >> c) & 1 == 1].sum() for c in range(self.n_players)])
+
+    def _value(self, coalitions: np.ndarray) -> np.ndarray:
+        return self._table[_coalition_masks(coalitions)]
 
 
 class ModelGame(Game):

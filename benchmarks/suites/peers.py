@@ -22,9 +22,9 @@ time, peak RSS during the call as in the speed suite), parsing included:
 
 - **ours**: ``Journeys.from_path_table(df)`` + ``get_model(name, **params).fit(j)
   .attribute()`` for first_touch, last_touch, linear, position_based, markov orders 1-3
-  and shapley (``game_params={"policy": "subgame"}``, the set-rate game credited by each
-  converting channel set's sub-game, as DP6's package does; and the default set-rate
-  game);
+  and shapley (``game="set_rate", game_params={"policy": "subgame"}``, the set-rate game
+  credited by each converting channel set's sub-game, as DP6's package does; and the
+  default counterfactual game);
 - **ChannelAttribution** (``channelattribution``): ``heuristic_models(df, "path",
   "total_conversions", sep=">", flg_pro=False)`` (first_touch, last_touch,
   linear_touch), and ``markov_model(df, "path", "total_conversions",
@@ -87,7 +87,10 @@ OURS: dict[str, tuple[str, dict[str, Any]]] = {
     "markov (order 1)": ("markov", {"order": 1}),
     "markov (order 2)": ("markov", {"order": 2}),
     "markov (order 3)": ("markov", {"order": 3}),
-    "shapley (subgame policy)": ("shapley", {"game_params": {"policy": "subgame"}}),
+    "shapley (subgame policy)": (
+        "shapley",
+        {"game": "set_rate", "game_params": {"policy": "subgame"}},
+    ),
     "shapley": ("shapley", {}),
 }
 # peer runs: label -> (worker spec, {peer output name: our counterpart})
