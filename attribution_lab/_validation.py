@@ -11,7 +11,7 @@ import numpy as np
 __all__ = ["RowNamer", "check_columns", "check_random_state", "did_you_mean", "first_bad"]
 
 # A RowNamer turns a 0-based journey/row position into the phrase used in an error,
-# e.g. "row 17 (line 19 of paths.csv)" for a file or "journey 17" for arrays.
+# e.g. "paths.csv: row 17 (line 19)" for a file (`_io.row_namer`) or "journey 17" for arrays.
 RowNamer = Callable[[int], str]
 
 
