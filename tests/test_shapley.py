@@ -259,7 +259,9 @@ def test_subgame_policy_in_shapley_attribution():
     # the pitfall it carries: a channel can come out negative
     assert r.conversions.min() < 0
     with pytest.raises(ValueError, match="subgame"):
-        ShapleyAttribution(game="set_rate", game_params={"policy": "subgame"}, estimator="permutation").fit(j)
+        ShapleyAttribution(
+            game="set_rate", game_params={"policy": "subgame"}, estimator="permutation"
+        ).fit(j)
     with pytest.raises(ValueError, match="policy='subgame'"):
         SetRateGame(j, policy="zero").subgame_credit()
 

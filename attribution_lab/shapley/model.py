@@ -81,8 +81,9 @@ class ShapleyAttribution(AttributionModel):
     (`ModelGame.value_game` for the model game). Negative Shapley values stay negative in
     the credit and are reported in the ``shapley_value`` column; they mean that, in this
     game, adding the channel lowers the value on average. With ``game="set_rate",
-    game_params={"policy": "subgame"}`` the set-rate game credits each converting channel set by its own sub-game,
-    as DP6's marketing-attribution-models does (`SetRateGame.subgame_credit`);
+    game_params={"policy": "subgame"}`` the set-rate game credits each converting channel
+    set by its own sub-game, as DP6's marketing-attribution-models does
+    (`SetRateGame.subgame_credit`);
     ``shapley_value`` then holds that credit, which sums to the total by construction. When
     :math:`\\sum_d \\phi_d = v(N) - v(\\emptyset)` is not positive — the set-rate game with
     the ``"zero"`` policy on data where no journey has every channel — the shares are

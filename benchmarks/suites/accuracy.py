@@ -48,6 +48,8 @@ EXTRA_MODELS: dict[str, tuple[str, dict[str, Any]]] = {
     "markov (order 2)": ("markov", {"order": 2}),
     "markov (order 3)": ("markov", {"order": 3}),
     "shapley (model game)": ("shapley", {"game": "model"}),
+    "shapley (set-rate game)": ("shapley", {"game": "set_rate"}),
+    "shapley (subset game)": ("shapley", {"game": "subset"}),
 }
 # largest n_journeys per model: measured on the b2b world (6 channels), the model game
 # took 0.55 s at 1e5 and about 10x that at 1e6, per scenario and seed; the others < 0.3 s
