@@ -50,8 +50,9 @@ def md_table(frame: pd.DataFrame, digits: int) -> str:
     return "\n".join(lines)
 
 
-def models() -> dict[str, object]:
-    out = {name: get_model(name) for name in available_models()}
+def models(journeys=None) -> dict[str, object]:
+    """Every registered model that can run on `journeys` (all of them without), plus EXTRA."""
+    out = {name: get_model(name) for name in available_models(journeys)}
     for label, (name, params) in EXTRA.items():
         out[label] = get_model(name, **params)
     return out
@@ -63,7 +64,7 @@ def run(n: int, seed: int) -> pd.DataFrame:
         t0 = time.perf_counter()
         sim = simulate(scenario, n, random_state=seed)
         sim_s = time.perf_counter() - t0
-        for label, model in models().items():
+        for label, model in models(sim.journeys).items():
             t0 = time.perf_counter()
             try:
                 result = model.fit(sim.journeys).attribute()
@@ -138,7 +139,7 @@ def write(frame: pd.DataFrame, out: Path, n: int, seed: int) -> None:
         lines.append(f"- `{name}`: {summary}")
     # agreement on the bundled example paths
     journeys = load_pathdata()
-    results = {label: m.fit(journeys).attribute() for label, m in models().items()}
+    results = {label: m.fit(journeys).attribute() for label, m in models(journeys).items()}
     agree = agreement(results)
     lines += [
         "",
