@@ -402,6 +402,15 @@ class CounterfactualRateGame(Game):
     (unlike the Shapley values of `SetRateGame`, which weigh every coalition alike).
     :math:`v(N) - v(\\emptyset) = \\sum_T n_T r(T)`, the (smoothed) conversions.
 
+    References
+    ----------
+    Dalessandro, B., Perlich, C., Stitelman, O., & Provost, F. (2012). Causally motivated
+    attribution for online advertising. Proceedings of the Sixth International Workshop on
+    Data Mining for Online Advertising (ADKDD '12).
+
+    Google's fractribution (github.com/google/fractribution) credits each converting path
+    by Shapley values of coalition conversion rates restricted to the path's channels.
+
     Examples
     --------
     >>> j = Journeys.from_paths(["A", "A > B", "B"], conversions=[1, 3, 0], nulls=[3, 1, 4])

@@ -124,6 +124,10 @@ class ShapleyAttribution(AttributionModel):
     >>> j = Journeys.from_paths(["A > B", "A", "C"], conversions=[2, 1, 0], nulls=[0, 0, 3])
     >>> ShapleyAttribution(game="subset").fit(j).attribute().conversions.tolist()
     [2.0, 1.0, 0.0]
+    >>> j = Journeys.from_paths(["A", "A > B", "B"], conversions=[1, 3, 0], nulls=[3, 1, 4])
+    >>> m = ShapleyAttribution(game_params={"policy": "zero"}).fit(j)  # counterfactual
+    >>> m.attribute().conversions.tolist()  # see CounterfactualRateGame's example
+    [3.0, 1.0]
     """
 
     name = "shapley"
