@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import IO, Any, NamedTuple
 
@@ -21,7 +22,16 @@ __all__ = ["Table", "existing_file", "open_text", "read_table", "row_namer", "sn
 #: Delimiters `sniff_delimiter` recognises, in the order that breaks ties.
 DELIMITERS = (";", ",", "\t", "|")
 _PARQUET = (".parquet", ".pq")
-_PARSE_ERRORS = (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError)
+_GZIP_MAGIC = b"\x1f\x8b"
+# a damaged gzip file (truncated, corrupt) fails only while it is read
+_PARSE_ERRORS = (
+    pd.errors.ParserError,
+    pd.errors.EmptyDataError,
+    UnicodeDecodeError,
+    gzip.BadGzipFile,
+    EOFError,
+    zlib.error,
+)
 
 
 class Table(NamedTuple):
@@ -42,9 +52,26 @@ def existing_file(path: str | os.PathLike) -> str:
     return source
 
 
+def _check_gzip(path: str | os.PathLike) -> None:
+    """ValueError naming the file when its name ends in ``.gz`` but it is not gzip-compressed."""
+    source = os.fspath(path)
+    if not source.lower().endswith(".gz"):
+        return
+    with open(source, "rb") as fh:
+        head = fh.read(2)
+    if head != _GZIP_MAGIC:
+        raise ValueError(
+            f"{source}: not a gzip file (its name ends in .gz but it starts with {head!r})"
+        )
+
+
 def open_text(path: str | os.PathLike) -> IO[str]:
-    """Open a text file for reading as UTF-8, through gzip when its name ends in ``.gz``."""
+    """Open a text file for reading as UTF-8, through gzip when its name ends in ``.gz``.
+
+    Raises ValueError naming the file when its name ends in ``.gz`` but it is not gzip.
+    """
     if os.fspath(path).lower().endswith(".gz"):
+        _check_gzip(path)
         return gzip.open(path, "rt", encoding="utf-8", newline="")
     return open(path, encoding="utf-8", newline="")
 
@@ -123,8 +150,9 @@ def read_table(
         When there is no such file (the message names it).
     ValueError
         When the delimiter cannot be told from the header line, a column of `columns` is
-        missing, or the file cannot be parsed (``"FILE: cannot parse as CSV (...)"``,
-        or ``as Parquet``).
+        missing, a file named ``.gz`` is not gzip (``"FILE: not a gzip file (...)"``), or
+        the file cannot be parsed (``"FILE: cannot parse as CSV (...)"``, or ``as
+        Parquet``).
 
     Examples
     --------
@@ -154,6 +182,7 @@ def read_table(
             return f"{source}: row {i}"
 
         return Table(frame, source, name_row)
+    _check_gzip(source)
     try:
         sep = delimiter or sniff_delimiter(source)
         if columns is not None:

@@ -381,3 +381,21 @@ def test_file_readers_share_the_delimiter_and_parse_rules(tmp_path):
         read_events(p, "uid", "ts", "ch")
     with pytest.raises(FileNotFoundError, match=r"nope\.parquet: no such file"):
         read_events(tmp_path / "nope.parquet", "uid", "ts", "ch")
+
+
+def test_read_table_gz_that_is_not_gzip(tmp_path):
+    from attribution_lab._io import read_table
+
+    f = tmp_path / "plain.csv.gz"
+    f.write_text("a,b\n1,2\n")  # named .gz, written uncompressed
+    for kw in ({}, {"delimiter": ","}):  # sniffing the header or not
+        with pytest.raises(ValueError, match=r"plain\.csv\.gz: not a gzip file \(.*b'a,'\)"):
+            read_table(f, **kw)
+    with pytest.raises(ValueError, match=r"plain\.csv\.gz: not a gzip file"):
+        read_criteo_attribution(f)
+    # a truncated gzip file is a file that cannot be parsed
+    whole = gzip.compress(b"a,b\n" + b"1,2\n" * 10_000)
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ValueError, match=r"cut\.csv\.gz: cannot parse as CSV \(Compressed file"):
+        read_table(cut)
