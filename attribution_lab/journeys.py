@@ -529,6 +529,7 @@ class Journeys:
         sep: str = ">",
         *,
         delimiter: str | None = None,
+        _name_row: RowNamer | None = None,
     ) -> Journeys:
         """Read a path table in ChannelAttribution's format.
 
@@ -565,7 +566,10 @@ class Journeys:
         >>> j.n_conversions, j.total_value, j.n_nulls
         (1.0, 9.5, 5.0)
         """
-        if isinstance(table, pd.DataFrame):
+        if isinstance(table, pd.DataFrame) and _name_row is not None:
+            # a frame read from a file by a caller (read_path_table), whose rows it names
+            frame, source, name_row = table, "table", _name_row
+        elif isinstance(table, pd.DataFrame):
             frame = table
             source = "table"
             labels = frame.index

@@ -367,10 +367,10 @@ def read_path_table(
     (('Email', 'Paid'), 2.0, 14.0, 80.0)
     """
     if isinstance(table, str | os.PathLike):
-        frame, source, _ = read_table(table, delimiter=delimiter, dtype=str)
+        frame, source, name_row = read_table(table, delimiter=delimiter, dtype=str)
         frame = frame.replace("", np.nan)
     elif isinstance(table, pd.DataFrame):
-        source, frame = "table", table
+        source, frame, name_row = "table", table, None
     else:
         raise TypeError(f"table must be a DataFrame or a CSV path, got {type(table).__name__}")
     if format == "auto":
@@ -391,7 +391,8 @@ def read_path_table(
         frame = frame.copy()
         no_conv = pd.to_numeric(frame[conv], errors="coerce") == 0
         frame[value] = frame[value].where(~(no_conv & frame[value].isna()), 0)
-    return Journeys.from_path_table(frame, path, conv, nulls, value, sep=sep)
+    # rows of a file are named as in it: 'FILE: row i (line i + 2)'
+    return Journeys.from_path_table(frame, path, conv, nulls, value, sep=sep, _name_row=name_row)
 
 
 def read_events(

@@ -10,7 +10,12 @@ import pandas as pd
 import pytest
 
 from attribution_lab import Journeys
-from attribution_lab.readers import CRITEO_COLUMNS, read_criteo_attribution, read_path_table
+from attribution_lab.readers import (
+    CRITEO_COLUMNS,
+    PATH_TABLE_FORMATS,
+    read_criteo_attribution,
+    read_path_table,
+)
 
 DAY = 86_400
 
@@ -399,3 +404,23 @@ def test_read_table_gz_that_is_not_gzip(tmp_path):
     cut.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(ValueError, match=r"cut\.csv\.gz: cannot parse as CSV \(Compressed file"):
         read_table(cut)
+
+
+@pytest.mark.parametrize(
+    "columns", [PATH_TABLE_FORMATS["fractribution"], PATH_TABLE_FORMATS["snowplow"]]
+)
+def test_path_table_file_errors_name_file_and_line(tmp_path, columns):
+    path, conv, nulls, value = columns
+    rows = [f"{path},{conv},{nulls},{value}", "A > B,2,1,20", "B,0,4,", "C,x,1,"]
+    f = _write(tmp_path / "paths.csv", "\n".join(rows) + "\n")
+    with pytest.raises(ValueError) as err:
+        read_path_table(f)
+    assert str(err.value) == f"{f}: row 2 (line 4), column '{conv}': 'x' is not a number"
+    rows[-1] = "C,1,1,"  # a conversion without revenue
+    f = _write(tmp_path / "paths.csv", "\n".join(rows) + "\n")
+    with pytest.raises(ValueError, match=rf"paths\.csv: row 2 \(line 4\), column '{value}': miss"):
+        read_path_table(f)
+    rows[-1] = "C > > A,1,1,5"
+    f = _write(tmp_path / "paths.csv", "\n".join(rows) + "\n")
+    with pytest.raises(ValueError, match=r"paths\.csv: row 2 \(line 4\), column '" + path):
+        read_path_table(f)
