@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._io import read_table, sniff_delimiter
 from ._validation import check_columns as _check_columns
 
 __all__ = [
@@ -135,7 +136,9 @@ class ChannelGrouping:
     rules : DataFrame, path to a CSV file, or None
         One row per rule with a ``channel`` column and any of the columns ``source``,
         ``medium``, ``campaign``, ``referrer`` (regular expressions, empty = any); other
-        columns (e.g. ``note``) are kept but ignored. None reads the default table
+        columns (e.g. ``note``) are kept but ignored. A file may be gzip-compressed
+        (``.gz``) and its delimiter is the most frequent of ``;``, ``,``, tab and ``|`` in
+        its header line (a comma when there is none). None reads the default table
         (`default_rules_file`).
     unassigned : str, default "Unassigned"
         Channel of visits that no rule matches.
@@ -151,7 +154,9 @@ class ChannelGrouping:
     ------
     ValueError
         On a missing ``channel`` column, an empty channel name, or an invalid regular
-        expression (the message names the rule's row and column).
+        expression (the message names the rule's row and column: ``"FILE: row i (line
+        i + 2)"`` for a file, ``"rules: rule i (line i + 2)"`` for a DataFrame), or a
+        file that cannot be parsed.
 
     See Also
     --------
@@ -178,11 +183,18 @@ class ChannelGrouping:
             path = os.fspath(rules)
             if not os.path.exists(path):
                 raise FileNotFoundError(f"{path}: no such rule table")
-            table = pd.read_csv(path, dtype=str, keep_default_na=False)
-            where = path
+            try:
+                delimiter = sniff_delimiter(path)
+            except ValueError:  # e.g. a lone 'channel' header: the checks below say more
+                delimiter = ","
+            # empty cells are "" (no condition) and a pattern such as "NA" stays text
+            table, where, name_rule = read_table(path, delimiter=delimiter, dtype=str)
         elif isinstance(rules, pd.DataFrame):
             table = rules.copy()
             where = "rules"
+
+            def name_rule(i: int) -> str:
+                return f"rules: rule {i} (line {i + 2})"
         else:
             raise TypeError(
                 "rules must be a DataFrame, a path to a CSV file or None, got "
@@ -202,7 +214,7 @@ class ChannelGrouping:
         table = table.reset_index(drop=True)
         for i, name in enumerate(table["channel"]):
             if not name:
-                raise ValueError(f"{where}: rule {i} (line {i + 2}) has an empty channel")
+                raise ValueError(f"{name_rule(i)} has an empty channel")
         self._compiled: list[dict[str, re.Pattern[str]]] = []
         for i in range(len(table)):
             conds = {}
@@ -213,7 +225,7 @@ class ChannelGrouping:
                         conds[f] = re.compile(pattern, re.IGNORECASE)
                     except re.error as exc:
                         raise ValueError(
-                            f"{where}: rule {i} (line {i + 2}), column {f!r}: invalid regular"
+                            f"{name_rule(i)}, column {f!r}: invalid regular"
                             f" expression {pattern!r} ({exc})"
                         ) from None
             self._compiled.append(conds)

@@ -194,6 +194,33 @@ def test_bad_rule_tables():
         ChannelGrouping(42)
 
 
+def test_rule_files_are_read_as_other_table_files(tmp_path):
+    import gzip
+
+    text = "channel;medium;source\nNA;cpc;google|bing\nEmail;email;\n"  # ';', a channel 'NA'
+    for name in ("rules.csv", "rules.csv.gz"):
+        path = tmp_path / name
+        with (gzip.open if name.endswith(".gz") else open)(path, "wt") as fh:
+            fh.write(text)
+        g = ChannelGrouping(path)
+        assert g.assign(source=["bing", "x"], medium=["cpc", "email"]).tolist() == ["NA", "Email"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("channel,medium\nA,x\nB,(unclosed\n")
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(bad))}: row 1 \(line 3\), column 'me"):
+        ChannelGrouping(bad)
+    bad.write_text("channel,medium\nA,x\n,y\n")
+    with pytest.raises(ValueError, match=r"bad\.csv: row 1 \(line 3\) has an empty channel"):
+        ChannelGrouping(bad)
+    bad.write_text("channel,medium\nA,x\nB,y,z\n")
+    with pytest.raises(ValueError, match=r"bad\.csv: cannot parse as CSV \(.*line 3"):
+        ChannelGrouping(bad)
+    bad.write_text("channel\nA\n")  # no delimiter to tell: read as one column
+    with pytest.raises(ValueError, match=r"bad\.csv: needs at least one of the columns"):
+        ChannelGrouping(bad)
+    with pytest.raises(FileNotFoundError, match=r"nope\.csv: no such rule table"):
+        ChannelGrouping(tmp_path / "nope.csv")
+
+
 def test_group_channels_missing_column_suggests_and_unassigned_is_logged(caplog):
     frame = pd.DataFrame({"utm_source": ["a", "google"], "utm_medium": ["zz", "cpc"]})
     with pytest.raises(ValueError, match=r"no column 'utm_sorce'; did you mean 'utm_source'"):
