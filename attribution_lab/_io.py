@@ -44,6 +44,11 @@ class Table(NamedTuple):
     name_row: RowNamer
 
 
+def _one_line(exc: Exception) -> str:
+    """The message of `exc` on one line (pandas' tokenizer errors end in a newline)."""
+    return " ".join(str(exc).split())
+
+
 def existing_file(path: str | os.PathLike) -> str:
     """`path` as a string, or FileNotFoundError naming it when there is no such file."""
     source = os.fspath(path)
@@ -176,7 +181,7 @@ def read_table(
                 check_columns(pq.read_schema(source).names, columns, source)
             frame = pd.read_parquet(source, columns=None if columns is None else list(columns))
         except pa.ArrowInvalid as exc:
-            raise ValueError(f"{source}: cannot parse as Parquet ({exc})") from None
+            raise ValueError(f"{source}: cannot parse as Parquet ({_one_line(exc)})") from None
 
         def name_row(i: int) -> str:
             return f"{source}: row {i}"
@@ -196,5 +201,5 @@ def read_table(
             na_values=na_values,
         )
     except _PARSE_ERRORS as exc:
-        raise ValueError(f"{source}: cannot parse as CSV ({exc})") from None
+        raise ValueError(f"{source}: cannot parse as CSV ({_one_line(exc)})") from None
     return Table(frame, source, row_namer(source))
