@@ -940,11 +940,11 @@ def add_events_parser(subparsers: Any) -> Any:
 
 def cmd_events(args: Any) -> None:
     """Run ``attribution-lab events``: write the path table and print the report."""
-    import os
+    from ._io import read_table
 
-    if not os.path.exists(args.input):
-        raise FileNotFoundError(f"{args.input}: no such file")
-    frame = pd.read_csv(args.input)
+    # a CSV (optionally .gz) of every column, with pandas' default missing values (empty,
+    # NA, null, ...); a missing or unparsable file is one error naming it
+    frame = read_table(args.input, keep_default_na=True).frame
     milestones = {}
     for item in args.milestone or []:
         name, eq, col = item.partition("=")

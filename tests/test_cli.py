@@ -322,6 +322,25 @@ def test_events_command_is_wired(tmp_path, capsys):
     assert main(["compare", str(out), "--models", "first_touch,linear"]) == 0
 
 
+def test_events_command_reads_its_file_as_other_commands_do(tmp_path, capsys):
+    log = tmp_path / "log.csv"
+    log.write_text("user;time;channel;buy\nu1;1;search;0\nu1;2;;1\nu2;1;email;0\n")
+    out = tmp_path / "paths.csv"
+    args = ["--user", "user", "--channel", "channel", "--conversion", "buy", "--out", str(out)]
+    assert main(["events", str(log), *args]) == 0  # ';' told from the header line
+    assert "2 journeys (1 converting)" in capsys.readouterr().out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user,time,channel,buy\nu1,1,search,0\nu1,2,email,1,9\n")
+    for path, fragment in (
+        (tmp_path / "nope.csv", f"{tmp_path / 'nope.csv'}: no such file"),
+        (bad, f"{bad}: cannot parse as CSV (Error tokenizing data. C error: Expected 4 fields"),
+    ):
+        code, out_, err = run(capsys, "events", str(path), *args)
+        assert code == 2 and out_ == ""
+        assert err.startswith(f"attribution-lab: error: {fragment}")
+        assert len(err.strip().splitlines()) == 1
+
+
 def test_touch_csv_input_runs_the_hazard_model(tmp_path, capsys):
     from attribution_lab.cli import main
 
