@@ -22,6 +22,8 @@ __all__ = ["Table", "existing_file", "open_text", "read_table", "row_namer", "sn
 #: Delimiters `sniff_delimiter` recognises, in the order that breaks ties.
 DELIMITERS = (";", ",", "\t", "|")
 _PARQUET = (".parquet", ".pq")
+#: How `sniff_delimiter`'s error ends (the command line says ``--delimiter`` instead).
+DELIMITER_HINT = "; pass delimiter="
 _GZIP_MAGIC = b"\x1f\x8b"
 # a damaged gzip file (truncated, corrupt) fails only while it is read
 _PARSE_ERRORS = (
@@ -92,8 +94,8 @@ def sniff_delimiter(path: str | os.PathLike) -> str:
     best = max(counts, key=counts.__getitem__)
     if counts[best] == 0:
         raise ValueError(
-            f"{os.fspath(path)}: cannot tell the delimiter from the header line {header.strip()!r};"
-            " pass delimiter="
+            f"{os.fspath(path)}: cannot tell the delimiter from the header line {header.strip()!r}"
+            + DELIMITER_HINT
         )
     return best
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._io import DELIMITER_HINT
 from .analytics import add_describe_parser
 from .base import available_models, get_model
 from .calibrate import add_calibrate_parser
@@ -411,6 +412,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _say_for_command_line(msg: str, args: argparse.Namespace) -> str:
+    """`msg` with the readers' hint "pass delimiter=" as the command line has it."""
+    if not msg.endswith(DELIMITER_HINT):
+        return msg
+    msg = msg.removesuffix(DELIMITER_HINT)
+    # --delimiter is INPUT's; other files (--costs, the events command's log) have no flag
+    if hasattr(args, "delimiter") and msg.startswith(f"{getattr(args, 'input', '')}: "):
+        return f"{msg}; pass --delimiter"
+    return f"{msg}; separate its fields with one of , ; tab |"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``attribution-lab``; returns the exit status (2 on a user error)."""
     parser = build_parser()
@@ -423,7 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args.func(args)
     except (CLIError, ValueError, TypeError, FileNotFoundError, IndexError) as exc:
-        msg = str(exc) or type(exc).__name__
+        msg = _say_for_command_line(str(exc) or type(exc).__name__, args)
         print(f"attribution-lab: error: {msg}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. piped into head
