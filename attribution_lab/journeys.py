@@ -820,51 +820,51 @@ class Journeys:
             milestones={k: v[touch] for k, v in self.milestones.items()},
         )
 
-    def _path_groups(self) -> np.ndarray:
-        """Group id of every journey such that equal ids mean identical paths (and milestone flags).
+    def _path_groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """Group id of every journey (identical paths and milestone flags share one), in
+        order of first appearance, and the first journey of every group.
 
-        Paths are hashed with two independent polynomial hashes modulo 2**64 plus their
-        length; groups are then verified touch by touch, so a hash collision cannot merge
-        different paths (it falls back to exact grouping).
+        Paths are hashed with two polynomial hashes modulo 2**64, mixed with their length
+        into one key that a hash table groups in linear time; groups are then verified
+        touch by touch, so a collision cannot merge different paths (it falls back to
+        exact grouping).
         """
+        n = self.n_journeys
+        if n == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
         code = self.channels.astype(np.uint64) + np.uint64(1)
         for k, name in enumerate(sorted(self.milestones)):
             code = code + (self.milestones[name].astype(np.uint64) << np.uint64(32 + k))
-        maxlen = int(self.lengths.max()) if self.n_journeys else 0
+        maxlen = int(self.lengths.max())
+        pos = self.positions
+        key = self.lengths.astype(np.uint64) * np.uint64(0xFF51AFD7ED558CCD)
         with np.errstate(over="ignore"):
-            pos = self.positions
-            h = []
             for base in (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)):
-                powers = (
-                    np.cumprod(np.full(maxlen, base, dtype=np.uint64))
-                    if maxlen
-                    else np.zeros(0, np.uint64)
-                )
-                h.append(
-                    np.add.reduceat(code * powers[pos], self.offsets[:-1])
-                    if self.n_journeys
-                    else np.zeros(0, np.uint64)
-                )
-        order = np.lexsort((h[1], h[0], self.lengths))
-        keys = np.stack([self.lengths[order].astype(np.uint64), h[0][order], h[1][order]])
-        new = np.ones(self.n_journeys, dtype=bool)
-        new[1:] = (keys[:, 1:] != keys[:, :-1]).any(axis=0)
-        gid_sorted = np.cumsum(new) - 1
-        groups = np.empty(self.n_journeys, dtype=np.int64)
-        groups[order] = gid_sorted
-        rep = order[new][groups]  # a representative journey of each journey's group
-        rep_touch = self.offsets[rep][self.journey_index] + pos
-        if not np.array_equal(
-            code, code[rep_touch]
-        ):  # pragma: no cover - needs a 128-bit collision
+                powers = np.cumprod(np.full(maxlen, base, dtype=np.uint64))
+                h = np.add.reduceat(code * powers[pos], self.offsets[:-1])
+                key = (key ^ h) * np.uint64(0x94D049BB133111EB)
+        # fold the high bits down: a multiplication leaves them the only well-mixed ones
+        # and a hash table indexes by the low ones
+        key ^= key >> np.uint64(31)
+        groups = pd.factorize(key)[0].astype(np.int64, copy=False)
+        first = np.empty(int(groups.max()) + 1, dtype=np.int64)
+        first[groups[::-1]] = np.arange(n - 1, -1, -1)  # the last write wins: the first
+        rep = first[groups]
+        same = np.array_equal(self.lengths, self.lengths[rep]) and np.array_equal(
+            code, code[self.offsets[rep][self.journey_index] + pos]
+        )
+        if not same:  # a 64-bit collision (tests force one)
             exact: dict[tuple[int, ...], int] = {}
             groups = np.array(
                 [
                     exact.setdefault(tuple(code[a:b].tolist()), len(exact))
                     for a, b in zip(self.offsets[:-1], self.offsets[1:], strict=True)
-                ]
+                ],
+                dtype=np.int64,
             )
-        return groups
+            first = np.empty(len(exact), dtype=np.int64)
+            first[groups[::-1]] = np.arange(n - 1, -1, -1)
+        return groups, first
 
     def aggregate(self, *, return_inverse: bool = False) -> Journeys | tuple[Journeys, np.ndarray]:
         """Merge journeys with identical paths (and identical milestone flags).
@@ -887,14 +887,9 @@ class Journeys:
         0  a > b                3.0                     0.0         1.0
         1      b                0.0                     0.0         1.0
         """
-        groups = self._path_groups()
-        n_groups = int(groups.max()) + 1 if groups.size else 0
-        first = np.full(n_groups, self.n_journeys, dtype=np.int64)
-        np.minimum.at(first, groups, np.arange(self.n_journeys))
-        rank = np.empty(n_groups, dtype=np.int64)
-        rank[np.argsort(first, kind="stable")] = np.arange(n_groups)
-        inverse = rank[groups]
-        reps = np.sort(first)
+        # groups are numbered in order of first appearance, so they are the inverse
+        inverse, reps = self._path_groups()
+        n_groups = reps.size
         out = self.subset(reps)
         merged = Journeys(
             out.channels,

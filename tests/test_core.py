@@ -431,3 +431,18 @@ def test_parser_in_threads_names_the_row_of_an_empty_channel():
         mp.setattr("attribution_lab.journeys.os.cpu_count", lambda: 3)
         with pytest.raises(ValueError, match=r"journey 3, column 'path': empty channel name"):
             split_path_strings(paths)
+
+
+def test_aggregate_falls_back_to_exact_grouping_on_a_hash_collision(monkeypatch):
+    j = Journeys.from_paths(
+        ["a > b", "b", "a>b", "b > a", "b"], conversions=[1, 0, 2, 1, 0], nulls=[0, 1, 1, 0, 2]
+    )
+    expected = j.aggregate().to_path_table()
+    assert expected.path.tolist() == ["a > b", "b", "b > a"]
+    # every key equal: the touch-by-touch check must catch it and group exactly
+    monkeypatch.setattr(
+        pd, "factorize", lambda key: (np.zeros(len(key), np.int64), np.asarray(key)[:1])
+    )
+    got, inverse = j.aggregate(return_inverse=True)
+    pd.testing.assert_frame_equal(got.to_path_table(), expected)
+    assert inverse.tolist() == [0, 1, 0, 2, 1]
