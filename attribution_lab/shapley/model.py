@@ -91,14 +91,15 @@ class ShapleyAttribution(AttributionModel):
     the estimator's scaled by :math:`C / \\sum_d \\phi_d`, exact for estimators whose values
     always sum to :math:`v(N) - v(\\emptyset)` (permutation sampling).
 
-    Which game? None is right everywhere (total variation distance of the shares from
-    each simulated world's truth, 1e5 journeys, mean of seeds 0-2, over the twelve
-    scenarios of `attribution_lab.simulate.scenarios`): the default counterfactual game
-    0.31 (coalition 0.13, decay 0.04, Markov worlds 0.38-0.51, b2b 0.37) credits a
-    channel through the journeys that touch it, so rare channels get little credit and
-    shares follow reach; it can give a channel negative credit where the journeys that
-    touch it convert less than the same journeys would without it. The set-rate game
-    0.43 (coalition 0.11, b2b 0.28, Markov worlds 0.55-1.1 with negative shares) weighs
+    Which game? None is right everywhere (``python -m benchmarks accuracy``: total
+    variation distance of the shares from each simulated world's truth, 1e5 journeys,
+    mean of 5 seeds over the twelve scenarios of `attribution_lab.simulate.scenarios`;
+    benchmarks/results/accuracy/). The default counterfactual game, 0.30 (coalition 0.13,
+    decay 0.05, Markov worlds 0.37-0.50, b2b 0.37), credits a channel through the
+    journeys that touch it, so rare channels get little credit and shares follow reach;
+    it can give a channel negative credit where the journeys that touch it convert less
+    than the same journeys would without it. The set-rate game,
+    0.43 (coalition 0.12, b2b 0.28, Markov worlds 0.53-1.1 with negative shares), weighs
     every coalition alike, so a rare channel with a few lucky journeys gets as much as a
     common one (on the bundled paths a channel with 0.01% of linear credit gets 4%).
     ``"subset"`` 0.21 is linear attribution over distinct channels (never negative, no
