@@ -417,7 +417,7 @@ def _say_for_command_line(msg: str, args: argparse.Namespace) -> str:
     if not msg.endswith(DELIMITER_HINT):
         return msg
     msg = msg.removesuffix(DELIMITER_HINT)
-    # --delimiter is INPUT's; other files (--costs, the events command's log) have no flag
+    # --delimiter is INPUT's; other files (--costs) have no flag
     if hasattr(args, "delimiter") and msg.startswith(f"{getattr(args, 'input', '')}: "):
         return f"{msg}; pass --delimiter"
     return f"{msg}; separate its fields with one of , ; tab |"

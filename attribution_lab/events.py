@@ -908,6 +908,7 @@ def add_events_parser(subparsers: Any) -> Any:
         " and 'compare' read. What is dropped is counted and printed.",
     )
     p.add_argument("input", help="event log CSV (optionally .gz)")
+    p.add_argument("--delimiter", default=None, help="CSV delimiter (default: detected)")
     p.add_argument(
         "--user", required=True, action="append", help="user id column (repeat to stitch ids)"
     )
@@ -944,7 +945,7 @@ def cmd_events(args: Any) -> None:
 
     # a CSV (optionally .gz) of every column, with pandas' default missing values (empty,
     # NA, null, ...); a missing or unparsable file is one error naming it
-    frame = read_table(args.input, keep_default_na=True).frame
+    frame = read_table(args.input, delimiter=args.delimiter, keep_default_na=True).frame
     milestones = {}
     for item in args.milestone or []:
         name, eq, col = item.partition("=")

@@ -349,16 +349,18 @@ def test_delimiter_hint_names_the_flag_where_there_is_one(tmp_path, capsys, know
     assert err.strip().endswith("'path total_conversions total_null'; pass --delimiter")
     argv = ["attribute", str(spaced), "--model", "linear", "--value-col", "", "--delimiter", " "]
     assert run(capsys, *argv)[0] == 0
-    # --delimiter is the input's: a spend file or an event log has no flag to point to
+    # the events command's log is its input too
+    events = ["events", str(spaced), "--user", "path", "--out", str(tmp_path / "p.csv")]
+    code, _, err = run(capsys, *events)
+    assert code == 2 and err.strip().endswith("; pass --delimiter")
+    # --delimiter is the input's: a spend file has no flag to point to
     costs = tmp_path / "costs.txt"
     costs.write_text("channel cost\nA 10\n")
     spend = ["attribute", known_csv, "--model", "linear", "--value-col", "", "--costs", str(costs)]
-    events = ["events", str(spaced), "--user", "path", "--out", str(tmp_path / "p.csv")]
-    for argv in (spend, events):
-        code, _, err = run(capsys, *argv)
-        assert code == 2
-        assert err.strip().endswith("; separate its fields with one of , ; tab |")
-        assert "--delimiter" not in err
+    code, _, err = run(capsys, *spend)
+    assert code == 2
+    assert err.strip().endswith("; separate its fields with one of , ; tab |")
+    assert "--delimiter" not in err
 
 
 def test_touch_csv_input_runs_the_hazard_model(tmp_path, capsys):
