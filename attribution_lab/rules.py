@@ -4,12 +4,21 @@ Every rule is a pure, vectorised kernel returning one weight per touch (weights 
 journey sum to 1) over the CSR arrays of `Journeys`; `credit_from_weights` turns weights
 into channel credit, and a thin model class per rule adds parameters and validation.
 `attribution_lab._reference` holds a slow per-journey version of each kernel for tests.
+
+Models credit the converting journeys block by block of about `_BLOCK_TOUCHES` touches,
+adding credit touch by touch in order: the sums are the same, bit for bit, as one
+``np.bincount`` over the weights of all touches, while no temporary spans all touches
+(at 1e8 touches each would take 0.4-0.8 GB, and first-touching such fresh memory costs
+more than the arithmetic). Kernels keep their per-touch temporaries few: int32 indices
+where they fit, in-place arithmetic, ``np.add.at`` (which takes int32 indices as they are,
+where ``np.bincount`` copies them to int64).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from itertools import pairwise
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -45,8 +54,74 @@ DEFAULT_DIRECT = ("direct", "(direct)", "direct traffic", "(none)")
 
 
 # ----------------------------------------------------------------------------- kernels
+#: Touches per block when a model credits its journeys block by block (`RuleAttribution`):
+#: the per-touch temporaries of a block take a few MB, reused from one block to the next,
+#: where arrays over all touches would take GBs at 1e8 touches and first-touching their
+#: fresh pages would cost more than the arithmetic.
+_BLOCK_TOUCHES = 1 << 18
+
+
+def _index_dtype(n: int) -> type[np.signedinteger]:
+    """int32 for indices below `n` when they fit (half the memory of int64), else int64."""
+    return np.int32 if n <= np.iinfo(np.int32).max else np.int64
+
+
 def _journey_index(offsets: np.ndarray) -> np.ndarray:
-    return np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+    """The journey of every touch, as int32 when the journeys allow it."""
+    n_journeys = offsets.size - 1
+    return np.repeat(np.arange(n_journeys, dtype=_index_dtype(n_journeys)), np.diff(offsets))
+
+
+def _sum_by_journey(jid: np.ndarray, x: np.ndarray, n_journeys: int) -> np.ndarray:
+    """Per-journey sums of per-touch `x`, added in touch order.
+
+    The same sums, bit for bit, as ``np.bincount(jid, x)``, which would first copy an int32
+    `jid` to a per-touch int64 array.
+    """
+    out = np.zeros(n_journeys)
+    np.add.at(out, jid, x)
+    return out
+
+
+class _Block(NamedTuple):
+    """Some journeys: their CSR offsets (from 0), their indices and the indices of their touches."""
+
+    offsets: np.ndarray
+    journeys: slice | np.ndarray
+    touches: slice | np.ndarray
+
+
+def _all_journeys(journeys: Journeys) -> _Block:
+    return _Block(journeys.offsets, slice(None), slice(None))
+
+
+def _block_bounds(offsets: np.ndarray) -> list[tuple[int, int]]:
+    """Journey ranges ``[lo, hi)`` of about `_BLOCK_TOUCHES` touches each, covering all journeys."""
+    cuts = np.searchsorted(offsets, np.arange(_BLOCK_TOUCHES, offsets[-1], _BLOCK_TOUCHES))
+    bounds = np.unique(np.concatenate([[0], cuts, [offsets.size - 1]]))
+    return list(pairwise(bounds.tolist()))
+
+
+def _blocks(journeys: Journeys, converting: bool = False) -> Iterator[_Block]:
+    """Consecutive journeys in blocks of about `_BLOCK_TOUCHES` touches, covering all journeys.
+
+    With `converting`, only the journeys with conversions: the others (whose value is 0
+    too) add nothing to any credit.
+    """
+    offsets = journeys.offsets
+    for lo, hi in _block_bounds(offsets):
+        local = offsets[lo : hi + 1] - offsets[lo]
+        keep = journeys.conversions[lo:hi] > 0 if converting else None
+        if keep is None or keep.all():
+            yield _Block(local, slice(lo, hi), slice(int(offsets[lo]), int(offsets[hi])))
+        elif keep.any():
+            kept = np.flatnonzero(keep)
+            lengths = np.diff(local)[kept]
+            sub = np.zeros(kept.size + 1, dtype=np.int64)
+            np.cumsum(lengths, out=sub[1:])
+            touches = np.repeat(offsets[lo:hi][kept] - sub[:-1], lengths)
+            touches += np.arange(sub[-1])
+            yield _Block(sub, kept + lo, touches)
 
 
 def first_touch_weights(offsets: np.ndarray) -> np.ndarray:
@@ -75,6 +150,22 @@ def last_touch_weights(offsets: np.ndarray) -> np.ndarray:
     return w
 
 
+def _last_non_direct_touch(
+    channels: np.ndarray, offsets: np.ndarray, is_direct: np.ndarray
+) -> np.ndarray:
+    """Index of the touch each journey credits: its last non-direct touch, else its last."""
+    last = offsets[1:] - 1
+    if last.size == 0 or not np.any(is_direct):
+        return last
+    direct = is_direct[channels]
+    if not direct.any():
+        return last
+    candidate = np.arange(offsets[-1], dtype=_index_dtype(int(offsets[-1])))
+    candidate[direct] = -1
+    last_nd = np.maximum.reduceat(candidate, offsets[:-1])
+    return np.where(last_nd >= offsets[:-1], last_nd, last)
+
+
 def last_non_direct_weights(
     channels: np.ndarray, offsets: np.ndarray, is_direct: np.ndarray
 ) -> np.ndarray:
@@ -90,12 +181,8 @@ def last_non_direct_weights(
     ...                         np.array([False, True])).tolist()
     [1.0, 0.0, 0.0, 1.0]
     """
-    idx = np.arange(offsets[-1])
-    candidate = np.where(is_direct[channels], -1, idx)
-    last_nd = np.maximum.reduceat(candidate, offsets[:-1]) if offsets.size > 1 else candidate[:0]
-    chosen = np.where(last_nd >= offsets[:-1], last_nd, offsets[1:] - 1)
     w = np.zeros(offsets[-1])
-    w[chosen] = 1.0
+    w[_last_non_direct_touch(channels, offsets, is_direct)] = 1.0
     return w
 
 
@@ -111,6 +198,20 @@ def linear_weights(offsets: np.ndarray) -> np.ndarray:
     return np.repeat(1.0 / lengths, lengths)
 
 
+def _first_occurrence(key: np.ndarray, n_keys: int) -> np.ndarray:
+    """True where `key` (an int in ``range(n_keys)``) occurs for the first time."""
+    n = key.size
+    if n_keys <= 4 * n + 1024:
+        # a table of the first index of every key: linear time, no sort
+        idx = np.arange(n, dtype=_index_dtype(n))
+        first = np.full(n_keys, n, dtype=idx.dtype)
+        np.minimum.at(first, key, idx)
+        return first[key] == idx
+    is_first = np.zeros(n, dtype=bool)
+    is_first[np.unique(key, return_index=True)[1]] = True
+    return is_first
+
+
 def unique_linear_weights(channels: np.ndarray, offsets: np.ndarray, n_channels: int) -> np.ndarray:
     """Equal weight per distinct channel of a journey, put on that channel's first touch.
 
@@ -119,12 +220,18 @@ def unique_linear_weights(channels: np.ndarray, offsets: np.ndarray, n_channels:
     >>> unique_linear_weights(np.array([0, 0, 1]), np.array([0, 3]), 2).tolist()
     [0.5, 0.0, 0.5]
     """
-    jid = _journey_index(offsets)
-    key = jid.astype(np.int64) * n_channels + channels
-    _, first = np.unique(key, return_index=True)
-    n_distinct = np.bincount(jid[first], minlength=offsets.size - 1)
+    n_journeys = offsets.size - 1
     w = np.zeros(offsets[-1])
-    w[first] = 1.0 / n_distinct[jid[first]]
+    if n_journeys == 0:
+        return w
+    jid = _journey_index(offsets)
+    # (journey, channel) key in int64: n_journeys * n_channels may not fit in int32
+    is_first = _first_occurrence(
+        jid.astype(np.int64) * n_channels + channels, n_journeys * n_channels
+    )
+    n_distinct = np.add.reduceat(is_first, offsets[:-1], dtype=np.int64)
+    first = np.flatnonzero(is_first)
+    w[first] = (1.0 / n_distinct)[jid[first]]
     return w
 
 
@@ -164,21 +271,53 @@ def anchored_weights(
     n_journeys = offsets.size - 1
     lengths = np.diff(offsets)
     shares = np.asarray(anchor_shares, dtype=np.float64)
-    touch = (offsets[:-1, None] + anchors).ravel()
-    n_touch = int(offsets[-1])
-    w = np.bincount(touch, np.broadcast_to(shares, anchors.shape).ravel(), minlength=n_touch)
-    is_anchor = np.zeros(n_touch, dtype=bool)
-    is_anchor[touch] = True
-    jid = _journey_index(offsets)
-    n_rest = lengths - np.bincount(jid, is_anchor, minlength=n_journeys).astype(np.int64)
+    anchors = np.asarray(anchors)
+    # touches that are no anchor: the length less the distinct anchor positions
+    n_rest = lengths.copy()
+    for a in range(anchors.shape[1]):
+        new = np.ones(n_journeys, dtype=bool)
+        for b in range(a):
+            new &= anchors[:, a] != anchors[:, b]
+        n_rest -= new
     per_rest = np.divide(rest_share, n_rest, out=np.zeros(n_journeys), where=n_rest > 0)
-    w = np.where(is_anchor, w, per_rest[jid])
-    total = np.bincount(jid, w, minlength=n_journeys)
+    w = np.repeat(per_rest, lengths)
+    touch = [offsets[:-1] + anchors[:, a] for a in range(anchors.shape[1])]
+    for t in touch:
+        w[t] = 0.0
+    for t, share in zip(touch, shares, strict=True):  # anchors at one touch add up in order
+        np.add.at(w, t, share)
+    jid = _journey_index(offsets)
+    total = _sum_by_journey(jid, w, n_journeys)
     equal = total <= 0
     if equal.any():
-        w = np.where(equal[jid], 1.0 / lengths[jid], w)
-        total = np.where(equal, 1.0, total)
-    return w / total[jid]
+        w[np.repeat(equal, lengths)] = np.repeat(1.0 / lengths[equal], lengths[equal])
+        total[equal] = 1.0
+    w /= total[jid]
+    return w
+
+
+def _first_flagged(flags: np.ndarray | None, offsets: np.ndarray) -> np.ndarray:
+    """Position of the first flagged touch of every journey, -1 where none is flagged."""
+    out = np.full(offsets.size - 1, -1, dtype=np.int64)
+    idx = np.zeros(0, np.int64) if flags is None else np.flatnonzero(flags)
+    if idx.size:
+        jid = np.searchsorted(offsets, idx, side="right") - 1
+        first = np.flatnonzero(np.diff(jid, prepend=-1))  # idx is sorted: a journey's first
+        out[jid[first]] = idx[first] - offsets[jid[first]]
+    return out
+
+
+def _spaced_anchors(lengths: np.ndarray, found: Sequence[np.ndarray]) -> np.ndarray:
+    """`evenly_spaced_anchors` from the journey lengths and each milestone's position (or -1)."""
+    k = len(found) + 1
+    last = lengths - 1
+    found = np.column_stack([np.zeros(lengths.size, dtype=np.int64), *found])
+    present = found >= 0
+    proxy = np.floor(np.arange(k)[None, :] * last[:, None] / max(k - 1, 1) + 0.5).astype(np.int64)
+    # bounds from present anchors: the latest present one before, the earliest present one after
+    lower = np.maximum.accumulate(np.where(present, found, 0), axis=1)
+    upper = np.minimum.accumulate(np.where(present, found, last[:, None])[:, ::-1], axis=1)[:, ::-1]
+    return np.where(present, found, np.clip(proxy, lower, np.maximum(lower, upper)))
 
 
 def evenly_spaced_anchors(journeys: Journeys, milestones: Sequence[str]) -> np.ndarray:
@@ -198,18 +337,8 @@ def evenly_spaced_anchors(journeys: Journeys, milestones: Sequence[str]) -> np.n
     >>> evenly_spaced_anchors(j, ["lead", "opportunity"]).tolist()
     [[0, 2, 4]]
     """
-    k = len(milestones) + 1
-    last = journeys.lengths - 1
-    found = np.column_stack(
-        [np.zeros(journeys.n_journeys, dtype=np.int64)]
-        + [journeys.milestone_position(m) for m in milestones]
-    )
-    present = found >= 0
-    proxy = np.floor(np.arange(k)[None, :] * last[:, None] / max(k - 1, 1) + 0.5).astype(np.int64)
-    # bounds from present anchors: the latest present one before, the earliest present one after
-    lower = np.maximum.accumulate(np.where(present, found, 0), axis=1)
-    upper = np.minimum.accumulate(np.where(present, found, last[:, None])[:, ::-1], axis=1)[:, ::-1]
-    return np.where(present, found, np.clip(proxy, lower, np.maximum(lower, upper)))
+    found = [_first_flagged(journeys.milestones.get(m), journeys.offsets) for m in milestones]
+    return _spaced_anchors(journeys.lengths, found)
 
 
 def time_decay_weights(offsets: np.ndarray, times: np.ndarray, half_life: float) -> np.ndarray:
@@ -223,10 +352,28 @@ def time_decay_weights(offsets: np.ndarray, times: np.ndarray, half_life: float)
     >>> time_decay_weights(np.array([0, 2]), np.array([0.0, 7.0]), 7.0).round(4).tolist()
     [0.3333, 0.6667]
     """
+    times = np.asarray(times, dtype=np.float64)
     jid = _journey_index(offsets)
-    latest = times[offsets[1:] - 1]
-    raw = np.exp2((times - latest[jid]) / half_life)
-    return raw / np.bincount(jid, raw, minlength=offsets.size - 1)[jid]
+    raw = times[offsets[1:] - 1][jid]
+    np.subtract(times, raw, out=raw)
+    raw /= half_life
+    np.exp2(raw, out=raw)
+    raw /= _sum_by_journey(jid, raw, offsets.size - 1)[jid]
+    return raw
+
+
+def _positions(offsets: np.ndarray, from_end: bool = False) -> np.ndarray:
+    """Position of every touch in its journey, counted from the first (or the last) touch."""
+    n_touch = int(offsets[-1])
+    dtype = _index_dtype(n_touch)
+    lengths = np.diff(offsets)
+    if from_end:
+        pos = np.repeat((offsets[1:] - 1).astype(dtype), lengths)
+        pos -= np.arange(n_touch, dtype=dtype)
+    else:
+        pos = np.arange(n_touch, dtype=dtype)
+        pos -= np.repeat(offsets[:-1].astype(dtype), lengths)
+    return pos
 
 
 def position_decay_weights(offsets: np.ndarray, half_life: float) -> np.ndarray:
@@ -237,10 +384,13 @@ def position_decay_weights(offsets: np.ndarray, half_life: float) -> np.ndarray:
     >>> position_decay_weights(np.array([0, 3]), 1.0).round(4).tolist()
     [0.1429, 0.2857, 0.5714]
     """
+    lengths = np.diff(offsets)
+    longest = int(lengths.max()) if lengths.size else 0
+    # the raw weight depends on the steps back only: one exp2 per distinct step
+    raw = np.exp2(-np.arange(longest) / half_life)[_positions(offsets, from_end=True)]
     jid = _journey_index(offsets)
-    steps_back = (offsets[1:] - 1)[jid] - np.arange(offsets[-1])
-    raw = np.exp2(-steps_back / half_life)
-    return raw / np.bincount(jid, raw, minlength=offsets.size - 1)[jid]
+    raw /= _sum_by_journey(jid, raw, offsets.size - 1)[jid]
+    return raw
 
 
 def custom_position_weights(
@@ -257,16 +407,51 @@ def custom_position_weights(
     >>> custom_position_weights(np.array([0, 4]), np.array([3.0, 1.0])).tolist()
     [0.5, 0.16666666666666666, 0.16666666666666666, 0.16666666666666666]
     """
-    jid = _journey_index(offsets)
-    idx = np.arange(offsets[-1])
-    pos = (offsets[1:] - 1)[jid] - idx if from_end else idx - offsets[:-1][jid]
-    raw = weights[np.minimum(pos, weights.size - 1)]
+    weights = np.asarray(weights, dtype=np.float64)
+    pos = _positions(offsets, from_end)
+    np.minimum(pos, weights.size - 1, out=pos)
+    raw = weights[pos]
+    del pos
     lengths = np.diff(offsets)
-    total = np.bincount(jid, raw, minlength=offsets.size - 1)
+    jid = _journey_index(offsets)
+    total = _sum_by_journey(jid, raw, offsets.size - 1)
     zero = total <= 0
-    raw = np.where(zero[jid], 1.0, raw)
-    total = np.where(zero, lengths, total)
-    return raw / total[jid]
+    if zero.any():
+        raw[np.repeat(zero, lengths)] = 1.0
+        total[zero] = lengths[zero]
+    raw /= total[jid]
+    return raw
+
+
+def _add_credit(
+    journeys: Journeys, block: _Block, weights: np.ndarray, conv: np.ndarray, val: np.ndarray
+) -> None:
+    """Add to `conv` and `val` the credit of the journeys of `block` given their touch weights.
+
+    Credit is added touch by touch in order, so adding block after block gives the same sums,
+    bit for bit, as one ``np.bincount`` over all touches (journeys left out add 0).
+    """
+    lengths = np.diff(block.offsets)
+    channels = journeys.channels[block.touches]
+    for per_journey, out in ((journeys.conversions, conv), (journeys.value, val)):
+        x = np.repeat(per_journey[block.journeys], lengths)
+        x *= weights
+        np.add.at(out, channels, x)
+
+
+def _credit_end_touch(journeys: Journeys, last: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Credit when every journey gives all its credit to its first (or last) touch.
+
+    Gathers one touch per journey, block by block, and adds in journey order: the same
+    sums, bit for bit, as `credit_from_weights` over the per-touch weights.
+    """
+    conv, val = np.zeros(journeys.n_channels), np.zeros(journeys.n_channels)
+    for lo, hi in _block_bounds(journeys.offsets):
+        touch = journeys.offsets[lo + 1 : hi + 1] - 1 if last else journeys.offsets[lo:hi]
+        credited = journeys.channels[touch]
+        np.add.at(conv, credited, journeys.conversions[lo:hi])
+        np.add.at(val, credited, journeys.value[lo:hi])
+    return conv, val
 
 
 def credit_from_weights(journeys: Journeys, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -278,13 +463,15 @@ def credit_from_weights(journeys: Journeys, weights: np.ndarray) -> tuple[np.nda
     >>> credit_from_weights(j, np.array([0.25, 0.75]))
     (array([0.5, 1.5]), array([2.5, 7.5]))
     """
-    jid = journeys.journey_index
-    conv = np.bincount(
-        journeys.channels, weights * journeys.conversions[jid], minlength=journeys.n_channels
-    )
-    val = np.bincount(
-        journeys.channels, weights * journeys.value[jid], minlength=journeys.n_channels
-    )
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.shape != journeys.channels.shape:
+        raise ValueError(
+            f"weights has shape {weights.shape}; expected ({journeys.n_touchpoints},),"
+            " one per touch"
+        )
+    conv, val = np.zeros(journeys.n_channels), np.zeros(journeys.n_channels)
+    for block in _blocks(journeys, converting=True):
+        _add_credit(journeys, block, weights[block.touches], conv, val)
     return conv, val
 
 
@@ -309,7 +496,12 @@ def _check_sum_to_one(shares: dict[str, Any]) -> None:
 
 
 class RuleAttribution(AttributionModel):
-    """Base of rule-based models: credit = conversions and value split by per-touch weights."""
+    """Base of rule-based models: credit = conversions and value split by per-touch weights.
+
+    A subclass gives the weights of the touches of any block of journeys
+    (`_block_weights`); `_credit` adds the credit of the converting journeys block by block,
+    with the same sums as `credit_from_weights` over the weights of all touches.
+    """
 
     estimand = "rule"
 
@@ -318,11 +510,21 @@ class RuleAttribution(AttributionModel):
         self._validate_params()
         return self._weights(journeys)
 
-    def _weights(self, journeys: Journeys) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+    def _weights(self, journeys: Journeys) -> np.ndarray:
+        return self._block_weights(journeys, _all_journeys(journeys))
+
+    def _block_weights(self, journeys: Journeys, block: _Block) -> np.ndarray:
+        """Weights of the touches of the journeys of `block`."""
+        raise NotImplementedError  # pragma: no cover
+
+    def _credit(self, journeys: Journeys) -> tuple[np.ndarray, np.ndarray]:
+        conv, val = np.zeros(journeys.n_channels), np.zeros(journeys.n_channels)
+        for block in _blocks(journeys, converting=True):
+            _add_credit(journeys, block, self._block_weights(journeys, block), conv, val)
+        return conv, val
 
     def _attribute(self, journeys: Journeys) -> AttributionResult:
-        conv, val = credit_from_weights(journeys, self._weights(journeys))
+        conv, val = self._credit(journeys)
         return AttributionResult(
             journeys.channel_names,
             conv,
@@ -349,8 +551,11 @@ class FirstTouchAttribution(RuleAttribution):
     name = "first_touch"
     summary = "all credit to the first touch"
 
-    def _weights(self, journeys: Journeys) -> np.ndarray:
-        return first_touch_weights(journeys.offsets)
+    def _block_weights(self, journeys: Journeys, block: _Block) -> np.ndarray:
+        return first_touch_weights(block.offsets)
+
+    def _credit(self, journeys: Journeys) -> tuple[np.ndarray, np.ndarray]:
+        return _credit_end_touch(journeys, last=False)
 
 
 @register_model
@@ -367,8 +572,11 @@ class LastTouchAttribution(RuleAttribution):
     name = "last_touch"
     summary = "all credit to the last touch"
 
-    def _weights(self, journeys: Journeys) -> np.ndarray:
-        return last_touch_weights(journeys.offsets)
+    def _block_weights(self, journeys: Journeys, block: _Block) -> np.ndarray:
+        return last_touch_weights(block.offsets)
+
+    def _credit(self, journeys: Journeys) -> tuple[np.ndarray, np.ndarray]:
+        return _credit_end_touch(journeys, last=True)
 
 
 @register_model
@@ -416,10 +624,20 @@ class LastNonDirectAttribution(RuleAttribution):
             raise ValueError(f"direct_channels: {unknown} are not channels of the journeys {names}")
         return np.isin(np.asarray(names, dtype=object), list(self.direct_channels))
 
-    def _weights(self, journeys: Journeys) -> np.ndarray:
+    def _block_weights(self, journeys: Journeys, block: _Block) -> np.ndarray:
         return last_non_direct_weights(
-            journeys.channels, journeys.offsets, self._is_direct(journeys)
+            journeys.channels[block.touches], block.offsets, self._is_direct(journeys)
         )
+
+    def _credit(self, journeys: Journeys) -> tuple[np.ndarray, np.ndarray]:
+        is_direct = self._is_direct(journeys)
+        conv, val = np.zeros(journeys.n_channels), np.zeros(journeys.n_channels)
+        for block in _blocks(journeys, converting=True):
+            channels = journeys.channels[block.touches]
+            credited = channels[_last_non_direct_touch(channels, block.offsets, is_direct)]
+            np.add.at(conv, credited, journeys.conversions[block.journeys])
+            np.add.at(val, credited, journeys.value[block.journeys])
+        return conv, val
 
 
 @register_model
@@ -451,10 +669,11 @@ class LinearAttribution(RuleAttribution):
         if not isinstance(self.unique_channels, (bool, np.bool_)):
             raise TypeError(f"unique_channels must be True or False, got {self.unique_channels!r}")
 
-    def _weights(self, journeys: Journeys) -> np.ndarray:
+    def _block_weights(self, journeys: Journeys, block: _Block) -> np.ndarray:
         if self.unique_channels:
-            return unique_linear_weights(journeys.channels, journeys.offsets, journeys.n_channels)
-        return linear_weights(journeys.offsets)
+            channels = journeys.channels[block.touches]
+            return unique_linear_weights(channels, block.offsets, journeys.n_channels)
+        return linear_weights(block.offsets)
 
 
 @register_model
@@ -491,9 +710,10 @@ class PositionBasedAttribution(RuleAttribution):
     def _validate_params(self) -> None:
         _check_sum_to_one({"first": self.first, "middle": self.middle, "last": self.last})
 
-    def _weights(self, journeys: Journeys) -> np.ndarray:
-        anchors = np.column_stack([np.zeros(journeys.n_journeys, np.int64), journeys.lengths - 1])
-        return anchored_weights(journeys.offsets, anchors, [self.first, self.last], self.middle)
+    def _block_weights(self, journeys: Journeys, block: _Block) -> np.ndarray:
+        lengths = np.diff(block.offsets)
+        anchors = np.column_stack([np.zeros(lengths.size, np.int64), lengths - 1])
+        return anchored_weights(block.offsets, anchors, [self.first, self.last], self.middle)
 
 
 class _MilestoneAttribution(RuleAttribution):
@@ -505,10 +725,15 @@ class _MilestoneAttribution(RuleAttribution):
     def _validate_params(self) -> None:
         _check_sum_to_one(self._shares())
 
-    def _weights(self, journeys: Journeys) -> np.ndarray:
+    def _block_weights(self, journeys: Journeys, block: _Block) -> np.ndarray:
         shares = list(self._shares().values())
-        anchors = evenly_spaced_anchors(journeys, self._milestones)
-        return anchored_weights(journeys.offsets, anchors, shares[:-1], shares[-1])
+        flags = journeys.milestones
+        found = [
+            _first_flagged(flags[m][block.touches] if m in flags else None, block.offsets)
+            for m in self._milestones
+        ]
+        anchors = _spaced_anchors(np.diff(block.offsets), found)
+        return anchored_weights(block.offsets, anchors, shares[:-1], shares[-1])
 
 
 @register_model
@@ -653,13 +878,21 @@ class TimeDecayAttribution(RuleAttribution):
         if self.use_times not in (None, True, False):
             raise TypeError(f"use_times must be None, True or False, got {self.use_times!r}")
 
-    def _weights(self, journeys: Journeys) -> np.ndarray:
+    def _timed(self, journeys: Journeys) -> bool:
         timed = journeys.has_times if self.use_times is None else self.use_times
-        if timed:
-            if not journeys.has_times:
-                raise ValueError("use_times=True but the journeys have no touch times")
-            return time_decay_weights(journeys.offsets, journeys.times, float(self.half_life))
-        return position_decay_weights(journeys.offsets, float(self.position_half_life))
+        if timed and not journeys.has_times:
+            raise ValueError("use_times=True but the journeys have no touch times")
+        return bool(timed)
+
+    def _credit(self, journeys: Journeys) -> tuple[np.ndarray, np.ndarray]:
+        self._timed(journeys)  # fails before the first block, even with no journeys
+        return super()._credit(journeys)
+
+    def _block_weights(self, journeys: Journeys, block: _Block) -> np.ndarray:
+        if self._timed(journeys):
+            times = journeys.times[block.touches]
+            return time_decay_weights(block.offsets, times, float(self.half_life))
+        return position_decay_weights(block.offsets, float(self.position_half_life))
 
 
 @register_model
@@ -700,7 +933,6 @@ class CustomPositionAttribution(RuleAttribution):
         if not isinstance(self.from_end, (bool, np.bool_)):
             raise TypeError(f"from_end must be True or False, got {self.from_end!r}")
 
-    def _weights(self, journeys: Journeys) -> np.ndarray:
-        return custom_position_weights(
-            journeys.offsets, np.asarray(self.weights, dtype=float), bool(self.from_end)
-        )
+    def _block_weights(self, journeys: Journeys, block: _Block) -> np.ndarray:
+        weights = np.asarray(self.weights, dtype=float)
+        return custom_position_weights(block.offsets, weights, bool(self.from_end))

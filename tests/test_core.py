@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attribution_lab import Journeys, available_models, get_model
+from attribution_lab import Journeys, available_models, get_model, rules
 from attribution_lab import _reference as ref
 from attribution_lab.journeys import split_path_strings, split_path_strings_reference
-from attribution_lab.rules import DEFAULT_DIRECT, credit_from_weights
+from attribution_lab.rules import DEFAULT_DIRECT, credit_from_weights, unique_linear_weights
 
 
 @st.composite
@@ -362,6 +362,39 @@ def test_invalid_params(name, params, match):
     j = Journeys.from_paths(**KNOWN)
     with pytest.raises(ValueError, match=match):
         get_model(name, **params).fit(j)
+
+
+@pytest.mark.parametrize("name", RULES)
+@pytest.mark.parametrize("block_touches", [1, 7])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(j=journeys_st(), data=st.data())
+def test_rule_credit_by_blocks_is_one_bincount_over_all_touches(name, block_touches, j, data):
+    # models credit the converting journeys block by block, adding touch by touch in order:
+    # whatever the block size, the sums are those of one bincount over all touches, bit for bit
+    params = random_params(name, data)
+    if name == "last_non_direct" and params["direct_channels"]:
+        params["direct_channels"] = [c for c in params["direct_channels"] if c in j.channel_names]
+    model = get_model(name, **params).fit(j)
+    w = model.touch_weights(j)
+    per_touch = w * np.stack([j.conversions, j.value])[:, j.journey_index]
+    expected = [np.bincount(j.channels, x, minlength=j.n_channels) for x in per_touch]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rules, "_BLOCK_TOUCHES", block_touches)
+        res = model.attribute()
+        np.testing.assert_array_equal(model.touch_weights(j), w)
+        by_blocks = credit_from_weights(j, w)
+    for conv, val in [(res.conversions, res.value), by_blocks]:
+        np.testing.assert_array_equal(conv, expected[0])
+        np.testing.assert_array_equal(val, expected[1])
+
+
+@settings(max_examples=30, deadline=None)
+@given(j=journeys_st(with_times=False, with_milestones=False))
+def test_unique_linear_weights_without_the_key_table(j):
+    # with many channel codes a table of every (journey, channel) key would be too large and
+    # first touches are found by sorting the keys instead: the same weights
+    w = unique_linear_weights(j.channels, j.offsets, j.n_channels)
+    np.testing.assert_array_equal(unique_linear_weights(j.channels, j.offsets, 10**6), w)
 
 
 def test_credit_from_weights_value_split():
