@@ -271,7 +271,10 @@ class Journeys:
     journey ``j`` are ``channels[offsets[j]:offsets[j + 1]]``. A journey may stand for
     many customers with the same path (aggregated data): ``conversions[j]`` and
     ``nulls[j]`` count converting and non-converting customers; for raw data they are 0/1.
-    Objects are immutable: arrays are read-only and methods return new objects.
+    Objects are immutable: arrays are read-only and methods return new objects. An input
+    array that is writeable is copied (so that changing it later cannot change the
+    journeys); one already read-only (``a.flags.writeable = False``, or another
+    `Journeys`' array) is shared, which saves the copy for very large data.
 
     Parameters
     ----------
