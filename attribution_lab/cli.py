@@ -413,7 +413,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _say_for_command_line(msg: str, args: argparse.Namespace) -> str:
-    """`msg` with the readers' hint "pass delimiter=" as the command line has it."""
+    """`msg` with the readers' hints ("pass delimiter=", "pass value=None") as the command
+    line has them."""
+    for role, flag in (("value", "--value-col"), ("nulls", "--nulls-col")):
+        if hasattr(args, flag[2:].replace("-", "_")):
+            msg = msg.replace(f"(pass {role}=None if", f"(pass {flag} '' if")
     if not msg.endswith(DELIMITER_HINT):
         return msg
     msg = msg.removesuffix(DELIMITER_HINT)

@@ -378,3 +378,14 @@ def test_touch_csv_input_runs_the_hazard_model(tmp_path, capsys):
     assert main(["attribute", "example", "--model", "hazard"]) == 2
     assert "times" in capsys.readouterr().err
     assert main(["attribute", "example", "--model", "linear", "--end-time", "9"]) == 2
+
+
+def test_missing_optional_column_hint_names_the_flag(tmp_path, capsys):
+    table = tmp_path / "k.csv"
+    table.write_text("path,total_conversions\nA > B,1\nB,2\n")
+    code, _, err = run(capsys, "attribute", str(table), "--model", "linear", "--value-col", "")
+    assert code == 2
+    assert "missing nulls column 'total_null'" in err
+    assert "(pass --nulls-col '' if the table has none)" in err
+    argv = ["attribute", str(table), "--model", "linear", "--value-col", "", "--nulls-col", ""]
+    assert run(capsys, *argv)[0] == 0
