@@ -441,7 +441,7 @@ def test_counterfactual_game_credit_follows_reach():
     rng = np.random.default_rng(0)
     paths = [["A"], ["B"], ["A", "B"]] * 300 + [["A", "R"], ["B", "R"]]
     conv = np.r_[rng.binomial(1, [0.1, 0.1, 0.2] * 300), [1, 1]].astype(float)
-    j = Journeys.from_paths(paths, conv, 1 - conv + (conv == 1) * 0)
+    j = Journeys.from_paths(paths, conv, 1 - conv)
     rare = j.channel_names.index("R")
     cf = ShapleyAttribution(game="counterfactual").fit(j).attribute()
     sr = ShapleyAttribution(game="set_rate").fit(j).attribute()

@@ -12,7 +12,12 @@ import numpy as np
 
 from ..journeys import Journeys
 from .base import Game
-from .exact import _moebius, _subset_sums, _superset_sums, intersection_sums, popcount
+from .exact import (
+    _subset_sums,
+    intersection_sums,
+    popcount,
+    shapley_values_from_table,
+)
 
 __all__ = [
     "CounterfactualRateGame",
@@ -265,18 +270,25 @@ class SetRateGame(Game):
         if self.policy != "subgame":
             raise ValueError("subgame_credit needs policy='subgame'")
         n = self.n_players
-        size = 1 << n
-        v = np.zeros(size)
-        rate = np.divide(self._won, self._seen, out=np.zeros_like(self._won), where=self._seen > 0)
-        v[self._sets] = rate
-        weight = np.zeros(size)
-        weight[self._sets] = np.where(self._won > 0, self._seen, 0.0)
-        masks = np.arange(size, dtype=np.int64)
-        d = _moebius(v, n)
-        w = _superset_sums(weight, n)
-        q = np.zeros(size)
-        q[1:] = d[1:] * w[1:] / popcount(masks[1:])
-        return np.array([q[(masks >> c) & 1 == 1].sum() for c in range(n)])
+        # the zero-policy rates, each converting set's journeys keeping only S's channels
+        rates = self.rate_table()
+        converting = np.where(self._won > 0, self._seen, 0.0)
+        return shapley_values_from_table(intersection_sums(rates, self._sets, converting, n), n)
+
+    def rate_table(self) -> np.ndarray:
+        """v of all 2^n coalitions, indexed by bitmask, without evaluating them one by one.
+
+        Examples
+        --------
+        >>> j = Journeys.from_paths(["A", "A > B"], conversions=[1, 3], nulls=[3, 1])
+        >>> SetRateGame(j, policy="zero").rate_table().tolist()
+        [0.0, 0.25, 0.0, 0.75]
+        """
+        if self._table is not None:
+            return self._table
+        table = np.zeros(1 << self.n_players)
+        table[self._sets] = self._won / self._seen
+        return table
 
     def _smoothed_table(self) -> np.ndarray:
         n = self.n_players
@@ -441,28 +453,15 @@ class CounterfactualRateGame(Game):
         self.n_players = n
         self.player_names = journeys.channel_names
         self.n_evaluations = 0
-        if policy == "smoothed":
-            r = rates._table
-        else:
-            r = np.zeros(1 << n)
-            r[rates._sets] = rates._won / rates._seen
-        # dividends times the journeys that contain each set: v is their subset sums
-        d = _moebius(np.array(r, dtype=np.float64), n)
-        w = np.zeros(1 << n)
-        w[rates._sets] = rates._seen
-        self._dw = d * _superset_sums(w, n)
-        self._table = _subset_sums(self._dw.copy(), n)
+        self._table = intersection_sums(rates.rate_table(), rates._sets, rates._seen, n)
 
     def table(self) -> np.ndarray:
         """v of all 2^n coalitions, indexed by bitmask."""
         return self._table
 
     def closed_form(self) -> np.ndarray:
-        """Exact Shapley values, :math:`\\phi_c = \\sum_{V \\ni c} d(V) W(V) / |V|`."""
-        masks = np.arange(self._dw.size, dtype=np.int64)
-        share = np.zeros(self._dw.size)
-        share[1:] = self._dw[1:] / popcount(masks[1:])
-        return np.array([share[(masks >> c) & 1 == 1].sum() for c in range(self.n_players)])
+        """Exact Shapley values from the table, in O(n 2^n) (see Notes)."""
+        return shapley_values_from_table(self._table, self.n_players)
 
     def _value(self, coalitions: np.ndarray) -> np.ndarray:
         return self._table[_coalition_masks(coalitions)]
