@@ -439,6 +439,14 @@ def _add_credit(
         np.add.at(out, channels, x)
 
 
+def _add_whole_credit(
+    journeys: Journeys, rows: Any, credited: np.ndarray, conv: np.ndarray, val: np.ndarray
+) -> None:
+    """Add the whole credit of journeys `rows` to one channel each, `credited`, in order."""
+    np.add.at(conv, credited, journeys.conversions[rows])
+    np.add.at(val, credited, journeys.value[rows])
+
+
 def _credit_end_touch(journeys: Journeys, last: bool) -> tuple[np.ndarray, np.ndarray]:
     """Credit when every journey gives all its credit to its first (or last) touch.
 
@@ -448,9 +456,7 @@ def _credit_end_touch(journeys: Journeys, last: bool) -> tuple[np.ndarray, np.nd
     conv, val = np.zeros(journeys.n_channels), np.zeros(journeys.n_channels)
     for lo, hi in _block_bounds(journeys.offsets):
         touch = journeys.offsets[lo + 1 : hi + 1] - 1 if last else journeys.offsets[lo:hi]
-        credited = journeys.channels[touch]
-        np.add.at(conv, credited, journeys.conversions[lo:hi])
-        np.add.at(val, credited, journeys.value[lo:hi])
+        _add_whole_credit(journeys, slice(lo, hi), journeys.channels[touch], conv, val)
     return conv, val
 
 
@@ -635,8 +641,7 @@ class LastNonDirectAttribution(RuleAttribution):
         for block in _blocks(journeys, converting=True):
             channels = journeys.channels[block.touches]
             credited = channels[_last_non_direct_touch(channels, block.offsets, is_direct)]
-            np.add.at(conv, credited, journeys.conversions[block.journeys])
-            np.add.at(val, credited, journeys.value[block.journeys])
+            _add_whole_credit(journeys, block.journeys, credited, conv, val)
         return conv, val
 
 
