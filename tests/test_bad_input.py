@@ -243,7 +243,7 @@ def py_paths(expected: Mapping[str, tuple[float, float, float]], *report: str):
     return check
 
 
-def costs_check(per_conversion: Mapping[str, float | None], fmt_json: bool = True):
+def costs_check(per_conversion: Mapping[str, float | None]):
     """Check of ``attribute --costs --format json``: cost per conversion by channel."""
 
     def check(out: str) -> None:
@@ -435,6 +435,14 @@ CASES: list[Case] = [
         xfail="journeys.py: 'missing path column' listing one column 'path,total_conversions,...'"
         " without pointing at --delimiter",
         py_xfail="journeys.py: 'missing path column', no word of the delimiter",
+    ),
+    Case(
+        "table-repeated-header-line",
+        {"t.csv": PT + ROWS + PT + ROWS},
+        attr("t.csv"),
+        "refused",
+        r"t\.csv: row 3 \(line 5\), column 'total_conversions': 'total_conversions' is not a",
+        python=api_table("t.csv"),
     ),
     # --- channel names ---------------------------------------------------------------
     Case(
@@ -1276,6 +1284,30 @@ CASES: list[Case] = [
         " --time-format applies to date strings only",
         py_xfail="events.py: 'cannot parse '0' as a time', not that time_format applies to"
         " strings only",
+    ),
+    Case(
+        "events-day-first-dates",
+        {"ev.csv": EV + "u1,03/01/2026,search,0,0\nu1,04/01/2026,email,0,0\nu1,05/01/2026,,1,90\n"},
+        events("ev.csv"),
+        "warned",
+        r"ev\.csv: .*column 'time'.*(ambiguous|day|month).*--time-format",
+        check=wrote_paths({"search > email": (1.0, 90.0, 0.0)}),
+        python=api_events("ev.csv"),
+        py_match=r"column 'time'.*(ambiguous|day|month).*time_format",
+        py_check=py_paths({"search > email": (1.0, 90.0, 0.0)}),
+        xfail="events.py: 03/01/2026 is read month first (March 1) silently",
+        py_xfail="events.py: 03/01/2026 is read month first (March 1) silently",
+    ),
+    Case(
+        "events-repeated-header-line",
+        {"ev.csv": EV + EV + EV_ROWS},
+        events("ev.csv"),
+        "refused",
+        r"ev\.csv: row 0 \(line 2\), column 'time': cannot parse 'time'",
+        python=api_events("ev.csv"),
+        py_match=r"row 0, column 'time': cannot parse 'time'",
+        xfail="events.py: pandas' 'Could not infer format ... please specify a format' warning"
+        " is printed before the error line",
     ),
     Case(
         "events-user-with-only-conversions",
