@@ -7,7 +7,7 @@ from typing import Any
 from sklearn.base import BaseEstimator
 
 from .journeys import Journeys
-from .result import ESTIMANDS, AttributionResult
+from .result import ESTIMANDS, AttributionResult, warn_negative_credit
 
 __all__ = ["AttributionModel", "available_models", "get_model", "register_model", "timed"]
 
@@ -48,7 +48,9 @@ class AttributionModel(BaseEstimator):
             journeys = self.journeys_
         elif not isinstance(journeys, Journeys):
             raise TypeError(f"attribute expects a Journeys object, got {type(journeys).__name__}")
-        return self._attribute(journeys)
+        result = self._attribute(journeys)
+        warn_negative_credit(result)  # one place, so every model warns alike
+        return result
 
     def fit_attribute(self, journeys: Journeys) -> AttributionResult:
         """``fit(journeys).attribute()``."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ESTIMANDS", "AttributionResult"]
+__all__ = ["ESTIMANDS", "AttributionResult", "NegativeCreditWarning", "warn_negative_credit"]
 
 #: What a credit number means, by estimand name.
 ESTIMANDS = {
@@ -20,6 +21,75 @@ ESTIMANDS = {
     "hazard_share": "each conversion split over its touches by their hazard at the conversion"
     " (time-to-event model)",
 }
+
+# Why a model of each estimand can give a channel negative credit (rules cannot).
+_NEGATIVE_REASONS = {
+    "shapley": "negative Shapley value: in the model's game, adding the channel lowers the"
+    " game's value on average",
+    "removal_effect": "negative removal effect: removing the channel raises the conversion"
+    " probability",
+    "incremental": "fewer conversions with the channel than without it",
+    "hazard_share": "a negative fitted effect of the channel on the conversion hazard",
+}
+
+
+class NegativeCreditWarning(UserWarning):
+    """A model credited some channels with a negative share of the conversions.
+
+    A negative share is rarely what anyone means by credit: it says the model's estimand
+    (a game, a removal effect, a hazard) moves the other way for that channel, and the
+    positive shares then add up to more than the total. `warn_negative_credit` issues it.
+    """
+
+
+def warn_negative_credit(result: AttributionResult, stacklevel: int = 2) -> None:
+    """Warn, in one line, when `result` gives a channel a negative share of conversions.
+
+    The line names every such channel with its share and says why the model's estimand
+    can go negative. ``AttributionModel.attribute`` calls it on every result, so every
+    model warns alike.
+
+    Parameters
+    ----------
+    result : AttributionResult
+    stacklevel : int, default 2
+        As in `warnings.warn`: 2 points at the caller of the function that calls this one.
+
+    Examples
+    --------
+    >>> r = AttributionResult(["a", "b"], [5.0, -1.0], [0.0, 0.0], total_conversions=4,
+    ...                       total_value=0, estimand="shapley", model="shapley")
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     warn_negative_credit(r)
+    >>> print(seen[0].message)  # doctest: +NORMALIZE_WHITESPACE
+    shapley: negative share for b (-25%): negative Shapley value: in the model's game,
+    adding the channel lowers the game's value on average
+    """
+    parts = []
+    for what, credit, share, total in (
+        ("share", result.conversions, result.share, result.total_conversions),
+        ("value share", result.value, result.value_share, result.total_value),
+    ):
+        # rounding leaves exact zeros a few ulps below 0; those are not negative credit
+        negative = np.flatnonzero(credit < -1e-12 * max(abs(total), 1.0))
+        if negative.size:
+            named = ", ".join(
+                f"{result.channel_names[k]} ({100 * share[k]:.3g}%)" for k in negative
+            )
+            parts.append(f"negative {what} for {named}")
+    if not parts:
+        return
+    reason = _NEGATIVE_REASONS.get(result.estimand, "the model's weights can be negative")
+    game = result.params.get("game")
+    if result.estimand == "shapley" and isinstance(game, str):
+        reason = reason.replace("the model's game", f"the {game} game")
+    warnings.warn(
+        f"{result.model}: {'; '.join(parts)}: {reason}",
+        NegativeCreditWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 _COLUMNS = frozenset(
