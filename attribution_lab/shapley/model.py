@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,13 +12,13 @@ import numpy as np
 from ..base import AttributionModel, register_model
 from ..journeys import Journeys
 from ..result import AttributionResult
-from .base import Game, ShapleyResult
+from .base import MAX_EXACT_PLAYERS, Game, ShapleyResult
 from .exact import ExactShapley
-from .games import CounterfactualRateGame, ModelGame, SetRateGame, SubsetConversionGame
+from .games import POLICIES, CounterfactualRateGame, ModelGame, SetRateGame, SubsetConversionGame
 
 __all__ = ["ESTIMATORS", "GAMES", "ShapleyAttribution"]
 
-#: Games by name: how each is built from journeys and whether it has a value variant.
+#: Games by name (the first is the default).
 GAMES = {
     "subset": SubsetConversionGame,
     "set_rate": SetRateGame,
@@ -37,6 +38,24 @@ _AUTO_EXACT_PLAYERS = 16
 _DEFAULT_BUDGET = 1 << 16
 
 
+# The policies each game takes (their own constructors validate them too).
+_POLICIES = {"set_rate": POLICIES, "counterfactual": ("smoothed", "zero")}
+
+
+def _game_params(game: str) -> dict[str, Any]:
+    """Keyword parameters of a game's constructor (beyond journeys and what), by default."""
+    signature = inspect.signature(GAMES[game].__init__).parameters
+    return {
+        name: p.default
+        for name, p in signature.items()
+        if name not in ("self", "journeys", "what") and p.kind is p.POSITIONAL_OR_KEYWORD
+    }
+
+
+def _games(names: list[str]) -> str:
+    return f"{' and '.join(names)} game{'s' * (len(names) > 1)}"
+
+
 def _estimator(name: str) -> Any:
     if name == "exact":
         return ExactShapley()
@@ -50,20 +69,30 @@ class ShapleyAttribution(AttributionModel):
 
     Parameters
     ----------
-    game : {"counterfactual", "subset", "set_rate", "model"}, default "counterfactual"
-        The value function: `CounterfactualRateGame` (expected conversions if only the
-        coalition's channels existed, each journey converting at the observed rate of
-        the channels it keeps), `SubsetConversionGame`, `SetRateGame` or `ModelGame`.
+    game : {"subset", "counterfactual", "set_rate", "model"}, default "subset"
+        The value function: `SubsetConversionGame` (conversions of the journeys whose
+        channels all lie in the coalition), `CounterfactualRateGame` (expected conversions
+        if only the coalition's channels existed, each journey converting at the observed
+        rate of the channels it keeps), `SetRateGame` or `ModelGame`. See "Which game?"
+        below.
     game_params : mapping, optional
         Keyword arguments of the game (e.g. ``{"strength": 50}`` for counterfactual,
-        ``{"policy": "zero"}`` for set_rate, ``{"features": "count"}`` for model).
+        ``{"policy": "zero"}`` for set_rate, ``{"features": "count"}`` for model). A key
+        the game does not take, and a ``strength`` under a policy other than
+        ``"smoothed"``, are refused.
     estimator : {"auto", "exact", "permutation", "antithetic", "stratified", "kernel"}
-        ``"auto"``: exact up to 16 channels, else antithetic permutation sampling.
+        ``"auto"``: closed form where the game has one, else exact up to 16 channels,
+        else antithetic permutation sampling.
     budget : int, optional
-        Game evaluations a sampling estimator may use (default 65,536).
+        Game evaluations a sampling estimator may use (default 65,536); exact enumeration
+        refuses to run if 2^n_channels exceeds it. Refused where no coalition is evaluated
+        (a closed form, the subgame policy).
     random_state : int, Generator or None
+        Seed of the sampling estimators; refused where the values are exact (callers that
+        seed every model, such as `attribution_lab.bootstrap`, consult `inert_params`).
     ci_level : float, default 0.95
         Level of the intervals of estimated credit (Student-t, `ShapleyResult.interval`).
+        Refused (when not 0.95) where the values are exact and there is no interval.
 
     Attributes
     ----------
@@ -79,8 +108,9 @@ class ShapleyAttribution(AttributionModel):
     Channel c is credited :math:`C \\cdot \\phi_c / \\sum_d \\phi_d` of the total
     conversions C, and likewise value with the value variant of the game
     (`ModelGame.value_game` for the model game). Negative Shapley values stay negative in
-    the credit and are reported in the ``shapley_value`` column; they mean that, in this
-    game, adding the channel lowers the value on average. With ``game="set_rate",
+    the credit, are reported in the ``shapley_value`` column, and `attribute` warns
+    (`attribution_lab.result.NegativeCreditWarning`); they mean that, in this game,
+    adding the channel lowers the value on average. With ``game="set_rate",
     game_params={"policy": "subgame"}`` the set-rate game credits each converting channel
     set by its own sub-game, as DP6's marketing-attribution-models does
     (`SetRateGame.subgame_credit`);
@@ -91,26 +121,31 @@ class ShapleyAttribution(AttributionModel):
     the estimator's scaled by :math:`C / \\sum_d \\phi_d`, exact for estimators whose values
     always sum to :math:`v(N) - v(\\emptyset)` (permutation sampling).
 
-    Which game? None is right everywhere (``python -m benchmarks accuracy``: total
-    variation distance of the shares from each simulated world's truth, 1e5 journeys,
-    mean of 5 seeds over the twelve scenarios of `attribution_lab.simulate.scenarios`;
-    benchmarks/results/accuracy/). The default counterfactual game, 0.30 (coalition 0.13,
-    decay 0.05, Markov worlds 0.37-0.50, b2b 0.37), credits a channel through the
-    journeys that touch it, so rare channels get little credit and shares follow reach;
-    it can give a channel negative credit where the journeys that touch it convert less
-    than the same journeys would without it. The set-rate game,
-    0.43 (coalition 0.12, b2b 0.28, Markov worlds 0.53-1.1 with negative shares), weighs
-    every coalition alike, so a rare channel with a few lucky journeys gets as much as a
-    common one (on the bundled paths a channel with 0.01% of linear credit gets 4%).
-    ``"subset"`` 0.21 is linear attribution over distinct channels (never negative, no
-    credit to channels absent from converting journeys, blind to non-converting ones);
-    ``"model"`` is best where its logistic model holds (coalition 0.04, synergy 0.02)
-    and refuses data where longer journeys convert less, as truncated converting
-    journeys do (use `attribution_lab.hazard.HazardGame` with timed journeys there).
-    No observational game can tell conversions that would have happened without any
-    channel from those the channels caused: all of them give the baseline to channels.
-    Games with a closed form (counterfactual, subset) are solved exactly at any size the
-    game supports when ``estimator`` is ``"auto"`` or ``"exact"``.
+    Which game? None is right everywhere. ``python -m benchmarks accuracy``
+    (benchmarks/results/accuracy/) measures the total variation distance of the shares
+    from the truth of each of the twelve scenarios of `attribution_lab.simulate.scenarios`
+    (5 seeds each at 1e3, 1e4 and 1e5 journeys; figures below at 1e5, mean over
+    scenarios). The default, ``"subset"``, 0.21 (truncation 0.20, Markov worlds
+    0.01-0.05, decay 0.33, coalition 0.30, b2b 0.53), has the best mean and is the only
+    game that never gave a channel a negative share: its credit is linear attribution
+    over each converting journey's distinct channels, so it cannot go negative, gives
+    nothing to channels absent from converting journeys and is blind to non-converting
+    ones. ``"counterfactual"``, 0.30, is close where the truth is a function of channel
+    sets (decay 0.05, coalition 0.13) but 0.47 on truncation, and gave a channel a
+    negative share in 59 of the 180 runs, on truncation (down to -6%) and mediation
+    (-10%) among others: converting journeys end at the conversion, so the journeys that
+    touch a channel can convert less than the same journeys would without it. The
+    set-rate game, 0.43 (Markov worlds 0.53-1.1; negative in 77 runs), weighs every
+    coalition alike, so a rare channel with a few lucky journeys gets as much as a
+    common one (on the bundled paths a channel with 0.01% of linear credit gets 4%); its
+    ``"subgame"`` policy, 0.31, goes negative in 75 runs. ``"model"`` is best where its
+    logistic model holds (coalition 0.04, synergy 0.02), goes negative in 60 of the 122
+    runs it accepts and refuses data where longer journeys convert less, as truncated
+    converting journeys do (use `attribution_lab.hazard.HazardGame` with timed journeys
+    there). No observational game can tell conversions that would have happened without
+    any channel from those the channels caused: all of them give the baseline to
+    channels. Games with a closed form (subset, counterfactual) are solved exactly at
+    any size the game supports when ``estimator`` is ``"auto"`` or ``"exact"``.
 
     References
     ----------
@@ -126,7 +161,9 @@ class ShapleyAttribution(AttributionModel):
     >>> ShapleyAttribution(game="subset").fit(j).attribute().conversions.tolist()
     [2.0, 1.0, 0.0]
     >>> j = Journeys.from_paths(["A", "A > B", "B"], conversions=[1, 3, 0], nulls=[3, 1, 4])
-    >>> m = ShapleyAttribution(game_params={"policy": "zero"}).fit(j)  # counterfactual
+    >>> ShapleyAttribution().fit(j).attribute().conversions.tolist()  # 1 + 3/2, 3/2
+    [2.5, 1.5]
+    >>> m = ShapleyAttribution(game="counterfactual", game_params={"policy": "zero"}).fit(j)
     >>> m.attribute().conversions.tolist()  # see CounterfactualRateGame's example
     [3.0, 1.0]
     """
@@ -134,13 +171,13 @@ class ShapleyAttribution(AttributionModel):
     name = "shapley"
     estimand = "shapley"
     summary = (
-        "Shapley values of a conversion game (counterfactual, subset, set-rate or model),"
+        "Shapley values of a conversion game (subset, counterfactual, set-rate or model),"
         " exact or sampled"
     )
 
     def __init__(
         self,
-        game: str = "counterfactual",
+        game: str = "subset",
         game_params: Mapping[str, Any] | None = None,
         estimator: str = "auto",
         budget: int | None = None,
@@ -173,6 +210,92 @@ class ShapleyAttribution(AttributionModel):
         level = self.ci_level
         if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
             raise ValueError(f"ci_level must be a number in (0, 1), got {level!r}")
+        self._check_game_params()
+
+    def _check_game_params(self) -> None:
+        """Refuse game_params the chosen game does not take or that cannot act in it."""
+        params = dict(self.game_params or {})
+        takes = _game_params(self.game)
+        for key in params:
+            if key == "what":
+                raise ValueError(
+                    "game_params: 'what' is set by ShapleyAttribution (the conversions game,"
+                    " then the value game); leave it out"
+                )
+            if key not in takes:
+                owners = [g for g in GAMES if key in _game_params(g)]
+                hint = f"; {key!r} is a parameter of the {_games(owners)}" * bool(owners)
+                raise ValueError(
+                    f"game_params: the {self.game} game takes no parameter {key!r} (it takes"
+                    f" {', '.join(takes) or 'none'}){hint}"
+                )
+        if "policy" not in takes:
+            return
+        policy = params.get("policy", takes["policy"])
+        choices = _POLICIES[self.game]
+        if policy not in choices:
+            owners = [g for g, names in _POLICIES.items() if policy in names]
+            hint = f"; {policy!r} is a policy of the {_games(owners)}" * bool(owners)
+            raise ValueError(
+                f"game_params: policy={policy!r} is not a policy of the {self.game} game"
+                f" ({', '.join(map(repr, choices))}){hint}"
+            )
+        strength = params.get("strength", takes["strength"])
+        if policy != "smoothed" and strength != takes["strength"]:
+            raise ValueError(
+                f"game_params: strength={strength!r} cannot act: it weighs the prior of the"
+                f" smoothed rates, and policy={policy!r} uses the raw rates; set"
+                " policy='smoothed' (the default) or leave strength out"
+            )
+
+    def _exact_because(self, n_channels: int) -> tuple[str, bool] | None:
+        """Why the values will be exact, and whether coalitions are enumerated to get them
+        (None when they may be sampled)."""
+        if self.game == "set_rate" and dict(self.game_params or {}).get("policy") == "subgame":
+            return "policy='subgame' computes each channel set's sub-game exactly", False
+        if self.estimator in ("auto", "exact") and hasattr(GAMES[self.game], "closed_form"):
+            return f"the {self.game} game is solved exactly, in closed form", False
+        if self.estimator == "exact":
+            return "estimator='exact' enumerates every coalition", True
+        if self.estimator == "auto" and n_channels <= _AUTO_EXACT_PLAYERS:
+            return (
+                f"estimator='auto' enumerates every coalition of {n_channels} channels"
+                f" (<= {_AUTO_EXACT_PLAYERS})"
+            ), True
+        budget = _DEFAULT_BUDGET if self.budget is None else self.budget
+        if (
+            self.estimator != "auto"
+            and n_channels <= MAX_EXACT_PLAYERS
+            and budget >= 1 << n_channels
+        ):
+            # the sampling estimators' own fallback (`sampling._SamplingEstimator.estimate`)
+            return (
+                f"budget {budget:,} covers all {1 << n_channels:,} coalitions of {n_channels}"
+                f" channels, so estimator {self.estimator} computes them exactly"
+            ), True
+        return None
+
+    def _inert_params(self, journeys: Journeys) -> dict[str, str]:
+        # decided by the parameters and the number of channels, which every bootstrap
+        # replicate keeps, so a refusal cannot strike one replicate and spare the next
+        exact = self._exact_because(journeys.n_channels)
+        if exact is None:
+            return {}
+        why, enumerates = exact
+        samplers = (
+            "the sampling estimators (estimator permutation, antithetic, stratified or kernel)"
+        )
+        if "subgame" in why:
+            samplers = "sampling estimators, which the subgame policy cannot use"
+        inert = {
+            "ci_level": f"{why}, so there is no interval; {samplers} give intervals, and"
+            " attribution_lab.bootstrap gives them for any model",
+            "random_state": f"{why}, drawing nothing at random; it seeds {samplers}",
+        }
+        if not enumerates:
+            # exact enumeration still reads a budget: it refuses one below 2^n
+            inert["budget"] = f"{why}, evaluating no coalitions; a budget limits {samplers}"
+        return inert
 
     def _solve(self, game: Game) -> ShapleyResult:
         name = self.estimator
