@@ -1739,6 +1739,45 @@ CASES: list[Case] = [
     ),
     # --- other commands on bad input ------------------------------------------------
     Case(
+        "calibrate-likelihood-on-path-table",
+        {"t.csv": PT + ROWS},
+        ("calibrate", "t.csv", "--rule", "time_decay"),
+        "refused",
+        r"touch times.*--events",
+    ),
+    Case(
+        "calibrate-unknown-reference",
+        {"t.csv": PT + ROWS},
+        ("calibrate", "t.csv", "--rule", "position_based", "--reference", "markv"),
+        "refused",
+        r"unknown model 'markv'",
+    ),
+    Case(
+        "simulate-unknown-scenario",
+        {},
+        ("simulate", "nosuch", "--out", "sim/x"),
+        "refused",
+        r"unknown scenario 'nosuch'",
+    ),
+    Case(
+        "simulate-zero-journeys",
+        {},
+        ("simulate", "markov", "--n", "0", "--out", "sim/x"),
+        "refused",
+        r"--n\b.*0",
+        xfail="cli.py / simulate: says 'n_journeys must be a positive integer' (Python keyword,"
+        " not --n)",
+    ),
+    Case(
+        "simulate-unknown-parameter",
+        {},
+        ("simulate", "markov", "--n", "50", "--out", "sim/x", "--param", "nosuch=1"),
+        "refused",
+        r"'markov' has no parameter 'nosuch'",
+        xfail='cli.py / simulate: "MarkovWorld.__init__() got an unexpected keyword argument'
+        " 'nosuch'\" (Python internals, no list of parameters)",
+    ),
+    Case(
         "describe-header-only",
         {"t.csv": PT},
         ("describe", "t.csv"),
