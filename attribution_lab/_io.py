@@ -52,10 +52,18 @@ def _one_line(exc: Exception) -> str:
 
 
 def existing_file(path: str | os.PathLike) -> str:
-    """`path` as a string, or FileNotFoundError naming it when there is no such file."""
+    """`path` as a string, or an error naming it when it is not a file that can be read.
+
+    FileNotFoundError when there is no such file; ValueError for a directory or a file
+    this process may not read.
+    """
     source = os.fspath(path)
     if not os.path.exists(source):
         raise FileNotFoundError(f"{source}: no such file")
+    if os.path.isdir(source):
+        raise ValueError(f"{source}: is a directory, not a file")
+    if not os.access(source, os.R_OK):
+        raise ValueError(f"{source}: permission denied (the file cannot be read)")
     return source
 
 

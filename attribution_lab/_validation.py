@@ -8,7 +8,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RowNamer", "check_columns", "check_random_state", "did_you_mean", "first_bad"]
+__all__ = [
+    "MAX_COUNT",
+    "MAX_VALUE",
+    "DataWarning",
+    "RowNamer",
+    "check_columns",
+    "check_random_state",
+    "did_you_mean",
+    "first_bad",
+    "show",
+]
 
 # A RowNamer turns a 0-based journey/row position into the phrase used in an error,
 # e.g. "paths.csv: row 17 (line 19)" for a file (`_io.row_namer`) or "journey 17" for arrays.
@@ -19,6 +29,37 @@ def journey_namer(i: int) -> str:
     return f"journey {i}"
 
 
+def show(value: Any) -> str:
+    """`value` as an error message shows it: numbers plainly, everything else by ``repr``.
+
+    numpy scalars print as their Python value (``-3``, not ``np.float64(-3.0)``); floats
+    with an integral value lose the ``.0``; lists and tuples show their items likewise.
+
+    Examples
+    --------
+    >>> show(np.float64(-3.0)), show(2.5), show(np.int64(7)), show(float("nan")), show("x")
+    ('-3', '2.5', '7', 'nan', "'x'")
+    >>> show([np.float64(0.5), 1.0]), show(True), show(1e300)
+    ('[0.5, 1]', 'True', '1e+300')
+    """
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.15g}"
+    if isinstance(value, list | tuple):
+        inner = ", ".join(show(v) for v in value)
+        return (
+            f"[{inner}]"
+            if isinstance(value, list)
+            else f"({inner}{',' if len(value) == 1 else ''})"
+        )
+    if isinstance(value, np.ndarray):
+        return show(value.tolist())
+    return repr(value)
+
+
 def first_bad(mask: np.ndarray) -> int | None:
     """Index of the first True in `mask`, or None; used to name the offending row."""
     if mask.size == 0:
@@ -27,14 +68,32 @@ def first_bad(mask: np.ndarray) -> int | None:
     return i if mask[i] else None
 
 
+#: The largest total a column of customer counts may reach: up to 2**53 every whole number
+#: is exact in float64; beyond it sums and shares lose their meaning (1e300 gave shares of
+#: -0.25 and 1.25), and no real table counts that many customers.
+MAX_COUNT = float(2**53)
+#: The largest total of conversion values: a margin below float64's overflow at ~1.8e308,
+#: so that credit sums and products stay finite.
+MAX_VALUE = 1e300
+
+
+class DataWarning(UserWarning):
+    """Input accepted with a caveat (fractional counts read as weights, tied times, ...)."""
+
+
 def check_counts(
     values: np.ndarray,
     column: str,
     name_row: RowNamer,
     *,
     allow_negative: bool = False,
+    max_total: float | None = None,
 ) -> np.ndarray:
-    """Return `values` as float64, raising ValueError on NaN, inf or negative entries."""
+    """Return `values` as float64, raising ValueError on NaN, inf or negative entries.
+
+    With `max_total`, also on an entry, or a column total, above it (the message names the
+    row, or the column and its total).
+    """
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -43,12 +102,31 @@ def check_counts(
         raise ValueError(f"column {column!r}: expected a 1-D array, got shape {arr.shape}")
     bad = first_bad(~np.isfinite(arr))
     if bad is not None:
-        raise ValueError(f"{name_row(bad)}, column {column!r}: value {arr[bad]!r} is not finite")
+        raise ValueError(
+            f"{name_row(bad)}, column {column!r}: value {show(arr[bad])} is not finite"
+        )
     if not allow_negative:
         bad = first_bad(arr < 0)
         if bad is not None:
-            raise ValueError(f"{name_row(bad)}, column {column!r}: negative value {arr[bad]!r}")
+            raise ValueError(f"{name_row(bad)}, column {column!r}: negative value {show(arr[bad])}")
+    if max_total is not None and arr.size:
+        bad = first_bad(np.abs(arr) > max_total)
+        if bad is not None:
+            raise ValueError(
+                f"{name_row(bad)}, column {column!r}: {show(arr[bad])} is too large"
+                f" (the column may total at most {max_total:.3g})"
+            )
+        total = float(np.abs(arr).sum())
+        if total > max_total:
+            raise ValueError(
+                f"column {column!r}: the total {total:.4g} is too large (at most {max_total:.3g})"
+            )
     return arr
+
+
+def fractional_rows(counts: np.ndarray) -> np.ndarray:
+    """Positions of the counts that are not whole numbers."""
+    return np.flatnonzero(counts != np.floor(counts))
 
 
 def check_random_state(random_state: int | np.random.Generator | None) -> np.random.Generator:

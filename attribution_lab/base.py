@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
+import numpy as np
 from sklearn.base import BaseEstimator
 
+from ._validation import did_you_mean, show
 from .journeys import Journeys
 from .result import ESTIMANDS, AttributionResult, warn_negative_credit
 
-__all__ = ["AttributionModel", "available_models", "get_model", "register_model", "timed"]
+__all__ = [
+    "AttributionModel",
+    "available_models",
+    "get_model",
+    "model_class",
+    "register_model",
+    "timed",
+]
 
 _REGISTRY: dict[str, type[AttributionModel]] = {}
 
@@ -22,6 +32,11 @@ class AttributionModel(BaseEstimator):
     attributes ending in ``_``, and ``get_params`` / ``set_params`` / ``sklearn.clone``
     work. Subclasses set ``name`` (the registry name), ``estimand`` and ``summary`` (one
     line for ``attribution-lab models``) and implement ``_fit`` and ``_attribute``.
+
+    A parameter that cannot act on the journeys (a time half-life on journeys without
+    touch times, say) is refused rather than ignored: a subclass names such parameters,
+    with the reason, in ``_inert_params``, and `fit` and `attribute` raise ValueError when
+    the user set one of them to other than its default.
     """
 
     name: str = ""
@@ -35,6 +50,7 @@ class AttributionModel(BaseEstimator):
         if not isinstance(journeys, Journeys):
             raise TypeError(f"fit expects a Journeys object, got {type(journeys).__name__}")
         self._validate_params()
+        self._refuse_inert_params(journeys)
         self._fit(journeys)
         self.journeys_ = journeys
         self.channel_names_ = journeys.channel_names
@@ -48,6 +64,8 @@ class AttributionModel(BaseEstimator):
             journeys = self.journeys_
         elif not isinstance(journeys, Journeys):
             raise TypeError(f"attribute expects a Journeys object, got {type(journeys).__name__}")
+        else:
+            self._refuse_inert_params(journeys)
         result = self._attribute(journeys)
         warn_negative_credit(result)  # one place, so every model warns alike
         return result
@@ -59,11 +77,54 @@ class AttributionModel(BaseEstimator):
     def _validate_params(self) -> None:  # pragma: no cover - overridden where there are params
         pass
 
+    def inert_params(self, journeys: Journeys) -> dict[str, str]:
+        """Parameters that cannot act on `journeys` given the others, each with the reason.
+
+        `fit` and `attribute` refuse such a parameter when it is set to other than its
+        default; a caller filling in parameters (the command line's ``--seed``) leaves
+        these alone.
+
+        Examples
+        --------
+        >>> from attribution_lab import Journeys, get_model
+        >>> untimed = Journeys.from_paths(["a > b"], conversions=[1])
+        >>> list(get_model("time_decay").inert_params(untimed))
+        ['half_life']
+        """
+        return self._inert_params(journeys)
+
+    def _inert_params(self, journeys: Journeys) -> dict[str, str]:
+        return {}
+
+    def _refuse_inert_params(self, journeys: Journeys) -> None:
+        inert = self._inert_params(journeys)
+        if not inert:
+            return
+        signature = inspect.signature(type(self).__init__).parameters
+        for name, reason in inert.items():
+            value = getattr(self, name)
+            if not _same_value(value, signature[name].default):
+                raise ValueError(
+                    f"{self.name}: parameter {name}={show(value)} cannot act: {reason}"
+                )
+
     def _fit(self, journeys: Journeys) -> None:  # pragma: no cover - rules learn nothing
         pass
 
     def _attribute(self, journeys: Journeys) -> AttributionResult:  # pragma: no cover
         raise NotImplementedError
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Whether two parameter values are equal (sequences and arrays element by element)."""
+    if a is b:
+        return True
+    if isinstance(a, str | bytes) or isinstance(b, str | bytes) or a is None or b is None:
+        return a == b
+    try:
+        return bool(np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
+    except (TypeError, ValueError):
+        return False
 
 
 def register_model(cls: type[AttributionModel]) -> type[AttributionModel]:
@@ -104,6 +165,23 @@ def timed(journeys: Journeys) -> bool:
     return journeys.has_times and journeys.end_time is not None
 
 
+def model_class(name: str) -> type[AttributionModel]:
+    """The model class registered as `name` (ValueError listing the names if none is).
+
+    Examples
+    --------
+    >>> model_class("markov").__name__
+    'MarkovAttribution'
+    """
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown model {name!r}{did_you_mean(name, _REGISTRY)};"
+            f" available: {', '.join(_REGISTRY)}"
+        ) from None
+
+
 def get_model(name: str, **params: Any) -> AttributionModel:
     """A new model by registry name, with keyword parameters.
 
@@ -112,10 +190,7 @@ def get_model(name: str, **params: Any) -> AttributionModel:
     >>> get_model("time_decay", half_life=3.0)
     TimeDecayAttribution(half_life=3.0)
     """
-    try:
-        cls = _REGISTRY[name]
-    except KeyError:
-        raise ValueError(f"unknown model {name!r}; available: {', '.join(_REGISTRY)}") from None
+    cls = model_class(name)
     valid = cls().get_params()
     unknown = sorted(set(params) - set(valid))
     if unknown:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
@@ -15,7 +16,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._io import read_table
-from ._validation import RowNamer, check_counts, first_bad, journey_namer
+from ._validation import (
+    MAX_COUNT,
+    MAX_VALUE,
+    DataWarning,
+    RowNamer,
+    check_counts,
+    first_bad,
+    fractional_rows,
+    journey_namer,
+    show,
+)
 
 __all__ = ["MILESTONES", "Journeys"]
 
@@ -374,9 +385,17 @@ class Journeys:
                 f"channels[{bad}] = {channels[bad]} is not a code in range({len(names)})"
             )
         n = lengths.size
-        conv = check_counts(conversions, "conversions", _name_row)
-        nul = np.zeros(n) if nulls is None else check_counts(nulls, "nulls", _name_row)
-        val = np.zeros(n) if value is None else check_counts(value, "value", _name_row)
+        conv = check_counts(conversions, "conversions", _name_row, max_total=MAX_COUNT)
+        nul = (
+            np.zeros(n)
+            if nulls is None
+            else check_counts(nulls, "nulls", _name_row, max_total=MAX_COUNT)
+        )
+        val = (
+            np.zeros(n)
+            if value is None
+            else check_counts(value, "value", _name_row, max_total=MAX_VALUE)
+        )
         for nm, a in (("conversions", conv), ("nulls", nul), ("value", val)):
             if a.shape != (n,):
                 raise ValueError(f"{nm} has {a.shape[0]} entries for {n} journeys")
@@ -388,7 +407,7 @@ class Journeys:
             )
         bad = first_bad((val != 0) & (conv == 0))
         if bad is not None:
-            raise ValueError(f"{_name_row(bad)}: value {val[bad]!r} without conversions")
+            raise ValueError(f"{_name_row(bad)}: value {show(val[bad])} without conversions")
 
         self.channels = _readonly(channels)
         self.offsets = _readonly(offsets)
@@ -578,7 +597,7 @@ class Journeys:
             labels = frame.index
 
             def name_row(i: int) -> str:
-                return f"{source}: row {labels[i]!r}"
+                return f"{source}: row {show(labels[i])}"
 
         elif isinstance(table, str | os.PathLike):
             # a channel may well be called "NA" or "null": only empty counts are missing
@@ -608,7 +627,7 @@ class Journeys:
                     )
                 )
 
-        def numeric(col: str) -> np.ndarray:
+        def numeric(col: str, max_total: float) -> np.ndarray:
             raw = frame[col]
             num = pd.to_numeric(raw, errors="coerce")
             bad = first_bad((num.isna() & raw.notna()).to_numpy())
@@ -619,11 +638,21 @@ class Journeys:
             bad = first_bad(num.isna().to_numpy())
             if bad is not None:
                 raise ValueError(f"{name_row(bad)}, column {col!r}: missing value")
-            return check_counts(num.to_numpy(dtype=np.float64), col, name_row)
+            return check_counts(num.to_numpy(dtype=np.float64), col, name_row, max_total=max_total)
 
-        conv = numeric(conversions)
-        nul = numeric(nulls) if nulls is not None else None
-        val = numeric(value) if value is not None else None
+        conv = numeric(conversions, MAX_COUNT)
+        nul = numeric(nulls, MAX_COUNT) if nulls is not None else None
+        val = numeric(value, MAX_VALUE) if value is not None else None
+        for col, counts in ((conversions, conv), (nulls, nul)):
+            rows = fractional_rows(counts) if counts is not None else ()
+            if len(rows):
+                warnings.warn(
+                    f"{name_row(int(rows[0]))}, column {col!r}: {show(counts[rows[0]])} is not a"
+                    f" whole number; {len(rows):,} fractional counts in the column are read as"
+                    " weights (a customer bootstrap refuses them)",
+                    DataWarning,
+                    stacklevel=2,
+                )
         if nul is not None:
             bad = first_bad((conv == 0) & (nul == 0))
             if bad is not None:
@@ -640,7 +669,7 @@ class Journeys:
             bad = first_bad((val != 0) & (conv == 0))
             if bad is not None:
                 raise ValueError(
-                    f"{name_row(bad)}, column {value!r}: value {val[bad]!r} without conversions"
+                    f"{name_row(bad)}, column {value!r}: value {show(val[bad])} without conversions"
                 )
         channels, offsets, names = split_path_strings(frame[path], sep, name_row, path)
         _freeze(channels, offsets)

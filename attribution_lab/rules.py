@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._validation import show
 from .base import AttributionModel, register_model
 from .journeys import Journeys
 from .result import AttributionResult
@@ -486,7 +487,7 @@ def _check_share(name: str, v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number, got {type(v).__name__}")
     if not np.isfinite(v) or v < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+        raise ValueError(f"{name} must be a finite number >= 0, got {show(v)}")
     return float(v)
 
 
@@ -514,6 +515,7 @@ class RuleAttribution(AttributionModel):
     def touch_weights(self, journeys: Journeys) -> np.ndarray:
         """The weight of every touch of `journeys` (summing to 1 within each journey)."""
         self._validate_params()
+        self._refuse_inert_params(journeys)
         return self._weights(journeys)
 
     def _weights(self, journeys: Journeys) -> np.ndarray:
@@ -858,11 +860,22 @@ class TimeDecayAttribution(RuleAttribution):
     Without timestamps, the touch i steps before the last gets ``2 ** (-i / position_half_life)``
     (halving per touch by default), normalised.
 
+    Only one of the two half-lives acts on given journeys, so setting the other one is an
+    error rather than a silent no-op: `half_life` on journeys without touch times (every
+    path table), `position_half_life` on journeys with them (unless ``use_times=False``).
+
     Examples
     --------
     >>> j = Journeys.from_paths([["A", "B"]], conversions=[1], times=[[0.0, 7.0]])
     >>> TimeDecayAttribution(half_life=7).fit(j).attribute().conversions.round(4).tolist()
     [0.3333, 0.6667]
+    >>> untimed = Journeys.from_paths(["A > B"], conversions=[1])
+    >>> TimeDecayAttribution(position_half_life=2).fit(untimed).attribute().conversions.round(4)
+    array([0.4142, 0.5858])
+    >>> TimeDecayAttribution(half_life=14).fit(untimed)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: time_decay: parameter half_life=14 cannot act: the journeys have no touch times...
     """
 
     name = "time_decay"
@@ -879,9 +892,24 @@ class TimeDecayAttribution(RuleAttribution):
         for nm in ("half_life", "position_half_life"):
             v = _check_share(nm, getattr(self, nm))
             if v <= 0:
-                raise ValueError(f"{nm} must be > 0, got {v!r}")
+                raise ValueError(f"{nm} must be > 0, got {show(v)}")
         if self.use_times not in (None, True, False):
             raise TypeError(f"use_times must be None, True or False, got {self.use_times!r}")
+
+    def _inert_params(self, journeys: Journeys) -> dict[str, str]:
+        if not self._timed(journeys):
+            why = (
+                "the journeys have no touch times (a path table has none)"
+                if not journeys.has_times
+                else "use_times=False weighs touches by position"
+            )
+            return {
+                "half_life": f"{why}; position_half_life (in touches) sets the by-position decay"
+            }
+        return {
+            "position_half_life": "the journeys have touch times, so half_life (in days) sets"
+            " the decay; pass use_times=False to weigh touches by position"
+        }
 
     def _timed(self, journeys: Journeys) -> bool:
         timed = journeys.has_times if self.use_times is None else self.use_times
@@ -909,7 +937,8 @@ class CustomPositionAttribution(RuleAttribution):
     weights : sequence of float, default (1.0,)
         Raw weight of positions 0, 1, ..., m - 1 (counted from the first touch, or from the
         last when `from_end`); the last weight applies to all later positions. Weights are
-        normalised within each journey; a journey whose weights are all 0 splits equally.
+        normalised within each journey; a journey whose weights are all 0 splits equally
+        (weights that are all 0 are refused: that would be the linear model).
     from_end : bool, default False
 
     Examples
@@ -933,8 +962,12 @@ class CustomPositionAttribution(RuleAttribution):
             raise TypeError(f"weights must be a sequence of numbers, got {self.weights!r}")
         if len(self.weights) == 0:
             raise ValueError("weights must not be empty")
-        for k, v in enumerate(self.weights):
-            _check_share(f"weights[{k}]", v)
+        if sum(_check_share(f"weights[{k}]", v) for k, v in enumerate(self.weights)) == 0:
+            # all-zero weights would make every journey split equally: linear under another name
+            raise ValueError(
+                f"weights must not all be 0, got {show(list(self.weights))}"
+                " (for equal credit use the linear model)"
+            )
         if not isinstance(self.from_end, (bool, np.bool_)):
             raise TypeError(f"from_end must be True or False, got {self.from_end!r}")
 

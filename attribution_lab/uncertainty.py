@@ -327,7 +327,11 @@ def bootstrap(
     names = point.channel_names
     reps = np.empty((n_boot, len(names)))
     value_reps = np.empty((n_boot, len(names)))
-    seeded = "random_state" in model.get_params()
+    # a model that samples gets its own seed per replicate; one whose seed cannot act
+    # (exact Markov, say) would refuse it
+    seeded = "random_state" in model.get_params() and "random_state" not in model.inert_params(
+        journeys
+    )
 
     iterator = range(n_boot)
     if progress:

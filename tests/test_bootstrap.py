@@ -186,11 +186,12 @@ def test_journeys_with_times_resample_rows_and_keep_times():
     assert res.n_cells == n  # one cell per journey: nothing merged
     point = get_model("time_decay", half_life=3.0).fit(journeys).attribute()
     np.testing.assert_array_equal(res.conversions, point.conversions)
-    # with times dropped (aggregate=True) the rule falls back to positions: other credit
-    by_position = bootstrap(
-        get_model("time_decay", half_life=3.0), journeys, 50, random_state=0, aggregate=True
-    )
-    assert not np.allclose(by_position.replicates.mean(), res.replicates.mean(), rtol=1e-3)
+    # aggregate=True drops the times: a half-life in days could not act on the replicates
+    # (before, the rule fell back to positions silently and gave other credit)
+    with pytest.raises(ValueError, match="half_life=3 cannot act: the journeys have no touch"):
+        bootstrap(
+            get_model("time_decay", half_life=3.0), journeys, 50, random_state=0, aggregate=True
+        )
 
 
 def test_progress_bar_is_opt_in(capsys):

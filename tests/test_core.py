@@ -3,6 +3,8 @@ the axioms, the issue's known answers, and the errors on bad input."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -103,7 +105,7 @@ def reference_touch_weights(model, j):
     raise AssertionError(f"no reference for {name}")
 
 
-def random_params(name, data):
+def random_params(name, data, j=None):
     """Valid random parameters for each rule."""
 
     def simplex(k):
@@ -122,14 +124,16 @@ def random_params(name, data):
         keys = ("first", "lead", "opportunity", "closed_won", "rest")
         return dict(zip(keys, simplex(5), strict=True))
     if name == "time_decay":
-        return {
-            "half_life": data.draw(st.sampled_from([0.5, 3.0, 7.0, 30.0])),
-            "position_half_life": data.draw(st.sampled_from([0.5, 1.0, 2.0])),
-        }
+        # only the half-life that acts on the journeys may be set (the other is refused)
+        if j is not None and j.has_times:
+            return {"half_life": data.draw(st.sampled_from([0.5, 3.0, 7.0, 30.0]))}
+        return {"position_half_life": data.draw(st.sampled_from([0.5, 1.0, 2.0]))}
     if name == "linear":
         return {"unique_channels": data.draw(st.booleans())}
     if name == "custom_position":
         w = data.draw(st.lists(st.sampled_from([0.0, 1.0, 2.5, 4.0]), min_size=1, max_size=4))
+        if sum(w) == 0:  # all-zero weights are refused (they would be the linear rule)
+            w[-1] = 1.0
         return {"weights": w, "from_end": data.draw(st.booleans())}
     if name == "last_non_direct":
         return {
@@ -145,7 +149,7 @@ RULES = [n for n in available_models() if get_model(n).estimand == "rule"]
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(j=journeys_st(), data=st.data())
 def test_rule_matches_reference_and_axioms(name, j, data):
-    params = random_params(name, data)
+    params = random_params(name, data, j)
     if name == "last_non_direct" and params["direct_channels"]:
         params["direct_channels"] = [c for c in params["direct_channels"] if c in j.channel_names]
     model = get_model(name, **params)
@@ -371,7 +375,7 @@ def test_invalid_params(name, params, match):
 def test_rule_credit_by_blocks_is_one_bincount_over_all_touches(name, block_touches, j, data):
     # models credit the converting journeys block by block, adding touch by touch in order:
     # whatever the block size, the sums are those of one bincount over all touches, bit for bit
-    params = random_params(name, data)
+    params = random_params(name, data, j)
     if name == "last_non_direct" and params["direct_channels"]:
         params["direct_channels"] = [c for c in params["direct_channels"] if c in j.channel_names]
     model = get_model(name, **params).fit(j)
@@ -479,3 +483,78 @@ def test_aggregate_falls_back_to_exact_grouping_on_a_hash_collision(monkeypatch)
     got, inverse = j.aggregate(return_inverse=True)
     pd.testing.assert_frame_equal(got.to_path_table(), expected)
     assert inverse.tolist() == [0, 1, 0, 2, 1]
+
+
+# ----------------------------------------------------------------- parameters that cannot act
+def test_time_decay_refuses_the_half_life_that_cannot_act():
+    untimed = Journeys.from_paths(["A > B", "B"], conversions=[1, 1])
+    timed = Journeys.from_paths([["A", "B"], ["B"]], conversions=[1, 1], times=[[0, 3], [1]])
+    # before: half_life 0.1 and 100 gave the same credit on a path table, silently
+    for h in (0.1, 14, 100):
+        with pytest.raises(
+            ValueError,
+            match=r"half_life=.* cannot act: the journeys have no "
+            r"touch times.*position_half_life",
+        ):
+            get_model("time_decay", half_life=h).fit(untimed)
+    with pytest.raises(ValueError, match=r"position_half_life=2 cannot act: .*touch times"):
+        get_model("time_decay", position_half_life=2).fit(timed)
+    with pytest.raises(ValueError, match=r"half_life=3 cannot act: use_times=False"):
+        get_model("time_decay", half_life=3, use_times=False).fit(timed)
+    # refused also when the model is fitted on some journeys and applied to others
+    model = get_model("time_decay", half_life=3).fit(timed)
+    with pytest.raises(ValueError, match="half_life=3 cannot act"):
+        model.attribute(untimed)
+    with pytest.raises(ValueError, match="half_life=3 cannot act"):
+        model.touch_weights(untimed)
+    # the parameter that acts is taken, and it changes the credit
+    a = get_model("time_decay", position_half_life=0.5).fit_attribute(untimed).conversions
+    b = get_model("time_decay", position_half_life=4).fit_attribute(untimed).conversions
+    assert not np.allclose(a, b)
+    c = get_model("time_decay", half_life=1).fit_attribute(timed).conversions
+    d = get_model("time_decay", half_life=30).fit_attribute(timed).conversions
+    assert not np.allclose(c, d)
+    # the defaults run on both kinds of input
+    get_model("time_decay").fit_attribute(untimed)
+    get_model("time_decay").fit_attribute(timed)
+
+
+def test_custom_position_refuses_weights_that_are_all_zero():
+    j = Journeys.from_paths(["A > B > C"], conversions=[1])
+    with pytest.raises(ValueError, match=r"weights must not all be 0, got \[0, 0\].*linear"):
+        get_model("custom_position", weights=[0, 0]).fit(j)
+    # one zero is fine: a position with no credit
+    res = get_model("custom_position", weights=[0, 1]).fit_attribute(j)
+    assert res.conversions.tolist() == [0.0, 0.5, 0.5]
+
+
+# ----------------------------------------------------------------------------- counts
+def test_counts_too_large_for_exact_sums_are_refused():
+    # before: conversions of 1e300 gave shares of -0.25 and 1.25 with no error
+    with pytest.raises(ValueError, match=r"journey 1, column 'conversions': 1e\+300 is too large"):
+        Journeys.from_paths(["A", "B"], conversions=[1, 1e300])
+    with pytest.raises(ValueError, match=r"column 'nulls': the total 1\.2e\+16 is too large"):
+        Journeys.from_paths(["A", "B"], conversions=[1, 1], nulls=[6e15, 6e15])
+    with pytest.raises(ValueError, match=r"column 'value'.* too large"):
+        Journeys.from_paths(["A", "B"], conversions=[1, 1], values=[1e308, 1e308])
+    # 2**53 customers are still exact
+    j = Journeys.from_paths(["A", "B"], conversions=[2.0**52, 2.0**52])
+    assert get_model("linear").fit_attribute(j).share.tolist() == [0.5, 0.5]
+
+
+def test_fractional_counts_of_a_path_table_are_weights_with_one_warning(tmp_path):
+    from attribution_lab._validation import DataWarning
+
+    f = tmp_path / "paths.csv"
+    f.write_text("path,total_conversions,total_null\nA > B,2.5,1\nB,1,0.5\nA,3,1\n")
+    with pytest.warns(DataWarning) as caught:
+        j = Journeys.from_path_table(f, value=None)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 2  # one per column, not one per row
+    assert re.search(
+        r"paths\.csv: row 0 \(line 2\), column 'total_conversions': 2\.5 is not a "
+        r"whole number; 1 fractional counts .* weights",
+        messages[0],
+    )
+    assert "column 'total_null': 0.5" in messages[1]
+    assert j.n_conversions == 6.5
