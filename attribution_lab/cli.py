@@ -6,13 +6,15 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ._io import DELIMITER_HINT
+from ._io import DELIMITER_HINT, existing_file
 from .analytics import add_describe_parser
 from .base import available_models, get_model
 from .calibrate import add_calibrate_parser
@@ -63,28 +65,97 @@ def parse_params(items: Sequence[str] | None) -> dict[str, Any]:
     return params
 
 
+#: Options of `_add_input_options` that only a path table reads, with their defaults.
+PATH_TABLE_OPTIONS = {
+    "path_col": "path",
+    "conversions_col": "total_conversions",
+    "nulls_col": "total_null",
+    "value_col": "total_conversion_value",
+    "sep": ">",
+}
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
 def load_input(args: argparse.Namespace) -> Journeys:
+    """The journeys of the command's INPUT, with `args.input_summary` saying what was read.
+
+    A path table's rows with the same path are merged (models give the same credit either
+    way; the summary counts the rows, distinct paths and merged duplicates). Options that
+    cannot act on the kind of input given are refused.
+    """
     if getattr(args, "events", False):
         from .calibrate import _journeys_from_touch_csv
 
-        return _journeys_from_touch_csv(args.input, args.end_time, getattr(args, "delimiter", None))
+        for dest, default in PATH_TABLE_OPTIONS.items():
+            if getattr(args, dest, default) != default:
+                raise CLIError(
+                    f"{_flag(dest)} reads a path table; with --events, INPUT is a touch CSV"
+                    " (journey, channel, time, converted[, value, end_time])"
+                )
+        journeys = _journeys_from_touch_csv(
+            args.input, args.end_time, getattr(args, "delimiter", None)
+        )
+        args.input_summary = (
+            f"{journeys.n_touchpoints:,} touches in {journeys.n_journeys:,} journeys"
+        )
+        return journeys
     if getattr(args, "end_time", None) is not None:
         raise CLIError("--end-time goes with --events (path tables have no times)")
     if args.input == EXAMPLE:
-        return load_pathdata()
-    if not os.path.exists(args.input):
-        raise CLIError(
-            f"{args.input}: no such file (use '{EXAMPLE}' for the bundled example paths)"
+        rows = load_pathdata()
+    else:
+        try:
+            existing_file(args.input)
+        except FileNotFoundError:
+            raise CLIError(
+                f"{args.input}: no such file (use '{EXAMPLE}' for the bundled example paths)"
+            ) from None
+        rows = Journeys.from_path_table(
+            args.input,
+            path=args.path_col,
+            conversions=args.conversions_col,
+            nulls=None if args.nulls_col == "" else args.nulls_col,
+            value=None if args.value_col == "" else args.value_col,
+            sep=args.sep,
+            delimiter=args.delimiter,
         )
-    return Journeys.from_path_table(
-        args.input,
-        path=args.path_col,
-        conversions=args.conversions_col,
-        nulls=None if args.nulls_col == "" else args.nulls_col,
-        value=None if args.value_col == "" else args.value_col,
-        sep=args.sep,
-        delimiter=args.delimiter,
-    )
+    journeys, inverse = rows.aggregate(return_inverse=True)
+    args.input_summary = path_table_summary(rows, journeys, inverse)
+    return journeys
+
+
+def path_table_summary(rows: Journeys, merged: Journeys, inverse: np.ndarray) -> str:
+    """What a path table holds, in the words every command uses: rows, distinct paths,
+    journeys (customers: conversions + nulls), and the rows merged for repeating a path.
+
+    Examples
+    --------
+    >>> rows = Journeys.from_paths(["a > b", "b", "a>b"], conversions=[1, 0, 2], nulls=[0, 4, 1])
+    >>> merged, inverse = rows.aggregate(return_inverse=True)
+    >>> path_table_summary(rows, merged, inverse)
+    '3 rows, 2 distinct paths (1 path on 2 rows, merged), 8 journeys'
+    """
+    text = f"{rows.n_journeys:,} rows, {merged.n_journeys:,} distinct paths"
+    repeated = np.bincount(inverse, minlength=merged.n_journeys)
+    n_repeated = int((repeated > 1).sum())
+    if n_repeated:
+        extra = int(repeated[repeated > 1].sum())
+        text += f" ({n_repeated:,} path{'s' if n_repeated > 1 else ''} on {extra:,} rows, merged)"
+    return text + f", {count(merged.n_conversions + merged.n_nulls)} journeys"
+
+
+def count(x: float) -> str:
+    """A count for people: ``88,387``; fractional counts (weights) keep 6 digits.
+
+    Examples
+    --------
+    >>> count(88387.0), count(1234567.0), count(2.5)
+    ('88,387', '1,234,567', '2.5')
+    """
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:,.6g}"
 
 
 def _print_table(frame: pd.DataFrame, fmt: str, json_obj: Any = None) -> None:
@@ -107,9 +178,44 @@ def cmd_models(args: argparse.Namespace) -> None:
         print(f"{name:<{width}}  {summary}")
 
 
+def make_model(
+    name: str, params: dict[str, Any], args: argparse.Namespace, journeys: Journeys
+) -> Any:
+    """`get_model(name, **params)`, with the run's seed and progress setting for the models
+    that take them (unless `params` sets them): every random choice of a run flows from
+    ``--seed``, and long fits show progress unless ``--quiet``. A seed is given only to a
+    model it can act on (Markov with removal=simulate, sampled Shapley, ...), as `fit`
+    refuses parameters that cannot act."""
+    model = get_model(name, **params)
+    accepted = model.get_params()
+    if "random_state" in accepted and "random_state" not in params:
+        model.set_params(random_state=args.seed)
+        if "random_state" in model.inert_params(journeys):
+            model.set_params(random_state=accepted["random_state"])
+    if "progress" in accepted and "progress" not in params:
+        model.set_params(progress=show_progress(args))
+    return model
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """Progress bars go to stderr, only when it is a terminal and ``--quiet`` is not given."""
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+
+def _check_ci_options(args: argparse.Namespace) -> None:
+    # options that act only on the bootstrap are refused without --ci, and get their
+    # defaults with it
+    for dest, default in (("n_boot", 200), ("ci_level", 0.95)):
+        if getattr(args, dest) is None:
+            setattr(args, dest, default)
+        elif not args.ci:
+            raise CLIError(f"{_flag(dest)} sets the bootstrap, which runs only with --ci")
+
+
 def cmd_attribute(args: argparse.Namespace) -> None:
+    _check_ci_options(args)
     journeys = load_input(args)
-    model = get_model(args.model, **parse_params(args.param))
+    model = make_model(args.model, parse_params(args.param), args, journeys)
     if args.ci:
         from .uncertainty import bootstrap
 
@@ -119,14 +225,14 @@ def cmd_attribute(args: argparse.Namespace) -> None:
             args.n_boot,
             ci_level=args.ci_level,
             random_state=args.seed,
-            progress=args.format == "table",
+            progress=show_progress(args),
         )
     else:
         result = model.fit(journeys).attribute()
     if args.format == "table":
         print(
-            f"model {result.model} ({result.estimand}); {journeys.n_journeys:,} journeys, "
-            f"{result.total_conversions:,.6g} conversions, value {result.total_value:,.6g}"
+            f"model {result.model} ({result.estimand}); {args.input_summary}: "
+            f"{count(result.total_conversions)} conversions, value {result.total_value:,.6g}"
         )
         if args.ci:
             print(
@@ -134,7 +240,7 @@ def cmd_attribute(args: argparse.Namespace) -> None:
                 f" {args.n_boot} bootstrap resamples of customers (seed {args.seed})"
             )
     frame = result.to_frame()
-    payload = result.to_dict()
+    payload = {**result.to_dict(), "seed": args.seed}
     if args.costs:
         returns = roi(result, _read_costs_arg(args.costs))
         if args.format == "table":
@@ -153,7 +259,9 @@ def _read_costs_arg(path: str) -> Any:
     return read_costs(path)
 
 
-def _model_specs(names: str, param_items: Sequence[str] | None) -> dict[str, Any]:
+def _model_specs(
+    names: str, param_items: Sequence[str] | None, args: argparse.Namespace, journeys: Journeys
+) -> dict[str, Any]:
     labels = [n.strip() for n in names.split(",") if n.strip()]
     if not labels:
         raise CLIError("--models: give at least one model name")
@@ -165,12 +273,13 @@ def _model_specs(names: str, param_items: Sequence[str] | None) -> dict[str, Any
         if model not in per_model:
             raise CLIError(f"--param {key}: model {model!r} is not in --models")
         per_model[model][param] = value
-    return {n: get_model(n, **per_model[n]) for n in labels}
+    return {n: make_model(n, per_model[n], args, journeys) for n in labels}
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
+    _check_ci_options(args)
     journeys = load_input(args)
-    models = _model_specs(args.models, args.param)
+    models = _model_specs(args.models, args.param, args, journeys)
     costs = _read_costs_arg(args.costs) if args.costs else None
     if args.ci:
         tidy = compare(
@@ -185,7 +294,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
         tidy = compare(journeys, models, costs=costs)
     if args.format == "table":
         print(
-            f"{journeys.n_journeys:,} journeys, {journeys.n_conversions:,.6g} conversions, "
+            f"{args.input_summary}: {count(journeys.n_conversions)} conversions, "
             f"value {journeys.total_value:,.6g}; share of conversions credited to each channel:"
         )
         wide = tidy.pivot(index="channel", columns="model", values="share")[list(models)]
@@ -209,7 +318,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
             for label, group in tidy.groupby("model", sort=False)
         }
         results = records if args.ci else [m.attribute().to_dict() for m in models.values()]
-        _print_table(tidy, "json", results)
+        _print_table(tidy, "json", {"seed": args.seed, "results": results})
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -344,11 +453,28 @@ def _add_touch_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_quiet_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bars (they go to stderr, and only when it is a terminal)",
+    )
+
+
 def _add_ci_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ci", action="store_true", help="bootstrap intervals (resampling customers)")
-    p.add_argument("--n-boot", type=int, default=200, help="bootstrap resamples (default: 200)")
-    p.add_argument("--ci-level", type=float, default=0.95, help="interval coverage (default: 0.95)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default: 0)")
+    p.add_argument("--n-boot", type=int, default=None, help="--ci: resamples (default: 200)")
+    p.add_argument(
+        "--ci-level", type=float, default=None, help="--ci: interval coverage (default: 0.95)"
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of every random choice of the run: the bootstrap and the models that"
+        " sample (Markov removal=simulate, sampled Shapley); default: 0",
+    )
+    _add_quiet_option(p)
     p.add_argument(
         "--costs",
         default=None,
@@ -437,14 +563,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         args = parser.parse_args(argv)
     try:
-        args.func(args)
-    except (CLIError, ValueError, TypeError, FileNotFoundError, IndexError) as exc:
-        msg = _say_for_command_line(str(exc) or type(exc).__name__, args)
-        print(f"attribution-lab: error: {msg}", file=sys.stderr)
-        return 2
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            args.func(args)
     except BrokenPipeError:  # e.g. piped into head
         return 0
+    except (CLIError, ValueError, TypeError, OSError, IndexError) as exc:
+        msg = _say_for_command_line(_message(exc), args)
+        print(f"attribution-lab: error: {msg}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _message(exc: BaseException) -> str:
+    """`exc` as one line; an OSError without our wording names its file and the reason."""
+    if isinstance(exc, OSError) and exc.errno is not None and exc.filename:
+        return f"{exc.filename}: {exc.strerror or type(exc).__name__}"
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _show_warning(message: Any, category: type, *_: Any, **__: Any) -> None:
+    """Print a warning as the command line's one line (no file, line or source)."""
+    text = " ".join(str(message).split())
+    print(f"attribution-lab: warning: {text}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

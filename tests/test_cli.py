@@ -109,7 +109,9 @@ def test_compare_formats(capsys, known_csv):
         "--format",
         "json",
     )
-    assert [d["model"] for d in json.loads(out)] == ["first_touch", "linear"]
+    doc = json.loads(out)
+    assert doc["seed"] == 0
+    assert [d["model"] for d in doc["results"]] == ["first_touch", "linear"]
     code, out, _ = run(
         capsys,
         "compare",
@@ -389,3 +391,87 @@ def test_missing_optional_column_hint_names_the_flag(tmp_path, capsys):
     assert "(pass --nulls-col '' if the table has none)" in err
     argv = ["attribute", str(table), "--model", "linear", "--value-col", "", "--nulls-col", ""]
     assert run(capsys, *argv)[0] == 0
+
+
+# ----------------------------------------------------------------- issue 19: no silent-wrong numbers
+def test_time_decay_half_life_on_a_path_table_is_refused(capsys, known_csv):
+    # before: half_life 0.1, 1, 7, 14 and 100 gave the same credit with exit 0
+    base = ["attribute", known_csv, "--model", "time_decay", "--value-col", ""]
+    code, _, err = run(capsys, *base, "--param", "half_life=14")
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "half_life=14 cannot act: the journeys have no touch times" in err
+    assert "position_half_life" in err
+    code, out, _ = run(capsys, *base, "--param", "position_half_life=2", "--format", "json")
+    assert code == 0 and json.loads(out)["params"]["position_half_life"] == 2
+
+
+def test_every_random_choice_flows_from_seed(capsys, known_csv):
+    # before: --seed reached only the bootstrap, so these gave new numbers on every run
+    def credit(*extra):
+        code, out, err = run(
+            capsys, "attribute", known_csv, "--value-col", "", "--format", "json", *extra
+        )
+        assert code == 0, err
+        doc = json.loads(out)
+        return doc["seed"], [c["conversions"] for c in doc["channels"]]
+
+    walks = ["--model", "markov", "--param", "removal=simulate", "--param", "max_walks=20000"]
+    seed, first = credit(*walks)
+    assert seed == 0
+    assert credit(*walks) == (0, first)
+    assert credit(*walks, "--seed", "3")[1] != first
+    sampled = ["--model", "shapley", "--param", "estimator=permutation", "--param", "budget=64"]
+    assert credit(*sampled) == credit(*sampled)
+    # a seed is not handed to a model it cannot act on (exact Markov refuses random_state)
+    assert credit("--model", "markov", "--seed", "5")[0] == 5
+
+
+def test_bootstrap_options_without_ci_are_refused(capsys, known_csv):
+    for flag, value in (("--n-boot", "50"), ("--ci-level", "0.9")):
+        code, _, err = run(
+            capsys, "attribute", known_csv, "--model", "linear", "--value-col", "", flag, value
+        )
+        assert code == 2 and f"{flag} sets the bootstrap, which runs only with --ci" in err
+
+
+def test_path_table_options_with_events_are_refused(capsys, tmp_path):
+    f = tmp_path / "touches.csv"
+    f.write_text("journey,channel,time,converted\n1,a,0,1\n")
+    code, _, err = run(capsys, "attribute", str(f), "--events", "--model", "linear", "--sep", "|")
+    assert code == 2 and "--sep reads a path table; with --events" in err
+
+
+def test_counting_words_rows_distinct_paths_and_journeys(capsys):
+    # the bundled table: 10,000 rows but 5,408 distinct paths and 88,387 customers
+    code, out, _ = run(capsys, "attribute", "example", "--model", "linear")
+    assert code == 0
+    header = out.splitlines()[0]
+    assert "10,000 rows, 5,408 distinct paths (643 paths on " in header
+    assert "rows, merged), 88,387 journeys: 19,785 conversions" in header
+    code, out, _ = run(capsys, "compare", "example", "--models", "linear,last_touch")
+    assert code == 0 and out.startswith("10,000 rows, 5,408 distinct paths")
+
+
+def test_directories_and_unreadable_input_are_one_line(capsys, tmp_path):
+    code, _, err = run(capsys, "attribute", str(tmp_path), "--model", "linear")
+    assert code == 2
+    assert err == f"attribution-lab: error: {tmp_path}: is a directory, not a file\n"
+
+
+def test_warnings_print_as_one_clean_line(capsys, tmp_path):
+    f = tmp_path / "weights.csv"
+    f.write_text("path,total_conversions,total_null\nA > B,2.5,1\nB,1,0\n")
+    code, out, err = run(capsys, "attribute", str(f), "--model", "linear", "--value-col", "")
+    assert code == 0
+    assert err.startswith("attribution-lab: warning: ") and err.count("\n") == 1
+    assert "site-packages" not in err and "DataWarning" not in err and "warn(" not in err
+    assert "2.5 is not a whole number" in err
+
+
+def test_huge_counts_are_refused_on_the_command_line(capsys, tmp_path):
+    f = tmp_path / "huge.csv"
+    f.write_text("path,total_conversions,total_null\nA,1e300,1\nB,1,1\n")
+    code, _, err = run(capsys, "attribute", str(f), "--model", "markov", "--value-col", "")
+    assert code == 2
+    assert "row 0 (line 2), column 'total_conversions': 1e+300 is too large" in err
