@@ -1280,10 +1280,6 @@ CASES: list[Case] = [
         r"ev\.csv: .*column 'time'.*--time-format",
         python=api_events("ev.csv", time_format="ISO8601"),
         py_match=r"column 'time'.*time_format",
-        xfail="events.py: 'row 0 (line 2), column 'time': cannot parse '0' as a time', not that"
-        " --time-format applies to date strings only",
-        py_xfail="events.py: 'cannot parse '0' as a time', not that time_format applies to"
-        " strings only",
     ),
     Case(
         "events-day-first-dates",
@@ -1295,8 +1291,6 @@ CASES: list[Case] = [
         python=api_events("ev.csv"),
         py_match=r"column 'time'.*(ambiguous|day|month).*time_format",
         py_check=py_paths({"search > email": (1.0, 90.0, 0.0)}),
-        xfail="events.py: 03/01/2026 is read month first (March 1) silently",
-        py_xfail="events.py: 03/01/2026 is read month first (March 1) silently",
     ),
     Case(
         "events-repeated-header-line",
@@ -1306,8 +1300,6 @@ CASES: list[Case] = [
         r"ev\.csv: row 0 \(line 2\), column 'time': cannot parse 'time'",
         python=api_events("ev.csv"),
         py_match=r"row 0, column 'time': cannot parse 'time'",
-        xfail="events.py: pandas' 'Could not infer format ... please specify a format' warning"
-        " is printed before the error line",
     ),
     Case(
         "events-user-with-only-conversions",
