@@ -14,10 +14,16 @@ removes is counted in the `EventsReport`; the counts are also logged at INFO lev
 1. **Duplicates.** Rows equal in every column this function reads (user / identifier
    columns, time, channel or UTM columns, conversion, value, milestone and account
    columns) are exact duplicates; the first is kept (``SELECT DISTINCT``).
-2. **Times.** Datetimes (time-zone aware ones are converted to UTC) and date strings
-   become float days since 1970-01-01 (``pd.to_datetime(days, unit="D")`` converts
-   back); numbers are taken as days already. A missing time drops the row (counted); a
-   string that cannot be parsed raises ``ValueError`` naming the row.
+2. **Times.** Datetimes (time-zone aware ones are converted to UTC, naive ones are
+   taken as UTC) and date strings become float days since 1970-01-01
+   (``pd.to_datetime(days, unit="D")`` converts back). Numbers are in `time_unit`:
+   ``"days"`` (the default), ``"hours"``, ``"s"`` or ``"ms"``, counted from 1970-01-01
+   for Unix epoch times or from any origin for relative clocks. A number that would lie
+   more than 10^7 days (27,000 years) from 1970 in that unit is refused, naming the row
+   and the unit it looks like: Unix epoch seconds read as days are the usual case. With
+   `time_format`, numbers are read as dates written in that format (``"%Y%m%d"`` for
+   20240131). A missing time drops the row (counted); a string that cannot be parsed
+   raises ``ValueError`` naming the row.
 3. **Who.** The *unit* a journey belongs to is the user (the `user` column, or the
    person found by `stitch_identities` when `user` lists several identifier columns). A
    row without a user is dropped (counted). With `account` (B2B), the unit is the
@@ -38,11 +44,15 @@ removes is counted in the `EventsReport`; the counts are also logged at INFO lev
    without source, medium and referrer is Direct); touches it leaves ``"Unassigned"``
    are counted and kept as a channel of that name, or dropped with
    ``drop_unassigned=True``.
-5. **Observation end.** `observation_end` (a timestamp, or days when times are numbers)
-   defaults to the latest time of any remaining row. Rows after it are dropped (counted).
+5. **Observation end.** `observation_end` (a timestamp, or a number in `time_unit` when
+   times are numbers) defaults to the latest time of any remaining row. Rows after it
+   are dropped (counted).
 6. **Splitting at conversions.** Within a unit, events are ordered by time; at equal
    times touches come before milestone-only rows, which come before conversions, and
-   ties keep input order. Each touch belongs to the first conversion at or after it: a
+   touches at the same time keep their order in the input (row position). That order
+   decides the path (and so first- and last-touch credit) as the file has it: kept
+   touches at the same time as the previous touch of their journey are counted as
+   ``tied_times``. Each touch belongs to the first conversion at or after it: a
    unit with k conversions yields up to k converting journeys, each ending at its
    conversion (``end_time`` = conversion time, ``value`` = the conversion's value), plus
    one non-converting journey of the touches after its last conversion, ending at the
@@ -54,7 +64,8 @@ removes is counted in the `EventsReport`; the counts are also logged at INFO lev
 8. **Maximum length.** With ``max_length=N``, only the last N remaining touches of each
    journey are kept (the others counted).
 9. **Empty journeys.** A conversion left without any touch (none before it, or all
-   dropped) yields no journey and is counted as a conversion without touches.
+   dropped) yields no journey and is counted as a conversion without touches, its value
+   as ``value_without_touches``.
 10. **Milestones.** ``milestones={"lead": column, ...}`` flags rows (a boolean column,
     or ``(column, values)`` for an event-type column). A flagged kept touch carries the
     flag itself; a flagged row that is not a kept touch (a milestone-only row, a
@@ -110,6 +121,9 @@ Python loop per unit or per event) on random event logs.
 from __future__ import annotations
 
 import logging
+import os
+import re
+import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from numbers import Real
@@ -120,6 +134,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from ._validation import first_bad, show
 from .channels import ChannelGrouping, check_columns, field_codes
 from .journeys import Journeys
 
@@ -160,10 +175,15 @@ missing_channel : int
         Touches dropped, by reason.
     conversions_without_touches : int
         Conversions that yielded no journey.
+    value_without_touches : float
+        Their conversion value, which no journey carries.
     milestones_unplaced : int
         Milestone flags (row x milestone) with no kept touch at or before them.
     n_journeys, n_converting, n_touchpoints : int
         What was built.
+    tied_times : int
+        Kept touches at the same time as the previous touch of their journey; their
+        order is the input's (see step 6 of `attribution_lab.events`).
     observation_end : float
         End of observation in days (the ``end_time`` of non-converting journeys).
     touches : DataFrame
@@ -185,10 +205,12 @@ missing_channel : int
     outside_lookback: int = 0
     beyond_max_length: int = 0
     conversions_without_touches: int = 0
+    value_without_touches: float = 0.0
     milestones_unplaced: int = 0
     n_journeys: int = 0
     n_converting: int = 0
     n_touchpoints: int = 0
+    tied_times: int = 0
     observation_end: float = float("nan")
     touches: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
@@ -216,12 +238,21 @@ missing_channel : int
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "touches"}
 
     def __str__(self) -> str:
-        drops = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.dropped.items())
+        drops = []
+        for k, v in self.dropped.items():
+            drops.append(f"{k.replace('_', ' ')} {v}")
+            if k == "conversions_without_touches" and self.value_without_touches:
+                drops[-1] += f" (value {self.value_without_touches:,.6g})"
         extra = f"; {self.unassigned} touches unassigned" if self.unassigned else ""
+        if self.tied_times:
+            extra += (
+                f"; tied times {self.tied_times} (touches at the same time as the previous"
+                " touch of their journey, kept in input order)"
+            )
         return (
             f"from_events: {self.n_events} events -> {self.n_journeys} journeys"
             f" ({self.n_converting} converting), {self.n_touchpoints} touches; dropped: "
-            f"{drops or 'nothing'}{extra}"
+            f"{', '.join(drops) or 'nothing'}{extra}"
         )
 
 
@@ -341,23 +372,134 @@ def _row_namer(frame: pd.DataFrame) -> Any:
     labels = frame.index
 
     def name(i: int) -> str:
-        return f"row {labels[i]!r}"
+        return f"row {show(labels[i])}"
 
     return name
 
 
-def _days(value: Any, what: str, datetimes: bool) -> float:
+#: Units of numeric event times (`time_unit`), as how many of them make a day.
+TIME_UNITS = {"days": 1.0, "hours": 24.0, "s": 86_400.0, "ms": 86_400_000.0}
+_UNIT_WORDS = {"days": "days", "hours": "hours", "s": "seconds", "ms": "milliseconds"}
+# A numeric time more than this many days from 1970 in its unit is refused as not a time.
+# 1e7 days is 27,000 years: day counts in use stay far below it (days since 1970 about 2e4,
+# spreadsheet serial dates 4.5e4, days since year 1 7.4e5, Julian days 2.5e6), while Unix
+# epoch seconds read as days pass it for any time after April 1970, and a unit one step too
+# coarse for epoch times (ms read as s, s read as hours, microseconds as ms) for any time
+# after 1997. Not caught: a relative clock in the wrong unit (seconds since a study began,
+# read as days), and epoch hours read as days (about 4.9e5, among the day counts in use).
+_MAX_DAYS = 1e7
+# days since 1970 of plausible absolute times (1990 to 2100), to guess the unit intended
+_PLAUSIBLE_DAYS = (7_305.0, 47_482.0)
+
+
+def _check_time_unit(time_unit: Any) -> float:
+    """How many `time_unit` make a day (None is days); ValueError for an unknown unit."""
+    if time_unit is None:
+        return 1.0
+    if not isinstance(time_unit, str) or time_unit not in TIME_UNITS:
+        raise ValueError(f"time_unit must be one of {list(TIME_UNITS)}, got {time_unit!r}")
+    return TIME_UNITS[time_unit]
+
+
+def _guess_time_unit(value: float) -> str | None:
+    """The unit (or ``"%Y%m%d"``) in which `value` is a plausible time, if any."""
+    for unit, per_day in TIME_UNITS.items():
+        if _PLAUSIBLE_DAYS[0] <= abs(value) / per_day <= _PLAUSIBLE_DAYS[1]:
+            return unit
+    if float(value).is_integer() and 19_000_101 <= value <= 21_001_231:
+        return "%Y%m%d"
+    return None
+
+
+def _pass_time_unit(guess: str | None) -> str:
+    """How the Python API sets the unit `guess` (the events command translates it)."""
+    if guess == "%Y%m%d":
+        return "if they are dates written as YYYYMMDD, pass time_format='%Y%m%d'"
+    if guess is not None:
+        return f"they look like Unix epoch {_UNIT_WORDS[guess]}: pass time_unit={guess!r}"
+    return f"pass their unit as time_unit (one of {list(TIME_UNITS)}) or convert them"
+
+
+def _far_time_error(
+    where: str, value: float, time_unit: str | None, fix: Any = _pass_time_unit
+) -> ValueError:
+    """The error for a numeric time that is not a time in `time_unit` (see `_MAX_DAYS`)."""
+    if not np.isfinite(value):
+        return ValueError(f"{where}: {value!r} is not a finite time")
+    unit = time_unit or "days"
+    years = value / TIME_UNITS[unit] / 365.25
+    return ValueError(
+        f"{where}: {value:.15g} is not a time in {_UNIT_WORDS[unit]} (it would be"
+        f" {abs(years):,.0f} years {'after' if years > 0 else 'before'} 1970);"
+        f" {fix(_guess_time_unit(value))}"
+    )
+
+
+def _unit_for_datetimes_error(column: str, time_unit: str, formatted: bool = False) -> ValueError:
+    """The error for a `time_unit` given with times it cannot act on."""
+    what = "is read with time_format" if formatted else "holds datetimes or date strings"
+    return ValueError(
+        f"column {column!r} {what}: time_unit={time_unit!r} applies to numeric times only"
+        " (leave it out)"
+    )
+
+
+def numeric_times_to_days(
+    values: np.ndarray,
+    time_unit: str | None,
+    column: str,
+    name_row: Any,
+    fix: Any = _pass_time_unit,
+) -> np.ndarray:
+    """Numeric times in `time_unit` (None: days) as float days; NaN stays NaN.
+
+    Raises ValueError naming the first row whose time would lie more than 10^7 days from
+    1970, with the unit it looks like (``fix(guess)`` says how to set it).
+
+    Examples
+    --------
+    >>> numeric_times_to_days(np.array([86_400.0, np.nan]), "s", "time", str).tolist()
+    [1.0, nan]
+    >>> numeric_times_to_days(np.array([1.7e9]), None, "time", lambda i: f"row {i}")
+    Traceback (most recent call last):
+    ...
+    ValueError: row 0, column 'time': 1700000000 is not a time in days (it would be
+    4,654,346 years after 1970); they look like Unix epoch seconds: pass time_unit='s'
+    """
+    days = np.asarray(values, dtype=np.float64) / _check_time_unit(time_unit)
+    with np.errstate(invalid="ignore"):
+        i = first_bad(np.abs(days) > _MAX_DAYS)
+    if i is not None:
+        where = f"{name_row(i)}, column {column!r}"
+        raise _far_time_error(where, float(values[i]), time_unit, fix)
+    return days
+
+
+def _days(value: Any, what: str, datetimes: bool, time_unit: str | None = None) -> float:
     """A scalar time (observation end) in days, of the same kind as the event times."""
     if isinstance(value, Real) and not isinstance(value, bool):
         if datetimes:
-            raise TypeError(f"{what}: event times are datetimes; give a timestamp, not {value!r}")
-        return float(value)
+            raise TypeError(
+                f"{what}: event times are datetimes; give a timestamp, not {show(value)}"
+            )
+        days = float(value) / _check_time_unit(time_unit)
+        if not np.isfinite(days):
+            raise ValueError(f"{what}: {show(value)} is not a finite time")
+        if abs(days) > _MAX_DAYS:
+            unit = _UNIT_WORDS[time_unit or "days"]
+            raise _far_time_error(
+                what, float(value), time_unit, lambda _: f"give it in {unit}, as the times are"
+            )
+        return days
     if not datetimes:
-        raise TypeError(f"{what}: event times are numbers of days; give a number, not {value!r}")
+        raise TypeError(
+            f"{what}: event times are numbers (in {_UNIT_WORDS[time_unit or 'days']});"
+            f" give a number, not {show(value)}"
+        )
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{what}: cannot interpret {value!r} as a time ({exc})") from None
+        raise TypeError(f"{what}: cannot interpret {show(value)} as a time ({exc})") from None
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     return float((ts - pd.Timestamp(0)) / pd.Timedelta(days=1))
@@ -371,66 +513,151 @@ def _duration_days(value: Any, what: str) -> float:
     else:
         raise TypeError(f"{what} must be a number of days or a timedelta, got {value!r}")
     if not np.isfinite(days) or days < 0:
-        raise ValueError(f"{what} must be a finite duration >= 0, got {value!r}")
+        raise ValueError(f"{what} must be a finite duration >= 0, got {show(value)}")
     return float(days)
 
 
 def parse_times(
-    column: pd.Series, name_row: Any, column_name: str, time_format: str | None = None
+    column: pd.Series,
+    name_row: Any,
+    column_name: str,
+    time_format: str | None = None,
+    time_unit: str | None = None,
 ) -> tuple[np.ndarray, bool]:
     """Times as float days (NaN where missing) and whether they were datetimes.
+
+    Numbers are in `time_unit` (None: days; see `numeric_times_to_days`), or with
+    `time_format` dates written as numbers (``"%Y%m%d"``); strings are parsed by
+    `pandas.to_datetime` with `time_format`. A unit or format that cannot act on the
+    column (a unit for datetimes, a format for datetimes, both for numbers) is refused.
 
     Examples
     --------
     >>> days, dt = parse_times(pd.Series(["1970-01-02", None]), str, "time")
     >>> days.tolist(), dt
     ([1.0, nan], True)
+    >>> parse_times(pd.Series([19700102]), str, "time", time_format="%Y%m%d")[0].tolist()
+    [1.0]
+    >>> parse_times(pd.Series([36.0, 48.0]), str, "time", time_unit="hours")[0].tolist()
+    [1.5, 2.0]
     """
+    _check_time_unit(time_unit)
     s = column
+    numeric = not pd.api.types.is_datetime64_any_dtype(s.dtype) and (
+        pd.api.types.is_numeric_dtype(s.dtype)
+        or pd.api.types.infer_dtype(s, skipna=True)
+        in ("integer", "floating", "mixed-integer-float", "decimal")
+    )
+    if pd.api.types.is_bool_dtype(s.dtype):
+        raise TypeError(f"column {column_name!r}: expected times, got booleans")
+    if time_unit is not None and (not numeric or time_format is not None):
+        raise _unit_for_datetimes_error(column_name, time_unit, time_format is not None)
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         s = s.dt.tz_convert("UTC").dt.tz_localize(None)
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        if time_format is not None:
+            raise ValueError(
+                f"column {column_name!r} holds datetimes already: time_format={time_format!r}"
+                " applies to strings and numbers (leave it out)"
+            )
         arr = s.to_numpy()
         with np.errstate(invalid="ignore"):
             return (arr - np.datetime64(0, "s")) / np.timedelta64(1, "D"), True
-    if pd.api.types.is_bool_dtype(s.dtype):
-        raise TypeError(f"column {column_name!r}: expected times, got booleans")
-    kind = pd.api.types.infer_dtype(s, skipna=True)
-    if pd.api.types.is_numeric_dtype(s.dtype) or kind in (
-        "integer",
-        "floating",
-        "mixed-integer-float",
-        "decimal",
-    ):
+    if numeric:
         num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         bad = np.flatnonzero(np.isinf(num) | (np.isnan(num) & s.notna().to_numpy()))
         if bad.size:
             i = int(bad[0])
             raise ValueError(
-                f"{name_row(i)}, column {column_name!r}: {s.iloc[i]!r} is not a finite time"
+                f"{name_row(i)}, column {column_name!r}: {show(s.iloc[i])} is not a finite time"
             )
-        return num, False
+        if time_format is None:
+            return numeric_times_to_days(num, time_unit, column_name, name_row), False
+        # dates written as numbers (20240131 with "%Y%m%d"): parse their digits
+        whole = np.isnan(num) | (num == np.round(num))
+        text = pd.Series(num, index=s.index).astype("Int64" if whole.all() else object)
+        s = text.astype("string").astype(object).where(text.notna(), None)
+    kind = pd.api.types.infer_dtype(s, skipna=True)
     if kind == "empty":
         return np.full(len(s), np.nan), False
     obj = s.astype(object)
     blank = obj.isna().to_numpy() | (obj.map(lambda v: isinstance(v, str) and not v.strip()))
     blank = np.asarray(blank, dtype=bool)
     try:
-        parsed = pd.to_datetime(
-            obj.where(~blank, None), errors="coerce", utc=True, format=time_format
-        )
+        with warnings.catch_warnings():
+            # pandas' "could not infer format" advice: unparsable times get ours below
+            warnings.simplefilter("ignore", UserWarning)
+            parsed = pd.to_datetime(
+                obj.where(~blank, None), errors="coerce", utc=True, format=time_format
+            )
     except (TypeError, ValueError) as exc:
         raise ValueError(f"column {column_name!r}: cannot parse times ({exc})") from None
+    day_first = None if time_format else _day_month_format(obj, blank)
     bad = np.flatnonzero(parsed.isna().to_numpy() & ~blank)
     if bad.size:
         i = int(bad[0])
-        hint = "" if time_format else " (mixed formats? pass time_format='ISO8601' or 'mixed')"
+        if numeric:
+            raise ValueError(
+                f"{name_row(i)}, column {column_name!r}: the number {obj.iloc[i]} is not a date"
+                f" in time_format={time_format!r} (time_format reads dates written as numbers,"
+                " such as 20240131 with '%Y%m%d'; numbers in a unit of time need time_unit)"
+            )
+        if day_first:
+            hint = f" (dates written day first? pass time_format={day_first[0]!r})"
+        elif time_format:
+            hint = ""
+        else:
+            hint = (
+                " (mixed formats or time zones? pass time_format='ISO8601' or time_format='mixed')"
+            )
         raise ValueError(
             f"{name_row(i)}, column {column_name!r}: cannot parse {obj.iloc[i]!r} as a time{hint}"
+        )
+    if day_first and day_first[1] is not None:
+        i = day_first[1]
+        warnings.warn(
+            f"column {column_name!r}: dates such as {obj.iloc[i]!r} could be day or month"
+            f" first and are read month first ({parsed.iloc[i]:%Y-%m-%d}); if the day comes"
+            f" first, pass time_format={day_first[0]!r}",
+            UserWarning,
+            stacklevel=3,
         )
     arr = parsed.dt.tz_localize(None).to_numpy()
     with np.errstate(invalid="ignore"):
         return (arr - np.datetime64(0, "s")) / np.timedelta64(1, "D"), True
+
+
+def _day_month_format(strings: pd.Series, blank: np.ndarray) -> tuple[str, int | None] | None:
+    """For date strings that all look like ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (``/``, ``.`` or
+    ``-``; `blank` ones aside): the day-first format, and the position of one whose
+    reading depends on the order (both fields 12 or less, and different) when no date
+    settles it; else None.
+
+    Examples
+    --------
+    >>> _day_month_format(pd.Series(["", "03/01/2026", "04/01/2026"]), np.array([1, 0, 0]) > 0)
+    ('%d/%m/%Y', 1)
+    >>> _day_month_format(pd.Series(["03.01.26", "13.01.26"]), np.zeros(2, bool))
+    ('%d.%m.%y', None)
+    >>> _day_month_format(pd.Series(["2026-01-03"]), np.zeros(1, bool)) is None
+    True
+    """
+    if blank.all():
+        return None
+    pattern = r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)"
+    parts = strings.astype(str).str.extract(pattern)
+    if parts[0][~blank].isna().any():
+        return None
+    first = pd.to_numeric(parts[0]).to_numpy(dtype=np.float64, na_value=np.nan)
+    second = pd.to_numeric(parts[2]).to_numpy(dtype=np.float64, na_value=np.nan)
+    k = int(np.flatnonzero(~blank)[0])
+    sep = parts[1].iloc[k]
+    fmt = f"%d{sep}%m{sep}{'%Y' if len(parts[3].iloc[k]) == 4 else '%y'}"
+    if (first > 12).any() or (second > 12).any():
+        return fmt, None
+    either = np.flatnonzero(first != second)  # NaN (blank) != NaN is True: masked next
+    either = either[~blank[either]]
+    return fmt, int(either[0]) if either.size else None
 
 
 def _flags(
@@ -450,15 +677,20 @@ def _flags(
         bad = np.flatnonzero(~np.isnan(v) & (v != 0) & (v != 1))
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"{name_row(i)}, column {spec!r}: {v[i]!r} is not a 0/1 flag")
+            raise ValueError(f"{name_row(i)}, column {spec!r}: {show(v[i])} is not a 0/1 flag")
         return v == 1
     obj = s.dropna()
-    if len(obj) and all(isinstance(x, bool | np.bool_) for x in obj.unique()):
+    if not len(obj):  # no flag at all (e.g. a header-only file's untyped column)
+        return np.zeros(len(s), dtype=bool)
+    if all(isinstance(x, bool | np.bool_) for x in obj.unique()):
         return s.fillna(False).astype(bool).to_numpy()
+    how = (
+        "pass conversion_events= with the values that mark conversions"
+        if what == "conversion"
+        else f"give ({spec!r}, {{values...}}) as the {what}"
+    )
     raise TypeError(
-        f"column {spec!r} ({what}) must be boolean or 0/1; for an event-type column pass"
-        f" ({spec!r}, {{values...}})"
-        + (" or conversion_events={...}" if what == "conversion" else "")
+        f"column {spec!r} ({what}) must be boolean or 0/1; for an event-type column {how}"
     )
 
 
@@ -485,6 +717,7 @@ def events_to_journeys(
     account: str | Mapping[Any, Any] | pd.Series | None = None,
     drop_unassigned: bool = False,
     time_format: str | None = None,
+    time_unit: str | None = None,
     touch_columns: Sequence[str] = (),
 ) -> tuple[Journeys, EventsReport]:
     """Build journeys from a touchpoint event log; see the module docstring for the rules.
@@ -497,7 +730,7 @@ def events_to_journeys(
         Column of the user id, or several identifier columns joined into persons by
         `stitch_identities`.
     time : str
-        Column of event times: datetimes, date strings, or numbers of days.
+        Column of event times: datetimes, date strings, or numbers in `time_unit`.
     channel : str, optional
         Column of channel names. Give either `channel` or UTM columns.
     source, medium, campaign, referrer : str, optional
@@ -516,10 +749,11 @@ def events_to_journeys(
         Column of conversion values (revenue); read on conversion rows only, where it
         must be a finite number >= 0.
     observation_end : timestamp or float, optional
-        End of observation (the ``end_time`` of non-converting journeys); default the
-        latest event time.
+        End of observation (the ``end_time`` of non-converting journeys), a number in
+        `time_unit` when times are numbers; default the latest event time.
     lookback : float or timedelta, optional
-        Days before a journey's end beyond which touches are dropped.
+        Days (whatever `time_unit`) before a journey's end beyond which touches are
+        dropped.
     max_length : int, optional
         Keep only the last `max_length` touches of each journey.
     milestones : mapping of str to column or (column, values), optional
@@ -531,7 +765,15 @@ def events_to_journeys(
     drop_unassigned : bool, default False
         Drop touches the channel rules leave ``"Unassigned"`` (counted either way).
     time_format : str, optional
-        Passed to `pandas.to_datetime` for string times (e.g. ``"ISO8601"``, ``"mixed"``).
+        Passed to `pandas.to_datetime` for string times: ``"ISO8601"`` for ISO times
+        with and without offsets (naive ones are taken as UTC), ``"mixed"`` to infer each
+        time's format, or a ``strftime`` format; numbers are then read as dates written
+        in it (``"%Y%m%d"`` for 20240131).
+    time_unit : {"days", "hours", "s", "ms"}, optional
+        Unit of numeric times (days when not given; seconds or milliseconds for Unix
+        epoch times). Numbers more than 10^7 days (27,000 years) from 1970 in this unit
+        are refused: Unix epoch seconds read as days would otherwise put every touch
+        thousands of years before the next. Not for datetimes or string times.
     touch_columns : sequence of str, default ()
         Further columns copied, per touch, into ``report.touches`` (e.g. a contact's
         role, to report credit per role with a rule's ``touch_weights``).
@@ -545,8 +787,9 @@ def events_to_journeys(
     Raises
     ------
     ValueError
-        A missing column (naming close matches), an unparsable time or a conversion
-        value that is missing, negative or not a number (naming the row).
+        A missing column (naming close matches), an unparsable time, a numeric time
+        that is not a time in `time_unit` (e.g. epoch seconds read as days), or a
+        conversion value that is missing, negative or not a number (naming the row).
     TypeError
         A conversion or milestone column that is not boolean or 0/1, or an observation
         end of the wrong kind.
@@ -607,7 +850,7 @@ def events_to_journeys(
         or not isinstance(max_length, int | np.integer)
         or max_length < 1
     ):
-        raise ValueError(f"max_length must be a positive integer, got {max_length!r}")
+        raise ValueError(f"max_length must be a positive integer, got {show(max_length)}")
     lookback_days = None if lookback is None else _duration_days(lookback, "lookback")
     used = list(
         dict.fromkeys(
@@ -620,9 +863,11 @@ def events_to_journeys(
     )
     check_columns(frame, used, "events")
     n_events = len(frame)
+    if n_events == 0:  # an empty file or an over-eager filter, not an empty business
+        raise ValueError("events: no events (the frame has no rows)")
 
     # 2. times (parsed first: they narrow the search for duplicates)
-    t, datetimes = parse_times(frame[time], name_row, time, time_format)
+    t, datetimes = parse_times(frame[time], name_row, time, time_format, time_unit)
 
     # 3. who: persons, accounts, units
     if len(users) == 1:
@@ -708,7 +953,7 @@ def events_to_journeys(
     if observation_end is None:
         obs = float(np.max(t[alive])) if alive.any() else float("nan")
     else:
-        obs = _days(observation_end, "observation_end", datetimes)
+        obs = _days(observation_end, "observation_end", datetimes, time_unit)
     late = alive & (t > obs)
     alive &= ~late
     touch_row = alive & has_channel & (~is_conv | conversion_is_touch)
@@ -723,7 +968,9 @@ def events_to_journeys(
         bad = np.flatnonzero(conv_row & ~np.isfinite(vals))
         if bad.size:
             i = int(bad[0])
-            what = "missing" if pd.isna(raw.iloc[i]) else f"{raw.iloc[i]!r} is not a finite number"
+            what = (
+                "missing" if pd.isna(raw.iloc[i]) else f"{show(raw.iloc[i])} is not a finite number"
+            )
             raise ValueError(
                 f"{name_row(i)}, column {value!r}: conversion value {what}"
                 " (fill it, e.g. with 0, or drop the row)"
@@ -732,7 +979,7 @@ def events_to_journeys(
         if bad.size:
             i = int(bad[0])
             raise ValueError(
-                f"{name_row(i)}, column {value!r}: negative conversion value {vals[i]!r}"
+                f"{name_row(i)}, column {value!r}: negative conversion value {show(vals[i])}"
                 " (refunds are not conversions; net them out first)"
             )
     else:
@@ -840,6 +1087,8 @@ def events_to_journeys(
         milestones=ms_out or None,
     )
     rows_kept = ev_row[kept_idx]
+    kept_time = ev_time[kept_idx]
+    tied = (touch_journey[1:] == touch_journey[:-1]) & (kept_time[1:] == kept_time[:-1])
     contact_rows = person[rows_kept]
     if (contact_rows >= 0).all():
         contact = person_label[contact_rows]
@@ -869,10 +1118,12 @@ def events_to_journeys(
         outside_lookback=int(outside.sum()),
         beyond_max_length=int(beyond.sum()),
         conversions_without_touches=int((seg_conv & ~keep_seg).sum()),
+        value_without_touches=float(seg_value[seg_conv & ~keep_seg].sum()),
         milestones_unplaced=unplaced,
         n_journeys=n_journeys,
         n_converting=int(conv_j.sum()),
         n_touchpoints=int(kept_idx.size),
+        tied_times=int(tied.sum()),
         observation_end=obs,
         touches=touches,
     )
@@ -881,6 +1132,77 @@ def events_to_journeys(
 
 
 # ---------------------------------------------------------------------- command line
+# the keywords of `events_to_journeys` as the events command spells them
+_FLAGS = {
+    "user": "--user",
+    "time": "--time",
+    "channel": "--channel",
+    "source": "--source",
+    "medium": "--medium",
+    "campaign": "--campaign",
+    "referrer": "--referrer",
+    "rules": "--rules",
+    "conversion": "--conversion",
+    "conversion_events": "--conversion-events",
+    "conversion_is_touch": "--conversion-is-touch",
+    "value": "--value",
+    "observation_end": "--observation-end",
+    "lookback": "--lookback",
+    "max_length": "--max-length",
+    "account": "--account",
+    "milestones": "--milestone",
+    "drop_unassigned": "--drop-unassigned",
+    "time_format": "--time-format",
+    "time_unit": "--time-unit",
+}
+# ``keyword='value'`` or a bare ``keyword=`` in a message
+_KEYWORD = re.compile(r"(?<![\w'-])(" + "|".join(_FLAGS) + r")=('([^']*)')?")
+# keywords named without a value; only those that are not also ordinary words
+_BARE = re.compile(
+    r"(?<![\w'-])(max_length|observation_end|time_unit|time_format|conversion_events|lookback)"
+    r"(?![\w'=-])"
+)
+# the Python API's way to give a milestone an event-type column; --milestone has none
+_MILESTONE_TUPLE = re.compile(r"; for an event-type column give \(.*\) as the milestone '[^']*'")
+
+
+def _say_for_command_line(
+    msg: str, source: str, name_row: Any, flag_of_column: Mapping[str, str] | None = None
+) -> str:
+    """`msg` of `events_to_journeys` as the events command says it: its flags instead of
+    keywords, the file (with the line) instead of the frame's row, and for a missing
+    column the flag that names it (`flag_of_column`).
+
+    Examples
+    --------
+    >>> from attribution_lab._io import row_namer
+    >>> print(_say_for_command_line("row 3, column 't': 17e8 is not a time in days (...);"
+    ...       " pass time_unit='s'", "log.csv", row_namer("log.csv")))
+    log.csv: row 3 (line 5), column 't': 17e8 is not a time in days (...); pass --time-unit s
+    >>> _say_for_command_line("value= and conversion_events= need conversion=", "f", str)
+    '--value and --conversion-events need --conversion'
+    """
+
+    def flag(m: re.Match[str]) -> str:
+        value = m.group(3)
+        return _FLAGS[m.group(1)] + ("" if value is None else f" {value}")
+
+    msg = _MILESTONE_TUPLE.sub("", msg)
+    msg = _KEYWORD.sub(flag, msg)
+    msg = _BARE.sub(lambda m: _FLAGS[m.group(1)], msg)
+    missing = re.match(r"events: no column '(.*?)'", msg)
+    if missing and missing.group(1) in (flag_of_column or {}):
+        msg += f"; name the column with {flag_of_column[missing.group(1)]}"
+    row = re.match(r"row (\d+), ", msg)
+    if row:
+        return f"{name_row(int(row.group(1)))}, {msg[row.end() :]}"
+    if msg.startswith("events: "):  # the name `events_to_journeys` gives the frame
+        return f"{source}: {msg.removeprefix('events: ')}"
+    if msg.startswith("column "):
+        return f"{source}: {msg}"
+    return msg
+
+
 def add_events_parser(subparsers: Any) -> Any:
     """Add the ``events`` command (event log CSV -> path table CSV) to the CLI subparsers.
 
@@ -896,9 +1218,9 @@ def add_events_parser(subparsers: Any) -> Any:
     >>> _ = add_events_parser(parser.add_subparsers(dest="command"))
     >>> args = parser.parse_args(["events", "log.csv", "--user", "uid", "--channel", "ch",
     ...                           "--lookback", "30", "--milestone", "lead=is_lead",
-    ...                           "--out", "paths.csv"])
-    >>> args.user, args.lookback, args.milestone
-    (['uid'], 30.0, ['lead=is_lead'])
+    ...                           "--time-unit", "s", "--out", "paths.csv"])
+    >>> args.user, args.lookback, args.milestone, args.time_unit
+    (['uid'], 30.0, ['lead=is_lead'], 's')
     """
     p = subparsers.add_parser(
         "events",
@@ -913,6 +1235,19 @@ def add_events_parser(subparsers: Any) -> Any:
         "--user", required=True, action="append", help="user id column (repeat to stitch ids)"
     )
     p.add_argument("--time", default="time", help="time column (default: time)")
+    p.add_argument(
+        "--time-unit",
+        choices=list(TIME_UNITS),
+        default=None,
+        help="unit of numeric times (default: days); s or ms for Unix epoch times",
+    )
+    p.add_argument(
+        "--time-format",
+        default=None,
+        metavar="FORMAT",
+        help="format of string times: ISO8601 (ISO times with and without offsets, naive"
+        " ones as UTC), mixed (infer each), or a strftime format such as %%Y%%m%%d",
+    )
     p.add_argument("--channel", default=None, help="channel column (or use --source/--medium)")
     for f in ("source", "medium", "campaign", "referrer"):
         p.add_argument(f"--{f}", default=None, help=f"UTM {f} column")
@@ -924,28 +1259,51 @@ def add_events_parser(subparsers: Any) -> Any:
     p.add_argument("--conversion-is-touch", action="store_true")
     p.add_argument("--value", default=None, help="conversion value column")
     p.add_argument(
-        "--observation-end", default=None, help="end of observation (default: last event)"
+        "--observation-end",
+        default=None,
+        help="end of observation, a time like the --time column's (default: last event)",
     )
-    p.add_argument("--lookback", type=float, default=None, help="lookback window in days")
+    p.add_argument(
+        "--lookback", type=float, default=None, help="lookback window in days (any --time-unit)"
+    )
     p.add_argument("--max-length", type=int, default=None, help="keep the last N touches")
     p.add_argument("--account", default=None, help="account column: one journey per deal")
     p.add_argument(
         "--milestone", action="append", default=None, metavar="NAME=COLUMN", help="flag column"
     )
     p.add_argument("--drop-unassigned", action="store_true")
-    p.add_argument("--out", required=True, help="path table CSV to write")
+    p.add_argument(
+        "--out", required=True, help="path table CSV to write (missing folders are created)"
+    )
     p.add_argument("--touches", default=None, help="also write the per-touch table here")
     p.set_defaults(func=cmd_events)
     return p
 
 
+def _writable(path: str, flag: str) -> str:
+    """`path` after creating its folder; ValueError naming `flag` when it cannot be."""
+    if os.path.isdir(path):
+        raise ValueError(f"{flag} {path}: is a folder; give a file name")
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"{flag} {path}: cannot create its folder ({exc.strerror})") from None
+    return path
+
+
 def cmd_events(args: Any) -> None:
-    """Run ``attribution-lab events``: write the path table and print the report."""
+    """Run ``attribution-lab events``: write the path table and print the report.
+
+    Errors are one line in the command's own terms (its flags, the file and line); a log
+    with no events, or none left to make a journey of, is an error, not an empty table.
+    """
     from ._io import read_table
 
     # a CSV (optionally .gz) of every column, with pandas' default missing values (empty,
     # NA, null, ...); a missing or unparsable file is one error naming it
-    frame = read_table(args.input, delimiter=args.delimiter, keep_default_na=True).frame
+    table = read_table(args.input, delimiter=args.delimiter, keep_default_na=True)
+    if table.frame.empty:
+        raise ValueError(f"{table.source}: no events (the file has a header line only)")
     milestones = {}
     for item in args.milestone or []:
         name, eq, col = item.partition("=")
@@ -959,30 +1317,59 @@ def cmd_events(args: Any) -> None:
         except ValueError:
             pass  # a timestamp
     events = args.conversion_events
-    journeys, report = events_to_journeys(
-        frame,
-        user=args.user if len(args.user) > 1 else args.user[0],
-        time=args.time,
-        channel=args.channel,
-        source=args.source,
-        medium=args.medium,
-        campaign=args.campaign,
-        referrer=args.referrer,
-        rules=args.rules,
-        conversion=args.conversion,
-        conversion_events=None if events is None else [e.strip() for e in events.split(",")],
-        conversion_is_touch=args.conversion_is_touch,
-        value=args.value,
-        observation_end=obs,
-        lookback=args.lookback,
-        max_length=args.max_length,
-        milestones=milestones or None,
-        account=args.account,
-        drop_unassigned=args.drop_unassigned,
-    )
-    journeys.to_path_table().to_csv(args.out, index=False)
+    if events is not None:
+        events = [e.strip() for e in events.split(",")]
+    say = {"source": table.source, "name_row": table.name_row}
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            journeys, report = events_to_journeys(
+                table.frame,
+                user=args.user if len(args.user) > 1 else args.user[0],
+                time=args.time,
+                channel=args.channel,
+                source=args.source,
+                medium=args.medium,
+                campaign=args.campaign,
+                referrer=args.referrer,
+                rules=args.rules,
+                conversion=args.conversion,
+                conversion_events=events,
+                conversion_is_touch=args.conversion_is_touch,
+                value=args.value,
+                observation_end=obs,
+                lookback=args.lookback,
+                max_length=args.max_length,
+                milestones=milestones or None,
+                account=args.account,
+                drop_unassigned=args.drop_unassigned,
+                time_format=args.time_format,
+                time_unit=args.time_unit,
+            )
+    except (ValueError, TypeError) as exc:
+        named = {
+            "--user": args.user,
+            "--time": [args.time],
+            "--channel": [args.channel],
+            **{f"--{f}": [getattr(args, f)] for f in ("source", "medium", "campaign", "referrer")},
+            "--conversion": [args.conversion],
+            "--value": [args.value],
+            "--account": [args.account],
+            "--milestone": list(milestones.values()),
+        }
+        flag_of_column = {c: f for f, cols in named.items() for c in cols if c is not None}
+        msg = _say_for_command_line(str(exc), flag_of_column=flag_of_column, **say)
+        raise (TypeError if isinstance(exc, TypeError) else ValueError)(msg) from None
+    for w in caught:  # warnings, too, in the command's terms
+        warnings.warn(_say_for_command_line(str(w.message), **say), w.category, stacklevel=2)
+    if journeys.n_journeys == 0:
+        raise ValueError(
+            f"{table.source}: no journey to write, nothing written;"
+            f" {str(report).removeprefix('from_events: ')}"
+        )
+    journeys.to_path_table().to_csv(_writable(args.out, "--out"), index=False)
     print(report)
     print(f"wrote {args.out}")
     if args.touches:
-        report.touches.to_csv(args.touches, index=False)
+        report.touches.to_csv(_writable(args.touches, "--touches"), index=False)
         print(f"wrote {args.touches}")

@@ -28,7 +28,14 @@ import numpy as np
 import pandas as pd
 
 from ._validation import check_columns
-from .events import _days, _duration_days
+from .events import (
+    _MAX_DAYS,
+    _check_time_unit,
+    _days,
+    _duration_days,
+    _far_time_error,
+    _unit_for_datetimes_error,
+)
 from .journeys import Journeys
 
 __all__ = ["SQLPathTable", "events_to_path_table_sql"]
@@ -46,7 +53,10 @@ _COUNTS = (
     "n_journeys",
     "n_converting",
     "n_touchpoints",
+    "tied_times",
 )
+# counts that are not rows dropped
+_BUILT = ("n_events", "n_journeys", "n_converting", "n_touchpoints", "tied_times")
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,9 +69,10 @@ class SQLPathTable:
         ChannelAttribution's format, one row per distinct path, sorted by path:
         ``path`` (channels joined by ``" > "``), ``total_conversions``,
         ``total_conversion_value``, ``total_null``.
-    counts : dict of str to int
-        Rows of the input and rows or touches dropped by reason, with the names of
-        `attribution_lab.events.EventsReport`, and journeys built.
+    counts : dict of str to int (and one float)
+        Rows of the input and rows or touches dropped by reason, journeys built and
+        ``tied_times``, with the names of `attribution_lab.events.EventsReport`; also
+        ``value_without_touches``, the value of the conversions without touches.
     observation_end : float
         End of observation in days.
     engine : str
@@ -78,16 +89,18 @@ class SQLPathTable:
 
     def __str__(self) -> str:
         c = self.counts
-        dropped = {
-            k: v
-            for k, v in c.items()
-            if k not in ("n_events", "n_journeys", "n_converting", "n_touchpoints") and v
-        }
-        what = ", ".join(f"{k} {v:,}" for k, v in dropped.items()) or "nothing"
+        dropped = []
+        for k, v in c.items():
+            if k in _BUILT or k == "value_without_touches" or not v:
+                continue
+            dropped.append(f"{k} {v:,}")
+            if k == "conversions_without_touches" and c.get("value_without_touches"):
+                dropped[-1] += f" (value {c['value_without_touches']:,.6g})"
+        ties = f"; tied_times {c['tied_times']:,}" if c.get("tied_times") else ""
         return (
             f"{self.engine}: {c.get('n_events', 0):,} events -> {c.get('n_journeys', 0):,}"
             f" journeys ({c.get('n_converting', 0):,} converting), {len(self.table):,}"
-            f" distinct paths; dropped: {what}"
+            f" distinct paths; dropped: {', '.join(dropped) or 'nothing'}{ties}"
         )
 
 
@@ -120,7 +133,9 @@ def _steps_sql(
     )
     observation_end = None
     if spec["observation_end"] is not None:
-        observation_end = _days(spec["observation_end"], "observation_end", datetimes)
+        observation_end = _days(
+            spec["observation_end"], "observation_end", datetimes, spec["time_unit"]
+        )
     dedup_cols = spec["columns"]
     u, ch = _quote(user), _quote(channel)
     if conversion is None:
@@ -222,6 +237,12 @@ def _steps_sql(
           (SELECT COUNT(*) FROM journeys) AS n_journeys,
           (SELECT COUNT(*) FROM journeys WHERE converted = 1) AS n_converting,
           (SELECT COUNT(*) FROM final) AS n_touchpoints,
+          (SELECT COUNT(*) FROM final)
+            - (SELECT COUNT(*) FROM (SELECT DISTINCT unit, seg, t FROM final) d)
+            AS tied_times,
+          (SELECT COALESCE(SUM(e.conv_value), 0.0) FROM ends e
+             LEFT JOIN journeys j ON e.unit = j.unit AND e.seg = j.seg
+             WHERE e.conv_t IS NOT NULL AND j.seg IS NULL) AS value_without_touches,
           (SELECT MAX(obs_end) FROM obs) AS observation_end"""
     return views
 
@@ -255,6 +276,7 @@ def events_to_path_table_sql(
     observation_end: Any = None,
     lookback: Any = None,
     max_length: int | None = None,
+    time_unit: str | None = None,
     engine: str = "duckdb",
     connection: Any = None,
     spark: Any = None,
@@ -269,11 +291,13 @@ def events_to_path_table_sql(
         ``"events/*.parquet"``, or a pandas DataFrame. Spark: a Spark DataFrame, or a
         path to Parquet / CSV files that `spark` reads.
     user, time, channel : str
-        Columns of the person id, the event time (numbers of days, or timestamps /
-        ISO date strings, taken as UTC when they carry no offset) and the channel.
+        Columns of the person id, the event time (numbers in `time_unit`, or
+        timestamps / ISO date strings, taken as UTC when they carry no offset) and the
+        channel.
     conversion, conversion_events, conversion_is_touch, value, observation_end, \
-lookback, max_length
-        As in `attribution_lab.events.events_to_journeys`.
+lookback, max_length, time_unit
+        As in `attribution_lab.events.events_to_journeys` (numbers more than 10^7 days
+        from 1970 in `time_unit` are refused, naming the row).
     engine : {"duckdb", "spark"}, default "duckdb"
     connection : duckdb connection, optional
         A connection to run on (default: a new in-memory database).
@@ -292,9 +316,10 @@ lookback, max_length
     Raises
     ------
     ValueError
-        A missing column (naming the columns there are), an unparsable time, or a
-        conversion value that is missing, negative or not a number (naming the row,
-        counted from 0 in file order).
+        A missing column (naming the columns there are), no events, an unparsable
+        time, a numeric time that is not a time in `time_unit` (e.g. epoch seconds read
+        as days), or a conversion value that is missing, negative or not a number
+        (naming the row, counted from 0 in file order).
     ImportError
         When the engine's package is not installed (with the install command).
 
@@ -346,6 +371,8 @@ lookback, max_length
         "observation_end": observation_end,
         "lookback": None if lookback is None else _duration_days(lookback, "lookback"),
         "max_length": max_length,
+        "time_unit": time_unit,
+        "per_day": _check_time_unit(time_unit),
         # the columns read: exact duplicates are rows equal in all of them
         "columns": list(dict.fromkeys(c for c in (user, time, channel, conversion, value) if c)),
     }
@@ -354,9 +381,13 @@ lookback, max_length
     return _run_spark(events, spec, spark)
 
 
-def _finish(table: pd.DataFrame, counts: dict[str, Any], engine: str) -> SQLPathTable:
+def _finish(table: pd.DataFrame, counts: dict[str, Any], engine: str, source: str) -> SQLPathTable:
+    if int(counts["n_events"]) == 0:  # as events_to_journeys: an empty log is a mistake
+        raise ValueError(f"{source}: no events (the input has no rows)")
     obs = float(counts.pop("observation_end"))
+    value = float(counts.pop("value_without_touches"))
     counts = {k: int(counts[k]) for k in _COUNTS}
+    counts["value_without_touches"] = value
     table = table.astype(
         {"total_conversions": np.int64, "total_null": np.int64, "total_conversion_value": float}
     )
@@ -402,9 +433,20 @@ def _run_duckdb(events, spec, connection, memory_limit) -> SQLPathTable:
     tq = _quote(spec["time"])
     numeric = any(k in ttype for k in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL", "NUMERIC"))
     if numeric:
-        time_days = f"CAST({tq} AS DOUBLE)"
+        time_days = f"CAST({tq} AS DOUBLE) / {spec['per_day']!r}"
         datetimes = False
+        far = con.execute(
+            f"SELECT _rn, CAST({tq} AS DOUBLE) FROM _al_src"
+            f" WHERE NOT isnan(CAST({tq} AS DOUBLE))"
+            f" AND ABS(CAST({tq} AS DOUBLE)) > {_MAX_DAYS * spec['per_day']!r}"
+            " ORDER BY _rn LIMIT 1"
+        ).fetchall()
+        if far:
+            where = f"{source}: row {far[0][0]}, column {spec['time']!r}"
+            raise _far_time_error(where, float(far[0][1]), spec["time_unit"])
     else:
+        if spec["time_unit"] is not None:
+            raise _unit_for_datetimes_error(spec["time"], spec["time_unit"])
         # NULLIF(TRIM(...)) so that a blank string counts as a missing time, as in memory
         raw = f"NULLIF(TRIM(CAST({tq} AS VARCHAR)), '')"
         time_days = f"epoch_ns(TRY_CAST({raw} AS TIMESTAMPTZ)) / 86400e9"
@@ -438,7 +480,7 @@ def _run_duckdb(events, spec, connection, memory_limit) -> SQLPathTable:
             )
     table = con.execute("SELECT * FROM paths").df()
     row = con.execute("SELECT * FROM counts").df().iloc[0].to_dict()
-    return _finish(table, row, "duckdb")
+    return _finish(table, row, "duckdb", source)
 
 
 def _run_spark(events, spec, spark) -> SQLPathTable:
@@ -471,8 +513,22 @@ def _run_spark(events, spec, spark) -> SQLPathTable:
     tq = "`" + spec["time"].replace("`", "``") + "`"
     numeric = any(k in ttype for k in ("int", "double", "float", "decimal", "long", "short"))
     if numeric:
-        time_days, datetimes = f"CAST({tq} AS DOUBLE)", False
+        time_days, datetimes = f"(CAST({tq} AS DOUBLE) / {spec['per_day']!r})", False
+        far = (
+            frame.where(
+                f"NOT isnan(CAST({tq} AS DOUBLE))"
+                f" AND ABS(CAST({tq} AS DOUBLE)) > {_MAX_DAYS * spec['per_day']!r}"
+            )
+            .orderBy("_rn")
+            .limit(1)
+            .collect()
+        )
+        if far:
+            where = f"{source}: a row (Spark row id {far[0]['_rn']}), column {spec['time']!r}"
+            raise _far_time_error(where, float(far[0][spec["time"]]), spec["time_unit"])
     else:
+        if spec["time_unit"] is not None:
+            raise _unit_for_datetimes_error(spec["time"], spec["time_unit"])
         time_days = f"(unix_micros(to_timestamp(NULLIF(TRIM(CAST({tq} AS STRING)), ''))) / 86400e6)"
         datetimes = True
     session.conf.set("spark.sql.session.timeZone", "UTC")
@@ -501,4 +557,4 @@ def _run_spark(events, spec, spark) -> SQLPathTable:
     finally:
         for df in cached:
             df.unpersist()
-    return _finish(table, row, "spark")
+    return _finish(table, row, "spark", source)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections import Counter
 
 import numpy as np
@@ -803,9 +804,12 @@ def test_bad_flags_and_options():
         events_to_journeys(good_log(), user="user", time="time", channel="channel", value="value")
 
 
-def test_empty_and_all_dropped_logs_give_no_journeys():
-    j, rep = build(good_log().iloc[:0])
-    assert j.n_journeys == 0 and rep.n_events == 0
+def test_an_empty_log_is_refused_and_an_all_dropped_one_gives_no_journeys():
+    with pytest.raises(ValueError, match=r"^events: no events"):
+        build(good_log().iloc[:0])
+    # a header-only file's columns have no type: "no events", not "must be boolean"
+    with pytest.raises(ValueError, match=r"^events: no events"):
+        build(good_log().iloc[:0].astype(object))
     frame = good_log()
     frame["channel"] = None
     j, rep = build(frame)
@@ -861,3 +865,284 @@ def test_events_command_writes_a_path_table(tmp_path, capsys):
     assert table.total_value == 5800.0
     assert pd.read_csv(touches)["contact"].tolist() == ["ann", "bob", "ann", "bob", "cy", "cy"]
     assert "3 journeys (2 converting)" in capsys.readouterr().out
+
+
+# ============================================================================ time units
+def epoch_log(scale: float) -> pd.DataFrame:
+    """good_log's days 1, 2, 3 and 1 from 2026-01-01 (day 20454), in 1 / `scale` days."""
+    frame = good_log()
+    frame["time"] = (20_454.0 + frame["time"]) * scale
+    return frame
+
+
+@pytest.mark.parametrize(("unit", "scale"), [("days", 1.0), ("hours", 24.0), ("s", 86_400.0),
+                                             ("ms", 86_400_000.0)])  # fmt: skip
+def test_numeric_times_in_each_unit_are_days_in_the_journeys(unit, scale):
+    j, rep = build(epoch_log(scale), time_unit=unit, lookback=1.5)
+    # day 20455 is 2 days before the conversion at 20457, and before the observation end
+    # (the last event, 20457): outside a 1.5-day lookback in both journeys
+    assert summary(j) == [("b", [20_456.0], 20_457.0, 1.0, 10.0)]
+    assert rep.outside_lookback == 2
+    # the observation end is a time like the times, in their unit
+    _, rep = build(epoch_log(scale), time_unit=unit, observation_end=20_460.0 * scale)
+    assert rep.observation_end == 20_460.0
+
+
+@pytest.mark.parametrize(
+    ("scale", "unit", "says"),
+    [
+        (
+            86_400.0,
+            None,
+            r"is not a time in days .*Unix epoch seconds: pass time_unit='s'",
+        ),
+        (86_400_000.0, None, r"is not a time in days .*epoch milliseconds: pass time_unit='ms'"),
+        (86_400_000.0, "s", r"is not a time in seconds .*epoch milliseconds: pass time_unit='ms'"),
+        (86_400.0, "hours", r"is not a time in hours .*epoch seconds: pass time_unit='s'"),
+        (86_400e6, "ms", r"is not a time in milliseconds .*pass their unit as time_unit"),
+    ],
+)
+def test_epoch_times_in_a_coarser_unit_are_refused_naming_row_column_and_unit(scale, unit, says):
+    frame = epoch_log(scale)
+    frame.index = ["e1", "e2", "e3", "e4"]
+    with pytest.raises(ValueError, match=r"^row 'e1', column 'time': \S+ " + says):
+        build(frame, time_unit=unit)
+
+
+def test_dates_written_as_numbers_need_their_format():
+    frame = good_log()
+    frame["time"] = [20260101, 20260102, 20260103, 20260101]
+    with pytest.raises(ValueError, match=r"written as YYYYMMDD, pass time_format='%Y%m%d'"):
+        build(frame)
+    j, _ = build(frame, time_format="%Y%m%d")
+    assert j.times.tolist() == [20_454.0, 20_455.0, 20_454.0]
+    frame["time"] = [20260101.0, np.nan, 20260103.0, 20260101.0]  # missing: counted
+    _, rep = build(frame, time_format="%Y%m%d")
+    assert rep.missing_time == 1
+
+
+def test_a_unit_or_format_that_cannot_act_is_refused():
+    frame = good_log()
+    with pytest.raises(
+        ValueError, match=r"time_unit must be one of \['days', 'hours', 's', 'ms'\]"
+    ):
+        build(frame, time_unit="seconds")
+    frame["time"] = ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-01"]
+    with pytest.raises(ValueError, match=r"column 'time' holds datetimes or date strings: "
+                       r"time_unit='s' applies to numeric times only"):  # fmt: skip
+        build(frame, time_unit="s")
+    frame["time"] = pd.to_datetime(frame["time"])
+    with pytest.raises(ValueError, match=r"holds datetimes already: time_format='ISO8601'"):
+        build(frame, time_format="ISO8601")
+    with pytest.raises(ValueError, match=r"^observation_end: 1767312000 is not a time in days"):
+        build(good_log(), observation_end=1_767_312_000)
+    with pytest.raises(ValueError, match=r"observation_end: inf is not a finite time"):
+        build(good_log(), observation_end=np.inf)
+
+
+def test_mixed_naive_and_zone_aware_strings_need_iso8601():
+    frame = good_log()
+    frame["time"] = ["2026-01-01T00:00:00", "2026-01-03T00:00:00+02:00", "2026-01-04T00:00:00Z",
+                     "2026-01-02"]  # fmt: skip
+    with pytest.raises(ValueError, match=r"row 1, column 'time'.*pass time_format='ISO8601'"):
+        build(frame)
+    j, _ = build(frame, time_format="ISO8601")
+    # naive times are UTC; +02:00 is 2 hours earlier in UTC
+    np.testing.assert_allclose(j.times, [20_454.0, 20_456.0 - 2 / 24, 20_455.0])
+
+
+# ============================================================================ what the report adds
+def test_the_value_of_conversions_without_touches_is_reported():
+    frame = ev(
+        [
+            ("u", 1.0, None, True, 90.0),  # before any touch
+            ("u", 2.8, "a", False, 0.0),
+            ("u", 3.0, None, True, 10.0),
+            ("v", 1.0, "c", False, 0.0),
+            ("v", 2.0, None, True, 5.5),  # its touch is outside the lookback
+        ]
+    )
+    j, rep = build(frame, lookback=0.5)
+    assert (rep.conversions_without_touches, rep.value_without_touches) == (2, 95.5)
+    assert j.total_value == 10.0  # 10 + 95.5 is the value of every conversion
+    assert rep.to_dict()["value_without_touches"] == 95.5
+    assert "conversions without touches 2 (value 95.5)" in str(rep)
+    _, rep = build(good_log())
+    assert rep.value_without_touches == 0.0 and "value" not in str(rep)
+
+
+def test_tied_times_keep_the_input_order_and_are_counted():
+    frame = ev(
+        [
+            ("u", 1.0, "a", False, 0.0),
+            ("u", 1.0, "b", False, 0.0),  # tied with a
+            ("u", 1.0, None, True, 10.0),  # a conversion at that time: ordered by rule
+            ("u", 2.0, "c", False, 0.0),
+            ("v", 2.0, "c", False, 0.0),  # same time as u's c: another journey
+        ]
+    )
+    j, rep = build(frame)
+    assert j.path_strings().tolist() == ["a > b", "c", "c"]
+    assert rep.tied_times == 1 and rep.to_dict()["tied_times"] == 1
+    assert str(rep).endswith(
+        "; tied times 1 (touches at the same time as the previous touch of their journey,"
+        " kept in input order)"
+    )
+    j, rep = build(frame.iloc[[1, 0, 2, 3, 4]])
+    assert j.path_strings().tolist() == ["b > a", "c", "c"] and rep.tied_times == 1
+    _, rep = build(good_log())
+    assert rep.tied_times == 0 and "tied" not in str(rep)
+
+
+# ============================================================================ events command
+def run_events(tmp_path, capsys, text, *flags, out="paths.csv"):
+    """``attribution-lab events`` on a log: (exit status, stdout, stderr lines)."""
+    from attribution_lab.cli import main
+
+    log = tmp_path / "ev.csv"
+    log.write_text(text)
+    code = main(["events", str(log), "--user", "user", "--channel", "channel", "--conversion",
+                 "buy", "--value", "revenue", "--out", str(tmp_path / out), *flags])  # fmt: skip
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err.splitlines()
+
+
+EV = "user,time,channel,buy,revenue\n"
+EPOCH = (
+    "u1,1767225600,search,0,0\nu1,1767398400,email,0,0\nu1,1767484800,,1,90\n"
+    "u2,1767312000,social,0,0\n"
+)
+
+
+def test_cli_epoch_seconds_are_refused_unless_the_unit_is_given(tmp_path, capsys):
+    code, _, err = run_events(tmp_path, capsys, EV + EPOCH, "--lookback", "30")
+    assert code == 2 and len(err) == 1 and not (tmp_path / "paths.csv").exists()
+    assert err[0] == (
+        f"attribution-lab: error: {tmp_path / 'ev.csv'}: row 0 (line 2), column 'time':"
+        " 1767225600 is not a time in days (it would be 4,838,400 years after 1970); they"
+        " look like Unix epoch seconds: pass --time-unit s"
+    )
+    code, _out, err = run_events(tmp_path, capsys, EV + EPOCH, "--lookback", "30",
+                                "--time-unit", "s")  # fmt: skip
+    assert code == 0 and err == []
+    table = pd.read_csv(tmp_path / "paths.csv")
+    assert table["path"].tolist() == ["search > email", "social"]
+    assert table["total_conversion_value"].tolist() == [90.0, 0.0]
+    ms = EPOCH.replace(",search", "000,search").replace(",email", "000,email")
+    ms = ms.replace(",,1", "000,,1").replace(",social", "000,social")
+    code, _, err = run_events(tmp_path, capsys, EV + ms, "--time-unit", "s")
+    assert code == 2 and err[0].endswith("epoch milliseconds: pass --time-unit ms")
+    assert run_events(tmp_path, capsys, EV + ms, "--time-unit", "ms")[0] == 0
+
+
+def test_cli_time_format_fixes_mixed_time_zones(tmp_path, capsys):
+    text = EV + (
+        "u1,2026-01-01T00:00:00,search,0,0\nu1,2026-01-03T00:00:00+02:00,email,0,0\n"
+        "u1,2026-01-04T00:00:00Z,,1,90\n"
+    )
+    code, _, err = run_events(tmp_path, capsys, text)
+    assert code == 2 and len(err) == 1
+    assert err[0].endswith(
+        "ev.csv: row 1 (line 3), column 'time': cannot parse '2026-01-03T00:00:00+02:00' as a"
+        " time (mixed formats or time zones? pass --time-format ISO8601 or --time-format mixed)"
+    )
+    code, out, err = run_events(tmp_path, capsys, text, "--time-format", "ISO8601")
+    assert code == 0 and err == [] and "1 journeys (1 converting)" in out
+    code, _, err = run_events(tmp_path, capsys, text, "--time-format", "ISO8601", "--time-unit",
+                              "s")  # fmt: skip
+    assert code == 2 and "is read with --time-format: --time-unit s applies to numeric" in err[0]
+
+
+OK_LOG = EV + "u1,2026-01-01,search,0,0\nu1,2026-01-03,email,0,0\nu1,2026-01-04,,1,90\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "flags", "says"),
+    [
+        (OK_LOG, ("--max-length", "0"), r"^--max-length must be a positive integer, got 0$"),
+        (OK_LOG, ("--lookback", "-1"), r"^--lookback must be a finite duration >= 0, got -1$"),
+        (OK_LOG, ("--observation-end", "5"), r"^--observation-end: event times are datetimes"),
+        (OK_LOG, ("--channel", "channel", "--source", "channel"),
+         r"^give either --channel \(a column .*\(--source, --medium, --campaign, --referrer\)"),
+        (OK_LOG, ("--conversion", "channel"), r"ev\.csv: column 'channel' \(conversion\) must be "
+         r"boolean or 0/1; for an event-type column pass --conversion-events with the values"),
+        (OK_LOG, ("--milestone", "lead=channel"),
+         r"ev\.csv: column 'channel' \(milestone 'lead'\) must be boolean or 0/1$"),
+        (OK_LOG, ("--time", "when"),
+         r"ev\.csv: no column 'when' \(columns are .*\); name the column with --time$"),
+        (OK_LOG, ("--user", "usr"),
+         r"ev\.csv: no column 'usr'; did you mean 'user'\? .*; name the column with --user$"),
+        (OK_LOG.replace(",1,90", ",1,-90"), (),
+         r"ev\.csv: row 2 \(line 4\), column 'revenue': negative conversion value -90 "),
+        (OK_LOG.replace("2026-01-03", "soon"), (),
+         r"ev\.csv: row 1 \(line 3\), column 'time': cannot parse 'soon'"),
+        (EV, (), r"ev\.csv: no events \(the file has a header line only\)$"),
+        (OK_LOG, ("--lookback", "0.1"), r"ev\.csv: no journey to write, nothing written; 3 events"
+         r" -> 0 journeys .*outside lookback 2, conversions without touches 1 \(value 90\)$"),
+    ],
+)  # fmt: skip
+def test_cli_errors_are_one_line_in_flags_never_python_keywords(
+    tmp_path, capsys, text, flags, says
+):
+    code, _out, err = run_events(tmp_path, capsys, text, *flags)
+    assert code == 2 and len(err) == 1, err
+    msg = err[0].removeprefix("attribution-lab: error: ")
+    assert re.search(says, msg), msg
+    assert not re.search(r"(?<![\w-])[a-z_]+=", msg), msg  # no keyword=...
+    assert not (tmp_path / "paths.csv").exists()
+
+
+def test_cli_out_creates_missing_folders_and_refuses_a_folder(tmp_path, capsys):
+    touches = str(tmp_path / "t" / "touches.csv")
+    code, _, err = run_events(tmp_path, capsys, OK_LOG, "--touches", touches, out="new/sub/p.csv")
+    assert code == 0 and err == []
+    assert pd.read_csv(tmp_path / "new" / "sub" / "p.csv")["path"].tolist() == ["search > email"]
+    assert pd.read_csv(tmp_path / "t" / "touches.csv")["row"].tolist() == [0, 1]
+    (tmp_path / "folder").mkdir()
+    code, _, err = run_events(tmp_path, capsys, OK_LOG, out="folder")
+    assert code == 2 and err == [f"attribution-lab: error: --out {tmp_path / 'folder'}: is a"
+                                 " folder; give a file name"]  # fmt: skip
+
+
+def test_cli_reports_ties_and_the_value_without_touches(tmp_path, capsys):
+    text = EV + "u1,2026-01-01,search,0,0\nu1,2026-01-01,email,0,0\nu1,2026-01-04,,1,90\n"
+    text += "u2,2026-01-01,,1,7\nu2,2026-01-02,social,0,0\n"
+    code, out, err = run_events(tmp_path, capsys, text)
+    assert code == 0 and err == []
+    assert "conversions without touches 1 (value 7); tied times 1 (touches" in out
+
+
+def test_day_or_month_first_dates_warn_and_day_first_ones_get_the_format():
+    frame = good_log()
+    frame["time"] = ["03/01/2026", "04/01/2026", "05/01/2026", "03/01/2026"]
+    with pytest.warns(UserWarning, match=r"column 'time': dates such as '03/01/2026' could be"
+                      r" day or month first and are read month first \(2026-03-01\); if the day"
+                      r" comes first, pass time_format='%d/%m/%Y'$"):  # fmt: skip
+        j, _ = build(frame)
+    assert j.times[0] == 20_513.0  # 2026-03-01
+    j, _ = build(frame, time_format="%d/%m/%Y")
+    assert j.times[0] == 20_456.0  # 2026-01-03
+    frame["time"] = ["03/01/2026", "13/01/2026", "14/01/2026", "03/01/2026"]
+    says = r"'13/01/2026' as a time \(dates written day first\? pass time_format='%d/%m/%Y'\)"
+    with pytest.raises(ValueError, match=r"row 1, column 'time': cannot parse " + says):
+        build(frame)
+
+
+def test_numbers_that_are_not_dates_in_the_format_say_what_the_format_is_for():
+    frame = good_log()
+    says = r"the number 1 is not a date in time_format='ISO8601' \(time_format reads dates"
+    with pytest.raises(ValueError, match=r"row 0, column 'time': " + says):
+        build(frame, time_format="ISO8601")
+
+
+def test_cli_warnings_name_flags_and_a_repeated_header_is_one_error(tmp_path, capsys):
+    text = EV + "u1,03/01/2026,search,0,0\nu1,04/01/2026,email,0,0\nu1,05/01/2026,,1,90\n"
+    code, _, err = run_events(tmp_path, capsys, text)
+    assert code == 0 and len(err) == 1
+    assert err[0].startswith(f"attribution-lab: warning: {tmp_path / 'ev.csv'}: column 'time':")
+    assert err[0].endswith("if the day comes first, pass --time-format %d/%m/%Y")
+    code, _, err = run_events(tmp_path, capsys, EV + OK_LOG)  # the header twice
+    assert code == 2 and len(err) == 1, err  # no pandas "could not infer format" warning
+    assert err[0].endswith("ev.csv: row 0 (line 2), column 'time': cannot parse 'time' as a time"
+                           " (mixed formats or time zones? pass --time-format ISO8601 or"
+                           " --time-format mixed)")  # fmt: skip

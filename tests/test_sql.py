@@ -60,7 +60,7 @@ def assert_same(sql, table, report):
     # in-memory path dropped something for is counted there too
     expected = report.to_dict()
     for name, n in sql.counts.items():
-        assert n == expected[name], name
+        assert n == pytest.approx(expected[name], rel=1e-12), name  # sums of values
     missed = {k for k, v in expected.items() if v and k != "observation_end"} - set(sql.counts)
     assert not missed
     assert sql.observation_end == pytest.approx(report.observation_end)
@@ -175,3 +175,51 @@ def test_spark_equals_in_memory(tmp_path):
     neg = frame.assign(revenue=np.where(frame.bought, -1.0, 0.0))
     with pytest.raises(ValueError, match="conversion value missing, negative"):
         events_to_path_table_sql(neg, **BASE, engine="spark", spark=spark)
+
+
+def test_time_units_and_epoch_times():
+    frame = random_events(400, 4)
+    table, report = in_memory(frame, **BASE, lookback=10.0)
+    # the same log in epoch seconds from 2026-01-01, and in hours
+    for unit, per_day in (("s", 86_400.0), ("hours", 24.0)):
+        shifted = frame.assign(time=(frame.time + 20_454.0) * per_day)
+        sql = events_to_path_table_sql(shifted, **BASE, lookback=10.0, time_unit=unit)
+        got, rep = in_memory(shifted, **BASE, lookback=10.0, time_unit=unit)
+        assert_same(sql, got, rep)
+        assert sql.table["path"].tolist() == table["path"].tolist()
+        assert sql.observation_end == pytest.approx(report.observation_end + 20_454.0)
+    epoch = frame.assign(time=(frame.time + 20_454.0) * 86_400.0)
+    i = int(np.flatnonzero(epoch.time.notna())[0])
+    with pytest.raises(
+        ValueError,
+        match=rf"^events: row {i}, column 'time': \S+ is not a time in days .*Unix epoch"
+        r" seconds: pass time_unit='s'$",
+    ):
+        events_to_path_table_sql(epoch, **BASE)
+    dated = random_events(50, 4, datetimes=True)
+    with pytest.raises(
+        ValueError, match=r"column 'time' holds datetimes or date strings: time_unit"
+    ):
+        events_to_path_table_sql(dated, **BASE, time_unit="s")
+    with pytest.raises(ValueError, match=r"time_unit must be one of"):
+        events_to_path_table_sql(frame, **BASE, time_unit="sec")
+
+
+def test_empty_logs_ties_and_the_value_without_touches(tmp_path):
+    with pytest.raises(ValueError, match=r"events: no events"):
+        events_to_path_table_sql(random_events(50, 0).iloc[:0], **BASE)
+    frame = pd.DataFrame(
+        {
+            "user": ["u", "u", "u", "v", "v"],
+            "time": [1.0, 1.0, 2.0, 1.0, 3.0],
+            "channel": ["a", "b", None, None, "c"],
+            "bought": [False, False, True, True, False],
+            "revenue": [0.0, 0.0, 10.0, 7.5, 0.0],
+        }
+    )
+    sql = events_to_path_table_sql(frame, **BASE)
+    assert sql.counts["tied_times"] == 1
+    assert sql.counts["conversions_without_touches"] == 1
+    assert sql.counts["value_without_touches"] == 7.5
+    assert str(sql).endswith("dropped: conversions_without_touches 1 (value 7.5); tied_times 1")
+    assert_same(sql, *in_memory(frame, **BASE))
