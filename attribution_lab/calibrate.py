@@ -1845,17 +1845,28 @@ def position_split_truth(
 
 # ============================================================================ command line
 def _journeys_from_touch_csv(
-    path: str, end_time: str | None, delimiter: str | None = None
+    path: str,
+    end_time: str | None,
+    delimiter: str | None = None,
+    time_unit: str | None = None,
 ) -> Journeys:
     """Journeys from a touch-level CSV: columns journey, channel, time, converted[, value].
 
-    The format ``attribution-lab simulate`` writes as PREFIX_events.csv. The end time is a
-    per-touch column ``end_time`` (constant within a journey), or `end_time` given as a
-    number of days (a common end of observation) or a column name. The delimiter is
-    detected from the header line unless given.
+    The format ``attribution-lab simulate`` writes as PREFIX_events.csv: times in days
+    (or in `time_unit`: ``"hours"``, ``"s"``, ``"ms"``), one row per touch, in any order
+    (touches at the same time keep the file's order). The end time is a per-touch column
+    ``end_time``, or `end_time` given as a number (a common end of observation) or a
+    column name; ``converted`` (0/1 or true/false), ``value`` and the end time are the
+    journey's and must agree between its touches. The delimiter is detected from the
+    header line unless given. Every bad value is a ValueError naming the file and the
+    row (or the journey); times more than 10^7 days from 1970 (Unix epoch seconds read
+    as days) are refused.
     """
+    from ._validation import show
+    from .events import _UNIT_WORDS, TIME_UNITS, _days, numeric_times_to_days
+
     # pandas' default missing values (empty, NA, null, ...) in every column
-    frame, path, _ = read_table(path, delimiter=delimiter, keep_default_na=True)
+    frame, path, name_row = read_table(path, delimiter=delimiter, keep_default_na=True)
     need = ["journey", "channel", "time", "converted"]
     missing = [c for c in need if c not in frame.columns]
     if missing:
@@ -1863,15 +1874,47 @@ def _journeys_from_touch_csv(
             f"{path}: --events needs columns {need} (optional value, end_time); missing"
             f" {missing}; columns are {list(frame.columns)}"
         )
-    frame = frame.sort_values(["journey", "time"], kind="stable")
-    codes, journeys_ids = pd.factorize(frame["journey"], sort=False)
-    counts = np.bincount(codes, minlength=journeys_ids.size)
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    chan_codes, names = pd.factorize(frame["channel"].astype(str), sort=True)
-    first = offsets[:-1]
-    converted = frame["converted"].astype(str).str.lower().isin(["1", "1.0", "true"]).to_numpy()
-    conv = converted[first].astype(np.float64)
-    value = frame["value"].to_numpy(np.float64)[first] if "value" in frame else None
+    if frame.empty:
+        raise ValueError(f"{path}: no touches (the file has a header line only)")
+
+    def bad_row(mask: np.ndarray, col: str, why: Callable[[Any], str]) -> None:
+        i = first_bad(np.asarray(mask, dtype=bool))
+        if i is not None:
+            raw = frame[col].iloc[i]
+            raise ValueError(f"{name_row(i)}, column {col!r}: {why(raw)}")
+
+    def numbers(col: str, rows: np.ndarray | None = None) -> np.ndarray:
+        num = pd.to_numeric(frame[col], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        bad = ~np.isfinite(num) if rows is None else rows & ~np.isfinite(num)
+        bad_row(
+            bad,
+            col,
+            lambda v: "missing value" if pd.isna(v) else f"{show(v)} is not a finite number",
+        )
+        return num
+
+    def to_days(guess: str | None) -> str:
+        days = "the --events touch CSV has times in days, as 'attribution-lab simulate' writes"
+        if guess in TIME_UNITS:
+            return (
+                f"they look like Unix epoch {_UNIT_WORDS[guess]}: {days} them (divide the"
+                f" column by {TIME_UNITS[guess]:,.0f})"
+            )
+        return f"{days} them"
+
+    bad_row(frame["journey"].isna(), "journey", lambda v: "missing journey id")
+    channel = frame["channel"]
+    bad_row(
+        channel.isna() | (channel.astype(str).str.strip() == ""),
+        "channel",
+        lambda v: "missing channel name",
+    )
+    flag = frame["converted"].astype(str).str.strip().str.lower()
+    known = {"1": True, "1.0": True, "true": True, "0": False, "0.0": False, "false": False}
+    bad_row(~flag.isin(list(known)), "converted", lambda v: f"{show(v)} is not 0/1 or true/false")
+    converted = flag.map(known).to_numpy(dtype=bool)
+    times = numeric_times_to_days(numbers("time"), time_unit, "time", name_row, to_days)
+    value = numbers("value", converted) if "value" in frame else None
     end_col = None
     end_value = None
     if end_time is None:
@@ -1888,20 +1931,52 @@ def _journeys_from_touch_csv(
             end_col = end_time
             if end_col not in frame:
                 raise ValueError(f"{path}: no column {end_col!r} for --end-time") from None
-    end = (
-        np.full(journeys_ids.size, end_value)
-        if end_value is not None
-        else frame[end_col].to_numpy(np.float64)[first]
-    )
+    if end_col is not None:
+        end = numeric_times_to_days(numbers(end_col), time_unit, end_col, name_row, to_days)
+    else:
+        end = np.full(len(frame), _days(end_value, f"{path}: --end-time", False, time_unit))
+
+    # row positions in journey order, each journey's touches in time order (ties: file order)
+    keys = pd.DataFrame({"journey": frame["journey"].to_numpy(), "time": times})
+    pos = keys.sort_values(["journey", "time"], kind="stable").index.to_numpy()
+    codes, journey_ids = pd.factorize(frame["journey"].to_numpy()[pos], sort=False)
+    counts = np.bincount(codes, minlength=journey_ids.size)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    first = offsets[:-1]
+    last = offsets[1:] - 1
+    # what belongs to the journey must agree between its touches
+    same = codes[1:] == codes[:-1]
+    per_journey = {"converted": converted[pos]}
+    if end_col is not None:
+        per_journey[end_col] = end[pos]
+    if value is not None:
+        per_journey["value"] = np.where(converted, value, 0.0)[pos]
+    for col, arr in per_journey.items():
+        k = first_bad(same & (arr[1:] != arr[:-1]))
+        if k is not None:
+            raise ValueError(
+                f"{path}: journey {show(journey_ids[codes[k]])}: column {col!r} differs"
+                f" between its touches (lines {pos[k] + 2} and {pos[k + 1] + 2})"
+            )
+    t = times[pos]
+    e = end[pos][first]
+    j = first_bad(e < t[last])
+    if j is not None:
+        raise ValueError(
+            f"{path}: journey {show(journey_ids[j])}: end_time {e[j]:g} is before its last"
+            f" touch (time {t[last[j]]:g}, line {pos[last[j]] + 2})"
+        )
+    chan_codes, names = pd.factorize(channel.astype(str).str.strip().to_numpy()[pos], sort=True)
+    conv = converted[pos][first].astype(np.float64)
     return Journeys(
         chan_codes.astype(np.int32),
         offsets,
         [str(n) for n in names],
         conv,
         1.0 - conv,
-        None if value is None else np.where(conv > 0, value, 0.0),
-        times=frame["time"].to_numpy(np.float64),
-        end_time=end,
+        None if value is None else np.where(conv > 0, value[pos][first], 0.0),
+        times=t,
+        end_time=e,
     )
 
 

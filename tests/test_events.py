@@ -1146,3 +1146,60 @@ def test_cli_warnings_name_flags_and_a_repeated_header_is_one_error(tmp_path, ca
     assert err[0].endswith("ev.csv: row 0 (line 2), column 'time': cannot parse 'time' as a time"
                            " (mixed formats or time zones? pass --time-format ISO8601 or"
                            " --time-format mixed)")  # fmt: skip
+
+
+# ============================================================================ touch CSV (--events)
+TOUCH = "journey,channel,time,converted,value,end_time\n"
+
+
+@pytest.mark.parametrize(
+    ("rows", "says"),
+    [
+        ("", r"t\.csv: no touches \(the file has a header line only\)$"),
+        ("1,A,x,1,10,5\n", r"t\.csv: row 0 \(line 2\), column 'time': 'x' is not a finite number$"),
+        ("1,B,4,1,10,5\n1,A,,1,10,5\n", r"t\.csv: row 1 \(line 3\), column 'time': missing value$"),
+        ("1,,0,1,10,5\n", r"t\.csv: row 0 \(line 2\), column 'channel': missing channel name$"),
+        ("1,A,0,yes,10,5\n", r"row 0 \(line 2\), column 'converted': 'yes' is not 0/1 or true"),
+        ("1,A,0,0,10,5\n1,B,4,1,10,5\n",
+         r"t\.csv: journey 1: column 'converted' differs between its touches \(lines 2 and 3\)$"),
+        ("2,A,0,1,10,5\n2,B,4,1,10,6\n", r"journey 2: column 'end_time' differs .*lines 2 and 3"),
+        ("1,A,0,1,10,5\n1,B,9,1,10,5\n",
+         r"t\.csv: journey 1: end_time 5 is before its last touch \(time 9, line 3\)$"),
+        ("1,A,0,1,,5\n", r"row 0 \(line 2\), column 'value': missing value$"),
+        ("1,A,1767225600,1,10,1767312000\n",
+         r"row 0 \(line 2\), column 'time': 1767225600 is not a time in days \(.*\); they look like"
+         r" Unix epoch seconds: the --events touch CSV has times in days, as 'attribution-lab"
+         r" simulate' writes them \(divide the column by 86,400\)$"),
+    ],
+)  # fmt: skip
+def test_touch_csv_refuses_bad_rows_naming_file_and_line(tmp_path, capsys, rows, says):
+    from attribution_lab.calibrate import _journeys_from_touch_csv
+    from attribution_lab.cli import main
+
+    f = tmp_path / "t.csv"
+    f.write_text(TOUCH + rows)
+    with pytest.raises(ValueError, match=says):
+        _journeys_from_touch_csv(str(f), None)
+    assert main(["attribute", str(f), "--events", "--model", "linear", "--format", "json"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and re.search(says, err[0]), err
+
+
+def test_touch_csv_units_order_and_common_end(tmp_path):
+    from attribution_lab.calibrate import _journeys_from_touch_csv
+
+    f = tmp_path / "t.csv"
+    # unsorted; journey 1's touches tie at time 0 and keep the file's order
+    f.write_text(TOUCH + "1,B,4,true,10,5\n2,B,1,false,0,6\n1,A,0,True,10,5\n1,C,0,1,10,5\n")
+    j = _journeys_from_touch_csv(str(f), None)
+    assert j.path_strings().tolist() == ["A > C > B", "B"]
+    assert j.times.tolist() == [0.0, 0.0, 4.0, 1.0] and j.end_time.tolist() == [5.0, 6.0]
+    assert j.conversions.tolist() == [1.0, 0.0] and j.value.tolist() == [10.0, 0.0]
+    f.write_text(TOUCH + "1,A,86400,1,10,0\n1,B,172800,1,10,0\n")
+    j = _journeys_from_touch_csv(str(f), "259200", time_unit="s")
+    assert j.times.tolist() == [1.0, 2.0] and j.end_time.tolist() == [3.0]
+    with pytest.raises(
+        ValueError,
+        match=r"t\.csv: --end-time: 1767312000 is not a time in days .*; give it in days",
+    ):
+        _journeys_from_touch_csv(str(f), "1767312000")
