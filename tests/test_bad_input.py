@@ -278,7 +278,7 @@ def api_table(file: str, **kw: Any):
     return lambda: Journeys.from_path_table(file, **kw)
 
 
-def api_events(file: str, read: Mapping[str, Any] | None = None, **kw: Any):
+def api_events(file: str, **kw: Any):
     options = {
         "user": "user",
         "time": "time",
@@ -289,7 +289,7 @@ def api_events(file: str, read: Mapping[str, Any] | None = None, **kw: Any):
     options.update(kw)
 
     def call() -> Any:
-        frame = pd.read_csv(file, **dict(read or {}))
+        frame = pd.read_csv(file)
         return Journeys.from_events(frame, return_report=True, **options)
 
     return call
@@ -314,7 +314,6 @@ def events(file: str, *extra: str, flags: tuple[str, ...] = EV_FLAGS) -> tuple[s
 # ---------------------------------------------------------------------- the catalogue
 # Regexes name what the message must name. Python messages may differ where the CLI says
 # a flag (--delimiter) and Python a keyword (delimiter=): then py_match.
-NUMPY_REPR = "journeys.py / _validation.check_counts: the number is shown as np.float64(...)"
 
 CASES: list[Case] = [
     # --- path tables: empty, header only, columns ---------------------------------
