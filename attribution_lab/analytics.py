@@ -1993,6 +1993,7 @@ def cmd_describe(args: argparse.Namespace) -> None:
             sys.stdout.write(("\n" if k else "") + f"# {name}\n")
             frame.to_csv(sys.stdout, index=False, float_format="%.10g")
     else:
+        print(f"input: {args.input_summary}")
         print(result.to_text())
     if args.plot:
         import matplotlib

@@ -1997,7 +1997,7 @@ def add_calibrate_parser(subparsers: Any) -> argparse.ArgumentParser:
     >>> args.rule, args.shape, args.reference
     ('position_based', 'U', 'markov')
     """
-    from .cli import _add_input_options, _add_touch_options
+    from .cli import _add_input_options, _add_quiet_option, _add_touch_options
 
     p = subparsers.add_parser(
         "calibrate",
@@ -2041,17 +2041,45 @@ def add_calibrate_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--ci-level", type=float, default=0.95, help="interval coverage (0.95)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default: 0)")
     p.add_argument("--plot", metavar="PNG", default=None, help="write the calibration plot")
+    _add_quiet_option(p)
     p.set_defaults(func=cmd_calibrate)
     return p
 
 
 def cmd_calibrate(args: argparse.Namespace) -> None:
     """Run ``attribution-lab calibrate``: print the calibrated parameters."""
-    from .cli import CLIError, _print_table, load_input
+    from .cli import CLIError, _print_table, load_input, refuse_inert_options, show_progress
 
-    journeys = load_input(args)  # a touch CSV with --events
     method = args.method or ("likelihood" if args.rule == "time_decay" else "match")
-    progress = args.format == "table"
+    position = args.rule == "position_based"
+    # options that cannot act on the calibration asked for
+    refuse_inert_options(
+        args,
+        {
+            "shape": ("U", None if position else "--shape goes with --rule position_based"),
+            "n_buckets": (
+                5,
+                None if position and args.shape == "free" else "--n-buckets goes with --shape free",
+            ),
+            "reference": (
+                "markov",
+                None if method == "match" else "--reference goes with --method match",
+            ),
+            "metric": (
+                "tv_share",
+                None if method == "match" else "--metric goes with --method match",
+            ),
+            "n_boot": (
+                None,
+                None
+                if method == "match"
+                else "--n-boot goes with --method match (likelihood"
+                " gives likelihood-ratio intervals)",
+            ),
+        },
+    )
+    journeys = load_input(args)  # a touch CSV with --events
+    progress = args.format == "table" and show_progress(args)
     fit: Any
     if args.rule == "position_based":
         if method != "match":
@@ -2083,7 +2111,7 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
             fit = calibrate_time_decay(journeys, "likelihood", per_channel=args.per_channel,
                                        ci_level=args.ci_level)  # fmt: skip
             header = (
-                f"time-decay half-life by likelihood ({journeys.n_journeys:,} journeys, "
+                f"time-decay half-life by likelihood ({args.input_summary}, "
                 f"{journeys.n_conversions:,.6g} conversions); {args.ci_level:.0%} "
                 "likelihood-ratio intervals"
             )

@@ -202,6 +202,19 @@ def show_progress(args: argparse.Namespace) -> bool:
     return not getattr(args, "quiet", False) and sys.stderr.isatty()
 
 
+def refuse_inert_options(
+    args: argparse.Namespace, options: dict[str, tuple[Any, str | None]]
+) -> None:
+    """Refuse an option set to other than its default where it cannot act.
+
+    `options` maps an option's dest to its default and the sentence saying what it goes
+    with, when it cannot act here (None when it can).
+    """
+    for dest, (default, reason) in options.items():
+        if reason is not None and getattr(args, dest) != default:
+            raise CLIError(reason)
+
+
 def _check_ci_options(args: argparse.Namespace) -> None:
     # options that act only on the bootstrap are refused without --ci, and get their
     # defaults with it

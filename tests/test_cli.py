@@ -393,7 +393,7 @@ def test_missing_optional_column_hint_names_the_flag(tmp_path, capsys):
     assert run(capsys, *argv)[0] == 0
 
 
-# ----------------------------------------------------------------- issue 19: no silent-wrong numbers
+# ------------------------------------------------------ issue 19: no silent-wrong numbers
 def test_time_decay_half_life_on_a_path_table_is_refused(capsys, known_csv):
     # before: half_life 0.1, 1, 7, 14 and 100 gave the same credit with exit 0
     base = ["attribute", known_csv, "--model", "time_decay", "--value-col", ""]
@@ -462,7 +462,7 @@ def test_directories_and_unreadable_input_are_one_line(capsys, tmp_path):
 def test_warnings_print_as_one_clean_line(capsys, tmp_path):
     f = tmp_path / "weights.csv"
     f.write_text("path,total_conversions,total_null\nA > B,2.5,1\nB,1,0\n")
-    code, out, err = run(capsys, "attribute", str(f), "--model", "linear", "--value-col", "")
+    code, _, err = run(capsys, "attribute", str(f), "--model", "linear", "--value-col", "")
     assert code == 0
     assert err.startswith("attribution-lab: warning: ") and err.count("\n") == 1
     assert "site-packages" not in err and "DataWarning" not in err and "warn(" not in err
@@ -475,3 +475,26 @@ def test_huge_counts_are_refused_on_the_command_line(capsys, tmp_path):
     code, _, err = run(capsys, "attribute", str(f), "--model", "markov", "--value-col", "")
     assert code == 2
     assert "row 0 (line 2), column 'total_conversions': 1e+300 is too large" in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--rule", "time_decay", "--n-buckets", "3"], "--n-buckets goes with --shape free"),
+        (["--rule", "time_decay", "--shape", "W"], "--shape goes with --rule position_based"),
+        (
+            ["--rule", "time_decay", "--method", "match", "--by-position", "--n-buckets", "3"],
+            "--n-buckets goes with --shape free",
+        ),
+        (["--rule", "position_based", "--n-buckets", "3"], "--n-buckets goes with --shape free"),
+    ],
+)
+def test_calibrate_options_that_cannot_act_are_refused(capsys, extra, fragment):
+    code, _, err = run(capsys, "calibrate", "example", *extra)
+    assert code == 2 and fragment in err and err.count("\n") == 1
+
+
+def test_describe_says_what_the_table_holds(capsys):
+    code, out, _ = run(capsys, "describe", "example", "--top", "3")
+    assert code == 0
+    assert out.startswith("input: 10,000 rows, 5,408 distinct paths (643 paths on ")
