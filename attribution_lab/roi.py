@@ -15,10 +15,14 @@ import numpy as np
 import pandas as pd
 
 from ._io import read_table
-from ._validation import check_columns, did_you_mean
+from ._validation import check_columns, did_you_mean, show
 from .result import AttributionResult
 
 __all__ = ["read_costs", "roi"]
+
+#: How `roi`'s error for spend on channels the result does not have ends: the Python
+#: option. The command line has no such option and drops it (as it does `_io.DELIMITER_HINT`).
+UNKNOWN_SPEND_HINT = ", or pass unknown='keep' to report them with no attributed conversions"
 
 
 def read_costs(
@@ -53,7 +57,8 @@ def read_costs(
     Returns
     -------
     Series
-        Spend per channel (summed over periods), indexed by channel name.
+        Spend per channel (summed over periods), indexed by channel name; read from a
+        file, ``attrs["source"]`` is its path, which later errors name.
 
     Raises
     ------
@@ -75,7 +80,8 @@ def read_costs(
     if isinstance(costs, Mapping) or isinstance(costs, pd.Series):
         series = pd.Series(costs, dtype=object)
         frame = pd.DataFrame({channel: series.index.astype(object), cost: series.to_numpy()})
-        source = "costs"
+        # a Series read_costs made from a file keeps naming the file
+        source = getattr(costs, "attrs", {}).get("source", "costs")
         if start is not None or end is not None:
             raise ValueError("costs given as a mapping have no periods to select with start/end")
 
@@ -88,7 +94,7 @@ def read_costs(
         labels = frame.index
 
         def name_row(i: int) -> str:
-            return f"cost table: row {labels[i]!r}"
+            return f"cost table: row {show(labels[i])}"
 
     elif isinstance(costs, str | os.PathLike):
         # empty cells stay "" (the spend checks below tell 'missing' from 'not a number')
@@ -122,7 +128,7 @@ def read_costs(
     ):
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{name_row(i)}, column {cost!r}: spend {raw.iloc[i]!r} {why}")
+            raise ValueError(f"{name_row(i)}, column {cost!r}: spend {show(raw.iloc[i])} {why}")
     keep = np.ones(len(frame), dtype=bool)
     if start is not None or end is not None:
         when = pd.to_datetime(frame[period], errors="coerce")
@@ -130,7 +136,7 @@ def read_costs(
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(
-                f"{name_row(i)}, column {period!r}: {frame[period].iloc[i]!r} is not a date"
+                f"{name_row(i)}, column {period!r}: {show(frame[period].iloc[i])} is not a date"
             )
         if start is not None:
             keep &= (when >= pd.Timestamp(start)).to_numpy()
@@ -140,20 +146,27 @@ def read_costs(
     total = pd.Series(np.where(keep, num, 0.0), index=names.to_numpy()).groupby(level=0).sum()
     total.index.name = "channel"
     total.name = "cost"
+    if source not in ("costs", "cost table"):
+        total.attrs["source"] = source
     return total
 
 
 def check_spend_channels(
-    spend: pd.Series, names: list[str], what: str, strict: bool = True
+    spend: pd.Series, names: list[str], what: str, strict: bool = True, hint: str = ""
 ) -> list[str]:
-    """Channels with spend that are not in `names`; a ValueError naming them if `strict`."""
+    """Channels with spend that are not in `names`; a ValueError naming them if `strict`.
+
+    The message starts with the spend file when `spend` came from one (`read_costs`) and
+    ends with `hint` (another way out than correcting the names).
+    """
     known = set(names)
     extra = [str(c) for c in spend.index if c not in known]
     if extra and strict:
         hints = ", ".join(f"{c!r}{did_you_mean(c, names)}" for c in extra)
+        source = spend.attrs.get("source")
         raise ValueError(
-            f"spend on channels {what} does not have: {hints}; channels are {names}"
-            " (pass unknown='keep' to report them with no attributed conversions)"
+            f"{f'{source}: ' if source else ''}spend on channels not in {what}: {hints};"
+            f" channels are {names}; correct the names in the spend table{hint}"
         )
     return extra
 
@@ -224,7 +237,9 @@ def roi(
         raise ValueError(f"unknown must be 'error' or 'keep', got {unknown!r}")
     spend = read_costs(costs, **read_kwargs)
     names = list(result.channel_names)
-    extra = check_spend_channels(spend, names, "the result", strict=unknown == "error")
+    extra = check_spend_channels(
+        spend, names, "the result", strict=unknown == "error", hint=UNKNOWN_SPEND_HINT
+    )
     index = pd.Index(names + extra, name="channel")
     pad = np.zeros(len(extra))
     cost = spend.reindex(index, fill_value=0.0).to_numpy(dtype=np.float64)

@@ -154,7 +154,7 @@ def test_compare_adds_returns_for_every_model(journeys):
         np.testing.assert_allclose(rows["cost"], expect["cost"])
     # first touch: a gets journeys 1 and 3 (value 15 on spend 5)
     assert tidy.set_index(["model", "channel"]).loc[("first_touch", "a"), "roas"] == 3.0
-    with pytest.raises(ValueError, match="spend on channels the journeys does not have: 'z'"):
+    with pytest.raises(ValueError, match="spend on channels not in the journeys: 'z'"):
         compare(journeys, ["linear"], costs={"z": 1.0})
 
 
@@ -193,3 +193,43 @@ def test_cli_costs(tmp_path, capsys):
         main(["attribute", "example", "--model", "linear", "--costs", str(tmp_path / "x.csv")]) == 2
     )
     assert "no such file" in capsys.readouterr().err
+
+
+def test_spend_on_unknown_channels_names_the_file_and_the_way_out(tmp_path):
+    from attribution_lab.roi import UNKNOWN_SPEND_HINT
+
+    p = tmp_path / "c.csv"
+    p.write_text("channel,cost\nsearch,10\nserach,30\n")
+    with pytest.raises(ValueError) as exc:
+        roi(_result(), str(p))
+    msg = str(exc.value)
+    assert msg.startswith(f"{p}: spend on channels not in the result: 'serach'; did you mean")
+    assert msg.endswith("; correct the names in the spend table" + UNKNOWN_SPEND_HINT)
+    # a Series read from the file still names it; compare has no unknown='keep' to offer
+    spend = read_costs(str(p))
+    assert spend.attrs["source"] == str(p)
+    with pytest.raises(ValueError, match=r"correct the names in the spend table$") as exc:
+        compare(Journeys.from_paths(["search"], [1]), ["linear"], costs=spend)
+    assert str(exc.value).startswith(f"{p}: spend on channels not in the journeys: 'serach'")
+
+
+def test_spend_in_messages_is_shown_plainly(tmp_path):
+    p = tmp_path / "c.csv"
+    p.write_text("channel,cost\nsearch,-10\n")
+    with pytest.raises(
+        ValueError, match=r"row 0 \(line 2\), column 'cost': spend -10 is negative$"
+    ):
+        read_costs(str(p))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs cli._say_for_command_line to drop roi.UNKNOWN_SPEND_HINT (cli.py's owner)",
+)
+def test_cli_unknown_spend_hint_is_not_python(tmp_path, capsys):
+    costs = tmp_path / "c.csv"
+    costs.write_text("channel,cost\nalpha,10\nbetta,30\n")
+    assert main(["attribute", "example", "--model", "linear", "--costs", str(costs)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and f"{costs}: spend on channels not in the result: 'betta'" in err[0]
+    assert err[0].endswith("; correct the names in the spend table")
