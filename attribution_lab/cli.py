@@ -96,14 +96,15 @@ def load_input(args: argparse.Namespace) -> Journeys:
                     " (journey, channel, time, converted[, value, end_time])"
                 )
         journeys = _journeys_from_touch_csv(
-            args.input, args.end_time, getattr(args, "delimiter", None)
+            args.input, args.end_time, getattr(args, "delimiter", None), args.time_unit
         )
         args.input_summary = (
             f"{journeys.n_touchpoints:,} touches in {journeys.n_journeys:,} journeys"
         )
         return journeys
-    if getattr(args, "end_time", None) is not None:
-        raise CLIError("--end-time goes with --events (path tables have no times)")
+    for dest in ("end_time", "time_unit"):
+        if getattr(args, dest, None) is not None:
+            raise CLIError(f"{_flag(dest)} goes with --events (path tables have no times)")
     if args.input == EXAMPLE:
         rows = load_pathdata()
     else:
@@ -463,6 +464,12 @@ def _add_touch_options(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="DAYS|COLUMN",
         help="--events: common end of observation in days, or the column holding it",
+    )
+    p.add_argument(
+        "--time-unit",
+        choices=("days", "hours", "s", "ms"),
+        default=None,
+        help="--events: unit of the time column (default: days)",
     )
 
 
