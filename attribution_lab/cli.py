@@ -343,7 +343,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
     from .plot import plot_comparison
 
-    journeys = load_pathdata(aggregate=True)
+    rows = load_pathdata()
+    journeys, inverse = rows.aggregate(return_inverse=True)
     # path tables carry no touch times: time-to-event models are named, not run
     names = list(available_models(journeys))
     untimed = [n for n in available_models() if n not in names]
@@ -353,8 +354,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
     tidy = compare(journeys, models)
     print(
         "attribution_lab demo: ChannelAttribution's example paths (bundled), "
-        f"{journeys.n_journeys:,} distinct paths, {journeys.n_conversions:,.0f} conversions, "
-        f"{journeys.n_nulls:,.0f} non-converting journeys, value {journeys.total_value:,.2f}.\n"
+        f"{path_table_summary(rows, journeys, inverse)}: {count(journeys.n_conversions)}"
+        f" conversions, {count(journeys.n_nulls)} non-converting, value"
+        f" {journeys.total_value:,.2f}.\n"
         "Share of conversions credited to each channel by each model:\n"
     )
     wide = tidy.pivot(index="channel", columns="model", values="share")[names]

@@ -218,6 +218,8 @@ def test_demo_writes_chart_from_any_folder(tmp_path):
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "alpha" in proc.stdout and "19,785" in proc.stdout
+    assert "10,000 rows, 5,408 distinct paths" in proc.stdout
+    assert proc.stderr == ""  # no warning, no progress bar when stderr is not a terminal
     png = out_dir / "attribution_demo.png"
     assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -498,3 +500,21 @@ def test_describe_says_what_the_table_holds(capsys):
     code, out, _ = run(capsys, "describe", "example", "--top", "3")
     assert code == 0
     assert out.startswith("input: 10,000 rows, 5,408 distinct paths (643 paths on ")
+
+
+def test_touch_csv_times_in_seconds_need_time_unit(capsys, tmp_path):
+    f = tmp_path / "touches.csv"
+    f.write_text(
+        "journey,channel,time,converted\n"
+        "1,a,1700000000,1\n1,b,1700086400,1\n2,b,1700000000,0\n2,a,1700172800,0\n"
+    )
+    base = ["attribute", str(f), "--events", "--model", "time_decay", "--format", "json"]
+    code, _, err = run(capsys, *base)
+    assert code == 2 and "--time-unit" in err and err.count("\n") == 1
+    code, out, err = run(capsys, *base, "--time-unit", "s", "--param", "half_life=1")
+    assert code == 0, err
+    credit = {c["channel"]: c["conversions"] for c in json.loads(out)["channels"]}
+    # one day apart with a one-day half-life: 1/3 to the first touch, 2/3 to the last
+    assert credit == pytest.approx({"a": 1 / 3, "b": 2 / 3})
+    code, _, err = run(capsys, "attribute", "example", "--model", "linear", "--time-unit", "s")
+    assert code == 2 and "--time-unit goes with --events" in err
