@@ -443,6 +443,60 @@ def test_no_warnings_on_ordinary_data():
         MarkovAttribution(order=3).fit(five()).attribute()
 
 
+# -- parameters that cannot act, progress --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params, name, acts_with",
+    [
+        ({"tol": 0.01}, "tol", "removal=simulate"),
+        ({"batch_size": 1000}, "batch_size", "removal=simulate"),
+        ({"max_walks": 10**6}, "max_walks", "removal=simulate"),
+        ({"max_steps": 100}, "max_steps", "removal=simulate"),
+        ({"random_state": 0}, "random_state", "removal=simulate"),
+        ({"ci_level": 0.9}, "ci_level", "removal=simulate"),
+        ({"removal": "simulate", "solver": "direct"}, "solver", "removal=exact"),
+        ({"collapse_repeats": True}, "collapse_repeats", "order=2"),
+    ],
+)
+def test_a_parameter_that_cannot_act_is_refused(params, name, acts_with):
+    model = MarkovAttribution(**params)
+    with pytest.raises(ValueError, match=rf"parameter {name}=\S+ cannot act: .*{acts_with}"):
+        model.fit(five())
+    # the default value is never refused, given or not
+    default = MarkovAttribution().get_params()[name]
+    MarkovAttribution(**{**params, name: default}).fit(five())
+
+
+def test_parameters_that_act_are_accepted():
+    j = five()
+    MarkovAttribution(order=2, collapse_repeats=True).fit(j)
+    MarkovAttribution(solver="direct").fit(j)
+    walk = dict(tol=0.05, batch_size=500, max_walks=10**5, max_steps=50, ci_level=0.9)
+    MarkovAttribution(removal="simulate", random_state=0, **walk).fit(j)
+
+
+@pytest.mark.parametrize("removal", ["exact", "simulate"])
+def test_progress_shows_on_stderr_only_when_asked(capsys, removal):
+    seed = {"random_state": 0, "tol": 0.05} if removal == "simulate" else {}
+    MarkovAttribution(removal=removal, **seed).fit(five())
+    assert capsys.readouterr().err == ""
+    MarkovAttribution(removal=removal, progress=True, **seed).fit(five())
+    err = capsys.readouterr().err
+    # tqdm writes its bar even though the captured stderr is not a terminal
+    assert ("removal effects" if removal == "exact" else "random walks") in err
+    with pytest.raises(TypeError, match="progress must be True or False"):
+        MarkovAttribution(progress="yes").fit(five())
+
+
+def test_progress_of_the_functions(capsys):
+    chain = fit_chain(five(), 2)
+    removal_effects(chain, progress=True)
+    assert "removal effects" in capsys.readouterr().err
+    simulate_removal_effects(chain, tol=0.05, random_state=0, progress=True)
+    assert "walk" in capsys.readouterr().err
+
+
 # -- order selection ---------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ vectorised passes and one ``np.bincount``; `conversion_probability` and
 
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
@@ -505,7 +506,7 @@ def conversion_probability(chain: MarkovChain) -> float:
 
 
 def removal_effects(
-    chain: MarkovChain, *, value: bool = False, solver: str = "auto"
+    chain: MarkovChain, *, value: bool = False, solver: str = "auto", progress: bool = False
 ) -> tuple[np.ndarray, float]:
     """Exact removal effect of every channel, and the chain's conversion probability.
 
@@ -519,6 +520,9 @@ def removal_effects(
         Sparse LU factorisation per channel, or GMRES with a certified error bound (at
         most 1e-8 on any effect, else the direct solve is used with a warning). "auto"
         factorises chains of up to 1,500 states.
+    progress : bool, default False
+        Show a tqdm bar on stderr over the channels (a solve each; minutes for chains of
+        thousands of states).
 
     Returns
     -------
@@ -561,7 +565,7 @@ def removal_effects(
     >>> effects.round(6).tolist(), round(p, 6)
     ([1.0, 0.5], 0.5)
     """
-    effects, totals, _ = _removal_effects(chain, (value,), solver)
+    effects, totals, _ = _removal_effects(chain, (value,), solver, progress)
     return effects[:, 0], float(totals[0])
 
 
@@ -613,36 +617,54 @@ class _Solver:
 
 
 def _removal_effects(
-    chain: MarkovChain, kinds: tuple[bool, ...], solver: str = "auto"
+    chain: MarkovChain, kinds: tuple[bool, ...], solver: str = "auto", progress: bool = False
 ) -> tuple[np.ndarray, np.ndarray, dict[str, float | str]]:
     """Removal effects for several rewards (False: conversions, True: value) at once.
 
     Returns the effects (n_channels, len(kinds)), the full chain's totals and a summary
-    of the solve: method and a bound on the absolute error of any removal effect.
+    of the solve: method and a bound on the absolute error of any removal effect. With
+    `progress`, a tqdm bar on stderr counts the solves: the full chain, then one per
+    channel.
     """
-    systems = [_absorbing_system(chain, value=k) for k in kinds]
-    a = systems[0][0]
-    r = np.column_stack([rr for _, rr in systems])
-    engine = _Solver(a, solver)
-    m = chain.n_states + 1
-    # small chains (order 1): LAPACK on the dense matrix beats sparse set-up costs
-    dense = a.toarray() if engine.method == "direct" and m <= _DENSE_STATES else None
-    totals = np.linalg.solve(dense, r)[0] if dense is not None else engine.solve(a, r)[0]
+    from tqdm import tqdm
+
     n = len(chain.channel_names)
-    effects = np.zeros((n, len(kinds)))
-    member = chain.membership.tocsc()
-    for c in range(n):
-        hit = member.indices[member.indptr[c] : member.indptr[c + 1]] + 1
-        if hit.size == 0:
-            continue
-        keep = np.ones(m, dtype=bool)
-        keep[hit] = False
-        idx = np.flatnonzero(keep)
-        if dense is not None:
-            without = np.linalg.solve(dense[np.ix_(idx, idx)], r[idx])[0]
-        else:
-            without = engine.solve(sp.csc_array(a[idx][:, idx]), r[idx])[0]
-        effects[c] = 1.0 - np.divide(without, totals, out=np.ones_like(totals), where=totals > 0)
+    m = chain.n_states + 1
+    # the user asked for the bar: shown even when stderr is not a terminal (a notebook's
+    # is not), so callers decide; the command line asks only on a terminal
+    bar = tqdm(
+        total=n + 1,
+        desc=f"removal effects ({m - 1:,} states)",
+        unit="solve",
+        file=sys.stderr,
+        disable=not progress,
+        leave=False,
+    )
+    with bar:
+        systems = [_absorbing_system(chain, value=k) for k in kinds]
+        a = systems[0][0]
+        r = np.column_stack([rr for _, rr in systems])
+        engine = _Solver(a, solver)
+        # small chains (order 1): LAPACK on the dense matrix beats sparse set-up costs
+        dense = a.toarray() if engine.method == "direct" and m <= _DENSE_STATES else None
+        totals = np.linalg.solve(dense, r)[0] if dense is not None else engine.solve(a, r)[0]
+        bar.update()
+        effects = np.zeros((n, len(kinds)))
+        member = chain.membership.tocsc()
+        for c in range(n):
+            hit = member.indices[member.indptr[c] : member.indptr[c + 1]] + 1
+            if hit.size:
+                keep = np.ones(m, dtype=bool)
+                keep[hit] = False
+                idx = np.flatnonzero(keep)
+                if dense is not None:
+                    without = np.linalg.solve(dense[np.ix_(idx, idx)], r[idx])[0]
+                else:
+                    without = engine.solve(sp.csc_array(a[idx][:, idx]), r[idx])[0]
+                effects[c] = 1.0 - np.divide(
+                    without, totals, out=np.ones_like(totals), where=totals > 0
+                )
+            bar.update()
     effects[:, totals <= 0] = 0.0
     # RE = 1 - x / P with x <= P, both off by at most e: |error| <= 2e / (P - e)
     err = engine.error_bound
@@ -658,6 +680,6 @@ def _removal_effects(
             UserWarning,
             stacklevel=3,
         )
-        return _removal_effects(chain, kinds, "direct")
+        return _removal_effects(chain, kinds, "direct", progress)
     info: dict[str, float | str] = {"method": engine.method, "error_bound": float(bound)}
     return np.clip(effects, 0.0, 1.0), totals, info

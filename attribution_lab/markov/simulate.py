@@ -7,6 +7,7 @@ noise of a simulated answer can be set beside the exact one from `removal_effect
 
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -86,6 +87,7 @@ def simulate_removal_effects(
     max_walks: int = 10_000_000,
     max_steps: int = 10_000,
     random_state: int | np.random.Generator | None = None,
+    progress: bool = False,
 ) -> WalkEstimate:
     """Estimate every channel's removal effect from random walks on `chain`.
 
@@ -102,6 +104,9 @@ def simulate_removal_effects(
         A walk not absorbed after this many steps is stopped and counted as not
         converting (with a warning giving how many).
     random_state : int, Generator or None
+    progress : bool, default False
+        Show a tqdm counter of the walks on stderr (the number needed is not known in
+        advance: it stops at `tol`).
 
     Returns
     -------
@@ -164,42 +169,49 @@ def simulate_removal_effects(
     s_vt = np.zeros(n)  # sum of V_ic * T_i
     s_t = s_t2 = 0.0
     converged = False
-    while walks < max_walks:
-        size = int(min(batch_size, max_walks - walks))
-        visited = np.zeros((size, n), dtype=bool)
-        state = np.zeros(size, dtype=np.int64)
-        before = np.zeros(size, dtype=np.int64)  # last transient state of converting walks
-        alive = np.arange(size)
-        for _ in range(max_steps):
-            cur = state[alive]
-            pos = np.searchsorted(cum, cur + rng.random(alive.size), side="right")
-            nxt = dest[pos]
-            won_now = nxt == conv_state
-            before[alive[won_now]] = cur[won_now]
-            state[alive] = nxt
-            visited[alive] |= member[nxt]
-            alive = alive[nxt < conv_state]
-            if alive.size == 0:
-                break
-        truncated += int(alive.size)
-        won = state == conv_state
-        v = visited[won]
-        t = v.sum(axis=1, dtype=np.float64)
-        s_v += v.sum(axis=0)
-        s_vt += t @ v
-        s_t += t.sum()
-        s_t2 += t @ t
-        if value_per_conversion is not None:
-            w = value_per_conversion[before[won]]
-            s_wv += w @ v
-            s_w += w.sum()
-        walks += size
-        conversions += int(won.sum())
-        if conversions >= _MIN_CONVERSIONS:
-            re = s_v / conversions
-            if np.sqrt(re * (1 - re) / conversions).max() <= tol:
-                converged = True
-                break
+    from tqdm import tqdm
+
+    # shown even when stderr is not a terminal: the caller asked (see _removal_effects)
+    with tqdm(
+        desc="random walks", unit="walk", file=sys.stderr, disable=not progress, leave=False
+    ) as bar:
+        while walks < max_walks:
+            size = int(min(batch_size, max_walks - walks))
+            visited = np.zeros((size, n), dtype=bool)
+            state = np.zeros(size, dtype=np.int64)
+            before = np.zeros(size, dtype=np.int64)  # last transient state of converting walks
+            alive = np.arange(size)
+            for _ in range(max_steps):
+                cur = state[alive]
+                pos = np.searchsorted(cum, cur + rng.random(alive.size), side="right")
+                nxt = dest[pos]
+                won_now = nxt == conv_state
+                before[alive[won_now]] = cur[won_now]
+                state[alive] = nxt
+                visited[alive] |= member[nxt]
+                alive = alive[nxt < conv_state]
+                if alive.size == 0:
+                    break
+            truncated += int(alive.size)
+            won = state == conv_state
+            v = visited[won]
+            t = v.sum(axis=1, dtype=np.float64)
+            s_v += v.sum(axis=0)
+            s_vt += t @ v
+            s_t += t.sum()
+            s_t2 += t @ t
+            if value_per_conversion is not None:
+                w = value_per_conversion[before[won]]
+                s_wv += w @ v
+                s_w += w.sum()
+            walks += size
+            conversions += int(won.sum())
+            bar.update(size)
+            if conversions >= _MIN_CONVERSIONS:
+                re = s_v / conversions
+                if np.sqrt(re * (1 - re) / conversions).max() <= tol:
+                    converged = True
+                    break
     if truncated:
         warnings.warn(
             f"{truncated} of {walks} walks were not absorbed within max_steps={max_steps} "
