@@ -357,6 +357,23 @@ def test_bad_params(hazard_sim, params, match):
         HazardAttribution(**params).fit(hazard_sim.journeys)
 
 
+def test_a_seed_without_extra_starts_is_refused(hazard_sim):
+    j = hazard_sim.journeys.subset(np.arange(2000))
+    with pytest.raises(ValueError, match=r"random_state=3 cannot act: .*n_starts=2 or more"):
+        HazardAttribution(random_state=3).fit(j)
+    HazardAttribution(random_state=None).fit(j)  # the default, given explicitly
+
+
+def test_progress_shows_on_stderr_only_when_asked(hazard_sim, capsys):
+    j = hazard_sim.journeys.subset(np.arange(2000))
+    HazardAttribution().fit(j)
+    assert capsys.readouterr().err == ""
+    HazardAttribution(progress=True).fit(j)
+    assert "hazard fit" in capsys.readouterr().err
+    with pytest.raises(TypeError, match="progress must be True or False"):
+        HazardAttribution(progress=1).fit(j)
+
+
 def test_attribute_needs_the_same_channels(hazard_sim, hazard_fit):
     other = Journeys.from_paths([["x"]], conversions=[1], times=[[0.0]], end_time=[1.0])
     with pytest.raises(ValueError, match="same channels"):
