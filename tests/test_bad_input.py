@@ -1632,8 +1632,6 @@ CASES: list[Case] = [
         "refused",
         r"c\.csv: row 0 \(line 2\), column 'cost': spend -10 is negative",
         python=lambda: read_costs("c.csv"),
-        xfail="roi.py: spend shown as np.int64(-10)",
-        py_xfail="roi.py: spend shown as np.int64(-10)",
     ),
     Case(
         "costs-duplicate-rows",
