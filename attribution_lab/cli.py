@@ -22,7 +22,7 @@ from .datasets import load_pathdata
 from .evaluate import compare
 from .events import add_events_parser
 from .journeys import Journeys
-from .roi import read_costs, roi
+from .roi import UNKNOWN_SPEND_HINT, read_costs, roi
 
 EXAMPLE = "example"
 
@@ -566,6 +566,8 @@ def _say_for_command_line(msg: str, args: argparse.Namespace) -> str:
     for role, flag in (("value", "--value-col"), ("nulls", "--nulls-col")):
         if hasattr(args, flag[2:].replace("-", "_")):
             msg = msg.replace(f"(pass {role}=None if", f"(pass {flag} '' if")
+    # the Python option has no flag: the names must be corrected in the file
+    msg = msg.removesuffix(UNKNOWN_SPEND_HINT)
     if not msg.endswith(DELIMITER_HINT):
         return msg
     msg = msg.removesuffix(DELIMITER_HINT)

@@ -222,10 +222,6 @@ def test_spend_in_messages_is_shown_plainly(tmp_path):
         read_costs(str(p))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs cli._say_for_command_line to drop roi.UNKNOWN_SPEND_HINT (cli.py's owner)",
-)
 def test_cli_unknown_spend_hint_is_not_python(tmp_path, capsys):
     costs = tmp_path / "c.csv"
     costs.write_text("channel,cost\nalpha,10\nbetta,30\n")
