@@ -395,6 +395,8 @@ def cmd_simulate(args: argparse.Namespace) -> None:
 
     if args.scenario not in scenarios():
         raise CLIError(f"unknown scenario {args.scenario!r}; see 'attribution-lab scenarios'")
+    if args.n < 1:
+        raise CLIError(f"--n must be a positive number of journeys, got {args.n}")
     world = make_world(args.scenario, **parse_params(args.param))
     sim = world.simulate(args.n, random_state=args.seed)
     folder = os.path.dirname(os.path.abspath(args.out))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -279,7 +280,18 @@ def make_world(name: str, **params: Any) -> World:
     >>> journeys, truth = make_world("markov").simulate(1000, random_state=0)
     >>> truth.estimand
     'removal_effect'
+    >>> make_world("markov", bogus=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: scenario 'markov' has no parameter 'bogus'
     """
     if name not in _SCENARIOS:
         raise ValueError(f"unknown scenario {name!r}; choose from {', '.join(_SCENARIOS)}")
-    return _SCENARIOS[name][0](**params)
+    try:
+        return _SCENARIOS[name][0](**params)
+    except TypeError as exc:
+        # factories pass parameters on to a world's constructor: name the scenario, not it
+        unknown = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        if unknown is None:
+            raise
+        raise ValueError(f"scenario {name!r} has no parameter {unknown.group(1)!r}") from None
