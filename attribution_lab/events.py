@@ -645,19 +645,24 @@ def _day_month_format(strings: pd.Series, blank: np.ndarray) -> tuple[str, int |
     if blank.all():
         return None
     pattern = r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)"
-    parts = strings.astype(str).str.extract(pattern)
-    if parts[0][~blank].isna().any():
+    if not re.match(pattern, str(strings.iloc[int(np.argmin(blank))])):
+        return None  # one look at the first date settles ISO and most other formats
+    # the regex runs once per distinct date prefix, not per row (a log repeats its dates)
+    values = pd.Series(pd.unique(strings[~blank]), dtype=object).astype(str)
+    prefix = pd.Series(pd.unique(values.str.slice(0, 11)), dtype=object)
+    parts = prefix.str.extract(pattern)
+    if parts[0].isna().any():
         return None
-    first = pd.to_numeric(parts[0]).to_numpy(dtype=np.float64, na_value=np.nan)
-    second = pd.to_numeric(parts[2]).to_numpy(dtype=np.float64, na_value=np.nan)
-    k = int(np.flatnonzero(~blank)[0])
-    sep = parts[1].iloc[k]
-    fmt = f"%d{sep}%m{sep}{'%Y' if len(parts[3].iloc[k]) == 4 else '%y'}"
+    first, second = parts[0].astype(int).to_numpy(), parts[2].astype(int).to_numpy()
+    sep = parts[1].iloc[0]
+    fmt = f"%d{sep}%m{sep}{'%Y' if len(parts[3].iloc[0]) == 4 else '%y'}"
     if (first > 12).any() or (second > 12).any():
         return fmt, None
-    either = np.flatnonzero(first != second)  # NaN (blank) != NaN is True: masked next
-    either = either[~blank[either]]
-    return fmt, int(either[0]) if either.size else None
+    either = np.flatnonzero(first != second)
+    if not either.size:
+        return fmt, None
+    example = values[values.str.startswith(prefix.iloc[either[0]])].iloc[0]
+    return fmt, int(np.flatnonzero(strings.to_numpy(dtype=object) == example)[0])
 
 
 def _flags(
