@@ -123,6 +123,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shlex
 import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -1186,11 +1187,13 @@ def _say_for_command_line(
     log.csv: row 3 (line 5), column 't': 17e8 is not a time in days (...); pass --time-unit s
     >>> _say_for_command_line("value= and conversion_events= need conversion=", "f", str)
     '--value and --conversion-events need --conversion'
+    >>> _say_for_command_line("pass time_format='%d/%m/%Y %H:%M'", "f", str)
+    "pass --time-format '%d/%m/%Y %H:%M'"
     """
 
     def flag(m: re.Match[str]) -> str:
         value = m.group(3)
-        return _FLAGS[m.group(1)] + ("" if value is None else f" {value}")
+        return _FLAGS[m.group(1)] + ("" if value is None else f" {shlex.quote(value)}")
 
     msg = _MILESTONE_TUPLE.sub("", msg)
     msg = _KEYWORD.sub(flag, msg)
