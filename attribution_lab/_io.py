@@ -17,7 +17,15 @@ import pandas as pd
 
 from ._validation import RowNamer, check_columns
 
-__all__ = ["Table", "existing_file", "open_text", "read_table", "row_namer", "sniff_delimiter"]
+__all__ = [
+    "Table",
+    "delimiter_doubt",
+    "existing_file",
+    "open_text",
+    "read_table",
+    "row_namer",
+    "sniff_delimiter",
+]
 
 #: Delimiters `sniff_delimiter` recognises, in the order that breaks ties.
 DELIMITERS = (";", ",", "\t", "|")
@@ -98,6 +106,8 @@ def sniff_delimiter(path: str | os.PathLike) -> str:
     """
     with open_text(path) as fh:
         header = fh.readline()
+    if header.strip() == "":
+        raise ValueError(f"{os.fspath(path)}: empty file (no header line)")
     counts = {d: header.count(d) for d in DELIMITERS}
     best = max(counts, key=counts.__getitem__)
     if counts[best] == 0:
@@ -210,6 +220,29 @@ def read_table(
             keep_default_na=keep_default_na,
             na_values=na_values,
         )
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{source}: empty file (no header line)") from None
     except _PARSE_ERRORS as exc:
         raise ValueError(f"{source}: cannot parse as CSV ({_one_line(exc)})") from None
     return Table(frame, source, row_namer(source))
+
+
+def delimiter_doubt(columns: Sequence[Any]) -> str:
+    """A hint for a missing column when the header read as a single column that holds one
+    of the delimiters: the delimiter given was probably wrong. Ends in `DELIMITER_HINT`.
+
+    Examples
+    --------
+    >>> delimiter_doubt(["path,total_conversions"])
+    "; the header read as one column holding ',', so the delimiter looks wrong; pass delimiter="
+    >>> delimiter_doubt(["path", "total"])
+    ''
+    """
+    if len(columns) != 1:
+        return ""
+    held = [d for d in DELIMITERS if d in str(columns[0])]
+    if not held:
+        return ""
+    return f"; the header read as one column holding {held[0]!r}, so the delimiter looks wrong" + (
+        DELIMITER_HINT
+    )

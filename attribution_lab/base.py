@@ -91,6 +91,7 @@ class AttributionModel(BaseEstimator):
         >>> list(get_model("time_decay").inert_params(untimed))
         ['half_life']
         """
+        self._validate_params()  # the reasons may read any parameter
         return self._inert_params(journeys)
 
     def _inert_params(self, journeys: Journeys) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ._io import DELIMITER_HINT, existing_file
+from ._validation import show
 from .analytics import add_describe_parser
 from .base import available_models, get_model
 from .calibrate import add_calibrate_parser
@@ -86,6 +88,8 @@ def load_input(args: argparse.Namespace) -> Journeys:
     way; the summary counts the rows, distinct paths and merged duplicates). Options that
     cannot act on the kind of input given are refused.
     """
+    if not str(getattr(args, "sep", ">")).strip():
+        raise CLIError("--sep must be a non-blank separator of channels in a path")
     if getattr(args, "events", False):
         from .calibrate import _journeys_from_touch_csv
 
@@ -193,8 +197,11 @@ def make_model(
         model.set_params(random_state=args.seed)
         if "random_state" in model.inert_params(journeys):
             model.set_params(random_state=accepted["random_state"])
+        else:
+            args.seed_acts = True
     if "progress" in accepted and "progress" not in params:
-        model.set_params(progress=show_progress(args))
+        # with --ci the bootstrap draws the one bar; its refits would each draw their own
+        model.set_params(progress=show_progress(args) and not getattr(args, "ci", False))
     return model
 
 
@@ -224,12 +231,30 @@ def _check_ci_options(args: argparse.Namespace) -> None:
             setattr(args, dest, default)
         elif not args.ci:
             raise CLIError(f"{_flag(dest)} sets the bootstrap, which runs only with --ci")
+    if args.n_boot < 2:
+        raise CLIError(f"--n-boot must be at least 2 resamples, got {args.n_boot}")
+    if not 0 < args.ci_level < 1:
+        raise CLIError(f"--ci-level must be strictly between 0 and 1, got {show(args.ci_level)}")
+    # the seed is resolved here; _check_seed_acts refuses one given to a run that draws nothing
+    args.seed_given = args.seed is not None
+    args.seed = 0 if args.seed is None else args.seed
+    args.seed_acts = args.ci
+
+
+def _check_seed_acts(args: argparse.Namespace, models: Sequence[str]) -> None:
+    if args.seed_given and not args.seed_acts:
+        raise CLIError(
+            f"--seed {args.seed} cannot act: {', '.join(models)} draw nothing at random"
+            " (the seed goes to --ci's bootstrap and to models that sample, such as markov"
+            " with --param removal=simulate)"
+        )
 
 
 def cmd_attribute(args: argparse.Namespace) -> None:
     _check_ci_options(args)
     journeys = load_input(args)
     model = make_model(args.model, parse_params(args.param), args, journeys)
+    _check_seed_acts(args, [args.model])
     if args.ci:
         from .uncertainty import bootstrap
 
@@ -294,6 +319,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     _check_ci_options(args)
     journeys = load_input(args)
     models = _model_specs(args.models, args.param, args, journeys)
+    _check_seed_acts(args, list(models))
     costs = _read_costs_arg(args.costs) if args.costs else None
     if args.ci:
         tidy = compare(
@@ -494,7 +520,7 @@ def _add_ci_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--seed",
         type=int,
-        default=0,
+        default=None,
         help="seed of every random choice of the run: the bootstrap and the models that"
         " sample (Markov removal=simulate, sampled Shapley); default: 0",
     )
@@ -570,6 +596,9 @@ def _say_for_command_line(msg: str, args: argparse.Namespace) -> str:
             msg = msg.replace(f"(pass {role}=None if", f"(pass {flag} '' if")
     # the Python option has no flag: the names must be corrected in the file
     msg = msg.removesuffix(UNKNOWN_SPEND_HINT)
+    # a model's hint names its keyword parameters, which the command line sets by --param
+    if msg.split(":", 1)[0] in available_models():
+        msg = re.sub(r"\bpass (\w+)=(\w+)", _as_param_flag, msg)
     if not msg.endswith(DELIMITER_HINT):
         return msg
     msg = msg.removesuffix(DELIMITER_HINT)
@@ -577,6 +606,11 @@ def _say_for_command_line(msg: str, args: argparse.Namespace) -> str:
     if hasattr(args, "delimiter") and msg.startswith(f"{getattr(args, 'input', '')}: "):
         return f"{msg}; pass --delimiter"
     return f"{msg}; separate its fields with one of , ; tab |"
+
+
+def _as_param_flag(match: re.Match[str]) -> str:
+    value = match.group(2)
+    return f"pass --param {match.group(1)}={value.lower() if value in ('True', 'False') else value}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

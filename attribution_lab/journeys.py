@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._io import read_table
+from ._io import delimiter_doubt, read_table
 from ._validation import (
     MAX_COUNT,
     MAX_VALUE,
@@ -618,14 +618,18 @@ class Journeys:
             ("value", value),
         ):
             if col is not None and col not in frame.columns:
+                doubt = delimiter_doubt(frame.columns)
                 raise ValueError(
                     f"{source}: missing {role} column {col!r}; columns are {list(frame.columns)}"
                     + (
                         f" (pass {role}=None if the table has none)"
-                        if role in ("nulls", "value")
+                        if role in ("nulls", "value") and not doubt
                         else ""
                     )
+                    + doubt
                 )
+        if len(frame) == 0:
+            raise ValueError(f"{source}: no rows (a header line only): no journeys to read")
 
         def numeric(col: str, max_total: float) -> np.ndarray:
             raw = frame[col]

@@ -16,13 +16,14 @@ where ``np.bincount`` copies them to int64).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._validation import show
+from ._validation import DataWarning, did_you_mean, show
 from .base import AttributionModel, register_model
 from .journeys import Journeys
 from .result import AttributionResult
@@ -532,6 +533,12 @@ class RuleAttribution(AttributionModel):
         return conv, val
 
     def _attribute(self, journeys: Journeys) -> AttributionResult:
+        if journeys.n_conversions == 0:
+            warnings.warn(
+                "the journeys have no conversions: every channel's credit is 0 (shares shown as 0)",
+                DataWarning,
+                stacklevel=3,
+            )
         conv, val = self._credit(journeys)
         return AttributionResult(
             journeys.channel_names,
@@ -593,10 +600,10 @@ class LastNonDirectAttribution(RuleAttribution):
 
     Parameters
     ----------
-    direct_channels : sequence of str, optional
-        Channels counted as direct. By default any channel whose name is, ignoring case,
-        one of `DEFAULT_DIRECT` ("direct", "(direct)", "direct traffic", "(none)").
-        Names given explicitly must be channels of the journeys.
+    direct_channels : str or sequence of str, optional
+        Channels counted as direct (one name, or several). By default any channel whose
+        name is, ignoring case, one of `DEFAULT_DIRECT` ("direct", "(direct)", "direct
+        traffic", "(none)"). Names given explicitly must be channels of the journeys.
 
     Notes
     -----
@@ -617,20 +624,31 @@ class LastNonDirectAttribution(RuleAttribution):
         self.direct_channels = direct_channels
 
     def _validate_params(self) -> None:
-        if isinstance(self.direct_channels, str):
-            raise TypeError("direct_channels must be a sequence of channel names, not one string")
+        given = self._given()
+        if given is not None and not all(isinstance(c, str) for c in given):
+            raise TypeError(f"direct_channels must be channel names, got {self.direct_channels!r}")
+
+    def _given(self) -> list[str] | None:
+        # one name is one channel, not a sequence of one-letter names
+        if self.direct_channels is None or isinstance(self.direct_channels, str):
+            return None if self.direct_channels is None else [self.direct_channels]
+        return list(self.direct_channels)
 
     def _fit(self, journeys: Journeys) -> None:
         self._is_direct(journeys)  # unknown direct channels are an error at fit time
 
     def _is_direct(self, journeys: Journeys) -> np.ndarray:
         names = journeys.channel_names
-        if self.direct_channels is None:
+        given = self._given()
+        if given is None:
             return np.array([n.strip().lower() in DEFAULT_DIRECT for n in names], dtype=bool)
-        unknown = sorted(set(self.direct_channels) - set(names))
+        unknown = sorted(set(given) - set(names))
         if unknown:
-            raise ValueError(f"direct_channels: {unknown} are not channels of the journeys {names}")
-        return np.isin(np.asarray(names, dtype=object), list(self.direct_channels))
+            raise ValueError(
+                f"direct_channels: {unknown} are not channels of the journeys"
+                f"{did_you_mean(unknown[0], names)}"
+            )
+        return np.isin(np.asarray(names, dtype=object), given)
 
     def _block_weights(self, journeys: Journeys, block: _Block) -> np.ndarray:
         return last_non_direct_weights(

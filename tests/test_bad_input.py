@@ -324,8 +324,6 @@ CASES: list[Case] = [
         "refused",
         r"t\.csv: .*\b(empty|no header|no rows)",
         python=api_table("t.csv"),
-        xfail="_io.py: says 'cannot tell the delimiter from the header line ''' (reason wrong)",
-        py_xfail="_io.py: says 'cannot tell the delimiter from the header line '''",
     ),
     Case(
         "table-header-only",
@@ -334,8 +332,6 @@ CASES: list[Case] = [
         "refused",
         r"t\.csv: .*\b(no rows|no paths|no journeys|empty)",
         python=api_table("t.csv"),
-        xfail="journeys.py: exit 0 with an empty result (0 conversions, no channels)",
-        py_xfail="journeys.py: returns empty Journeys",
     ),
     Case(
         "table-missing-path-column",
@@ -431,9 +427,6 @@ CASES: list[Case] = [
         r"t\.csv: .*--delimiter",
         python=api_table("t.csv", delimiter=";"),
         py_match=r"t\.csv: .*delimiter",
-        xfail="journeys.py: 'missing path column' listing one column 'path,total_conversions,...'"
-        " without pointing at --delimiter",
-        py_xfail="journeys.py: 'missing path column', no word of the delimiter",
     ),
     Case(
         "table-repeated-header-line",
@@ -529,7 +522,6 @@ CASES: list[Case] = [
         r"--sep",
         python=api_table("t.csv", sep=""),
         py_match=r"sep",
-        xfail="cli.py: says 'sep must be a non-blank string' (the Python keyword, not --sep)",
     ),
     # --- counts ----------------------------------------------------------------------
     Case(
@@ -698,8 +690,6 @@ CASES: list[Case] = [
         check=credit({"A": 0.0, "B": 0.0}, total=0),
         python=api_attr("t.csv", table={"value": None}),
         py_check=py_credit({"A": 0.0, "B": 0.0}),
-        xfail="rules.py: exit 0, shares 0/0 printed as 0, no word",
-        py_xfail="rules.py: no warning",
     ),
     Case(
         "no-conversions-markov",
@@ -908,7 +898,6 @@ CASES: list[Case] = [
         ),
         "refused",
         r"position_half_life=2 cannot act.*--param use_times=false",
-        xfail="rules.py: the hint is Python syntax 'pass use_times=False'",
     ),
     Case(
         "custom-position-weights-sum-zero",
@@ -942,8 +931,6 @@ CASES: list[Case] = [
         check=credit({"A": 2.0, "B": 1.0}, total=3),
         python=api_attr("t.csv", "last_non_direct", table={"value": None}, direct_channels=["B"]),
         py_check=py_credit({"A": 2.0, "B": 1.0}),
-        xfail="rules.py / cli.py: refused 'must be a sequence of channel names, not one string'"
-        " (one name on the command line is a string)",
     ),
     Case(
         "last-non-direct-unknown-direct-channel",
@@ -1023,8 +1010,6 @@ CASES: list[Case] = [
         "refused",
         r"game must be one of .*'subsets'",
         python=api_attr("t.csv", "shapley", game="subsets"),
-        xfail="cli.py (make_model) / shapley: KeyError 'subsets' traceback: the CLI asks"
-        " inert_params before fit validates the game name",
     ),
     Case(
         "hazard-on-path-table",
@@ -1058,7 +1043,6 @@ CASES: list[Case] = [
         attr("t.csv", "linear", "--ci", "--n-boot", "0"),
         "refused",
         r"--n-boot",
-        xfail="cli.py / uncertainty.py: says 'n_boot must be ...' (Python keyword, not --n-boot)",
     ),
     Case(
         "ci-level-above-one",
@@ -1066,8 +1050,6 @@ CASES: list[Case] = [
         attr("t.csv", "linear", "--ci", "--ci-level", "1.5"),
         "refused",
         r"--ci-level",
-        xfail="cli.py / uncertainty.py: says 'ci_level must be ...' (Python keyword, not"
-        " --ci-level)",
     ),
     Case(
         "bootstrap-flag-without-ci",
@@ -1082,7 +1064,6 @@ CASES: list[Case] = [
         attr("t.csv", "linear", "--seed", "5"),
         "refused",
         r"--seed",
-        xfail="cli.py: --seed 5 ignored silently by a deterministic run without --ci (exit 0)",
     ),
     Case(
         "compare-unknown-model",
@@ -1128,7 +1109,6 @@ CASES: list[Case] = [
         events("ev.csv"),
         "refused",
         r"ev\.csv: .*\b(empty|no events|no header)",
-        xfail="_io.py: says 'cannot tell the delimiter from the header line '''",
     ),
     Case(
         "events-header-only",
@@ -1754,8 +1734,6 @@ CASES: list[Case] = [
         ("simulate", "markov", "--n", "0", "--out", "sim/x"),
         "refused",
         r"--n\b.*0",
-        xfail="cli.py / simulate: says 'n_journeys must be a positive integer' (Python keyword,"
-        " not --n)",
     ),
     Case(
         "simulate-unknown-parameter",
@@ -1763,8 +1741,6 @@ CASES: list[Case] = [
         ("simulate", "markov", "--n", "50", "--out", "sim/x", "--param", "nosuch=1"),
         "refused",
         r"'markov' has no parameter 'nosuch'",
-        xfail='cli.py / simulate: "MarkovWorld.__init__() got an unexpected keyword argument'
-        " 'nosuch'\" (Python internals, no list of parameters)",
     ),
     Case(
         "describe-header-only",
@@ -1772,7 +1748,6 @@ CASES: list[Case] = [
         ("describe", "t.csv"),
         "refused",
         r"t\.csv: .*\b(no rows|no paths|no journeys|empty)",
-        xfail="journeys.py / analytics.py: header-only table accepted",
     ),
     Case(
         "describe-directory",

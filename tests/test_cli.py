@@ -278,7 +278,7 @@ def test_ci_flags_bootstrap_and_are_reproducible(capsys):
     out = capsys.readouterr().out
     assert "95% bootstrap intervals" in out and "ci_high" in out
     assert main(["compare", "example", "--models", "last_touch", "--ci", "--n-boot", "1"]) == 2
-    assert "n_boot" in capsys.readouterr().err
+    assert "--n-boot must be at least 2" in capsys.readouterr().err
 
 
 def test_describe_command(capsys, known_csv):
@@ -425,8 +425,11 @@ def test_every_random_choice_flows_from_seed(capsys, known_csv):
     assert credit(*walks, "--seed", "3")[1] != first
     sampled = ["--model", "shapley", "--param", "estimator=permutation", "--param", "budget=64"]
     assert credit(*sampled) == credit(*sampled)
-    # a seed is not handed to a model it cannot act on (exact Markov refuses random_state)
-    assert credit("--model", "markov", "--seed", "5")[0] == 5
+    # a seed is not handed to a model it cannot act on (exact Markov refuses random_state),
+    # and a seed given to a run that draws nothing is refused
+    code, _, err = run(capsys, "attribute", known_csv, "--model", "markov", "--seed", "5")
+    assert code == 2 and "--seed 5 cannot act: markov draw nothing at random" in err
+    assert credit("--model", "markov", "--seed", "5", "--ci", "--n-boot", "5")[0] == 5
 
 
 def test_bootstrap_options_without_ci_are_refused(capsys, known_csv):

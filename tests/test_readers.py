@@ -353,7 +353,7 @@ def test_read_table_columns_and_parquet(tmp_path):
         (b"a,b\n1,2\n1,2,3\n", "Expected 2 fields in line 3"),
         (b'a,b\n"1,2\n', "EOF"),
         (b"a,b\n\xff\xfe,1\n", "codec can't decode"),
-        (b"", "cannot tell the delimiter"),
+        (b"", "empty file (no header line)"),
     ],
 )
 def test_read_table_parse_errors_name_the_file(tmp_path, raw, why):
