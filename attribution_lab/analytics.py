@@ -1980,13 +1980,13 @@ def cmd_describe(args: argparse.Namespace) -> None:
     ``--format csv`` writes every table as a CSV block headed by a ``# name`` line, blocks
     separated by a blank line.
     """
-    from .cli import load_input
+    from .cli import finite_json, load_input
 
     journeys = load_input(args)
     result = describe(journeys, top=args.top, stall_days=args.stall_days)
     fmt = getattr(args, "format", "table")
     if fmt == "json":
-        json.dump(result.to_dict(), sys.stdout, indent=2)
+        json.dump(finite_json(result.to_dict()), sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     elif fmt == "csv":
         for k, (name, frame) in enumerate(result.tables().items()):

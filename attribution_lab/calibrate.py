@@ -1894,13 +1894,9 @@ def _journeys_from_touch_csv(
         return num
 
     def to_days(guess: str | None) -> str:
-        days = "the --events touch CSV has times in days, as 'attribution-lab simulate' writes"
         if guess in TIME_UNITS:
-            return (
-                f"they look like Unix epoch {_UNIT_WORDS[guess]}: {days} them (divide the"
-                f" column by {TIME_UNITS[guess]:,.0f})"
-            )
-        return f"{days} them"
+            return f"they look like Unix epoch {_UNIT_WORDS[guess]}: pass --time-unit {guess}"
+        return "pass --time-unit for times in hours, s or ms (the default is days)"
 
     bad_row(frame["journey"].isna(), "journey", lambda v: "missing journey id")
     channel = frame["channel"]

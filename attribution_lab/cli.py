@@ -18,7 +18,7 @@ import pandas as pd
 from ._io import DELIMITER_HINT, existing_file
 from ._validation import show
 from .analytics import add_describe_parser
-from .base import available_models, get_model
+from .base import available_models, get_model, timed
 from .calibrate import add_calibrate_parser
 from .datasets import load_pathdata
 from .evaluate import compare
@@ -167,13 +167,32 @@ def _print_table(frame: pd.DataFrame, fmt: str, json_obj: Any = None) -> None:
     if fmt == "csv":
         frame.to_csv(sys.stdout, float_format="%.10g")
     elif fmt == "json":
-        json.dump(json_obj, sys.stdout, indent=2)
+        json.dump(finite_json(json_obj), sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     else:
         with pd.option_context(
             "display.width", 200, "display.max_columns", 50, "display.max_rows", 500
         ):
             print(frame.to_string(float_format=lambda x: f"{x:,.4f}"))
+
+
+def finite_json(obj: Any) -> Any:
+    """`obj` with every NaN or infinite float replaced by None (JSON has no such numbers).
+
+    A ratio over zero spend or an undefined one (no spend row) is written as ``null``.
+
+    Examples
+    --------
+    >>> finite_json({"roas": float("inf"), "rows": [1.5, float("nan")]})
+    {'roas': None, 'rows': [1.5, None]}
+    """
+    if isinstance(obj, float | np.floating):
+        return float(obj) if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite_json(v) for v in obj]
+    return obj
 
 
 def cmd_models(args: argparse.Namespace) -> None:
@@ -192,6 +211,11 @@ def make_model(
     model it can act on (Markov with removal=simulate, sampled Shapley, ...), as `fit`
     refuses parameters that cannot act."""
     model = get_model(name, **params)
+    if model.needs_times and not timed(journeys):
+        raise CLIError(
+            f"{name} needs touch times and end times, which a path table does not have: pass a"
+            " touch CSV with --events (e.g. PREFIX_events.csv of 'attribution-lab simulate')"
+        )
     accepted = model.get_params()
     if "random_state" in accepted and "random_state" not in params:
         model.set_params(random_state=args.seed)

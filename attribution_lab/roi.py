@@ -8,6 +8,7 @@ intervals carry over) into one row per channel.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ._io import read_table
-from ._validation import check_columns, did_you_mean, show
+from ._validation import DataWarning, check_columns, did_you_mean, show
 from .result import AttributionResult
 
 __all__ = ["read_costs", "roi"]
@@ -143,12 +144,47 @@ def read_costs(
         if end is not None:
             keep &= (when <= pd.Timestamp(end)).to_numpy()
     names = names.astype(str).str.strip()
+    _check_repeated_rows(frame, names, period, name_row, source)
     total = pd.Series(np.where(keep, num, 0.0), index=names.to_numpy()).groupby(level=0).sum()
     total.index.name = "channel"
     total.name = "cost"
     if source not in ("costs", "cost table"):
         total.attrs["source"] = source
     return total
+
+
+def _check_repeated_rows(
+    frame: pd.DataFrame, names: pd.Series, period: str | None, name_row: Any, source: str
+) -> None:
+    """Refuse a (channel, period) given twice; warn when a channel without periods repeats.
+
+    Spend of one channel over several periods is meant to be summed; the same period twice
+    is a copy-paste error that would double the spend. Without a period column, repeated
+    channel rows may be either, so they are summed with a warning naming them.
+    """
+    by_period = period is not None and period in frame.columns
+    keys = pd.DataFrame({"channel": names.to_numpy()})
+    if by_period:
+        keys["period"] = frame[period].astype(str).str.strip().to_numpy()
+    repeated = keys.duplicated(keep="first").to_numpy()
+    if not repeated.any():
+        return
+    i = int(np.flatnonzero(repeated)[0])
+    channel = keys["channel"].iloc[i]
+    if by_period:
+        raise ValueError(
+            f"{name_row(i)}: channel {channel!r} has a second spend row for period"
+            f" {keys['period'].iloc[i]!r} (one row per channel and period)"
+        )
+    n_rows = int((keys["channel"] == channel).sum())
+    n_channels = int(keys.loc[repeated, "channel"].nunique())
+    others = f" (and {n_channels - 1} more channels)" if n_channels > 1 else ""
+    warnings.warn(
+        f"{source}: channel {channel!r} is on {n_rows} rows{others} and no {period or 'period'!r}"
+        " column tells them apart: their spend is summed",
+        DataWarning,
+        stacklevel=3,
+    )
 
 
 def check_spend_channels(
@@ -246,6 +282,16 @@ def roi(
     conv = np.concatenate([result.conversions, pad])
     value = np.concatenate([result.value, pad])
     has_cost = index.isin(spend.index)
+    if not has_cost.all():
+        without = [str(c) for c in index[~has_cost]]
+        warnings.warn(
+            f"{', '.join(map(repr, without[:5]))}{' ...' if len(without) > 5 else ''}"
+            f" {'has' if len(without) == 1 else 'have'} no spend in"
+            f" {spend.attrs.get('source', 'the costs')}: cost per conversion, ROAS and ROI"
+            " are undefined (NaN)",
+            DataWarning,
+            stacklevel=2,
+        )
     nan = np.where(has_cost, 1.0, np.nan)  # no spend row: ratios undefined
     out = pd.DataFrame(
         {

@@ -427,7 +427,9 @@ def test_every_random_choice_flows_from_seed(capsys, known_csv):
     assert credit(*sampled) == credit(*sampled)
     # a seed is not handed to a model it cannot act on (exact Markov refuses random_state),
     # and a seed given to a run that draws nothing is refused
-    code, _, err = run(capsys, "attribute", known_csv, "--model", "markov", "--seed", "5")
+    code, _, err = run(
+        capsys, "attribute", known_csv, "--value-col", "", "--model", "markov", "--seed", "5"
+    )
     assert code == 2 and "--seed 5 cannot act: markov draw nothing at random" in err
     assert credit("--model", "markov", "--seed", "5", "--ci", "--n-boot", "5")[0] == 5
 
@@ -508,8 +510,9 @@ def test_describe_says_what_the_table_holds(capsys):
 def test_touch_csv_times_in_seconds_need_time_unit(capsys, tmp_path):
     f = tmp_path / "touches.csv"
     f.write_text(
-        "journey,channel,time,converted\n"
-        "1,a,1700000000,1\n1,b,1700086400,1\n2,b,1700000000,0\n2,a,1700172800,0\n"
+        "journey,channel,time,converted,end_time\n"
+        "1,a,1700000000,1,1700086400\n1,b,1700086400,1,1700086400\n"
+        "2,b,1700000000,0,1700259200\n2,a,1700172800,0,1700259200\n"
     )
     base = ["attribute", str(f), "--events", "--model", "time_decay", "--format", "json"]
     code, _, err = run(capsys, *base)
