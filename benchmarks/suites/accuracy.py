@@ -4,11 +4,15 @@ For every scenario of ``attribution_lab.simulate.scenarios()``, every n_journeys
 ``--sizes`` (default 1e3, 1e4, 1e5, 1e6) and every seed in ``--seeds`` (default 0-4),
 ``simulate(scenario, n, random_state=seed)`` draws journeys with a known truth, and every
 registered model (``available_models()``, default parameters, ``random_state=seed`` where
-the model has one) plus a few variants (`EXTRA_MODELS`) is fitted and compared with the
-scenario's main truth by ``attribution_lab.evaluate.accuracy``: total-variation distance
-of the conversion shares (``tv_share``), rank correlations, top-3 overlap, errors of
-credit. ``tv_share_vs_<truth>`` is the distance from the scenario's other truths (the
-causal worlds also give the Shapley value of expected conversions).
+a seed can act) plus a few variants (`EXTRA_MODELS`, and every Shapley game beside the
+default one, `SHAPLEY_GAMES`, which is how the default game is chosen) is fitted and
+compared with the scenario's main truth by ``attribution_lab.evaluate.accuracy``:
+total-variation distance of the conversion shares (``tv_share``), rank correlations, top-3
+overlap, errors of credit. ``tv_share_vs_<truth>`` is the distance from the scenario's
+other truths (the causal worlds also give the Shapley value of expected conversions).
+``n_negative`` counts the channels given a negative share and ``min_share`` is the lowest
+share (the suite silences `NegativeCreditWarning` and reports these instead). ``--models``
+runs only some models (``--models shapley`` every Shapley game).
 
 Interval coverage (rows with ``task = bootstrap``): at ``--coverage-n`` journeys (default
 1e4) the models of `COVERAGE_MODELS` get percentile-bootstrap intervals
@@ -32,10 +36,12 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from typing import Any
 
 import numpy as np
 
+from attribution_lab.result import NegativeCreditWarning
 from benchmarks._harness import SuiteRun, fmt, fmt_n, md_table, peak_mb, reset_peak, tqdm
 
 TITLE = "Accuracy: every model against the truth of every simulated scenario"
@@ -47,9 +53,19 @@ QUICK_SEEDS = (0,)
 EXTRA_MODELS: dict[str, tuple[str, dict[str, Any]]] = {
     "markov (order 2)": ("markov", {"order": 2}),
     "markov (order 3)": ("markov", {"order": 3}),
-    "shapley (model game)": ("shapley", {"game": "model"}),
-    "shapley (set-rate game)": ("shapley", {"game": "set_rate"}),
-    "shapley (subset game)": ("shapley", {"game": "subset"}),
+}
+# every Shapley game beside the default one (which is the row "shapley"), so the suite
+# measures the choice of the default game
+SHAPLEY_GAMES: dict[str, dict[str, Any]] = {
+    "shapley (subset game)": {"game": "subset"},
+    "shapley (counterfactual game)": {"game": "counterfactual"},
+    "shapley (counterfactual game, zero policy)": {
+        "game": "counterfactual",
+        "game_params": {"policy": "zero"},
+    },
+    "shapley (set-rate game)": {"game": "set_rate"},
+    "shapley (subgame policy)": {"game": "set_rate", "game_params": {"policy": "subgame"}},
+    "shapley (model game)": {"game": "model"},
 }
 # largest n_journeys per model: measured on the b2b world (6 channels), the model game
 # took 0.55 s at 1e5 and about 10x that at 1e6, per scenario and seed; the others < 0.3 s
@@ -65,6 +81,12 @@ METRICS = ("tv_share", "spearman", "kendall", "top_k_overlap", "mae", "max_error
 
 def add_arguments(p) -> None:
     p.add_argument("--scenarios", default=None, help="comma-separated (default: all)")
+    p.add_argument(
+        "--models",
+        default=None,
+        help="comma-separated model labels; a registry name also keeps its variants, e.g."
+        " 'shapley' runs every Shapley game (default: all)",
+    )
     p.add_argument("--coverage-n", type=int, default=None, help="n_journeys of the bootstrap")
     p.add_argument("--n-boot", type=int, default=None, help="bootstrap replicates (100)")
     p.add_argument(
@@ -82,26 +104,42 @@ def configure(args) -> None:
     args.sizes = args.sizes or list(QUICK_SIZES if q else DEFAULT_SIZES)
     args.seeds = args.seeds or list(QUICK_SEEDS if q else DEFAULT_SEEDS)
     args.scenarios = args.scenarios.split(",") if args.scenarios else list(scenarios())
+    args.models = args.models.split(",") if args.models else None
     args.coverage_n = args.coverage_n or (QUICK_COVERAGE[0] if q else COVERAGE_N)
     args.n_boot = args.n_boot or (QUICK_COVERAGE[1] if q else COVERAGE_BOOT)
     args.coverage_models = QUICK_COVERAGE_MODELS if q else COVERAGE_MODELS
 
 
-def models() -> dict[str, tuple[str, dict[str, Any]]]:
-    from attribution_lab import available_models
+def models(keep: list[str] | None = None) -> dict[str, tuple[str, dict[str, Any]]]:
+    """label -> (registry name, params); `keep` filters by label or registry name."""
+    from attribution_lab import available_models, get_model
 
-    return {name: (name, {}) for name in available_models()} | EXTRA_MODELS
+    default_game = get_model("shapley").game
+    shapley = {
+        label: ("shapley", params)
+        for label, params in SHAPLEY_GAMES.items()
+        if params != {"game": default_game}
+    }
+    catalogue = {name: (name, {}) for name in available_models()} | EXTRA_MODELS | shapley
+    if keep is None:
+        return catalogue
+    unknown = set(keep) - set(catalogue) - {name for name, _ in catalogue.values()}
+    if unknown:
+        raise SystemExit(f"--models: unknown {', '.join(sorted(unknown))}")
+    return {label: spec for label, spec in catalogue.items() if label in keep or spec[0] in keep}
 
 
 def _params_label(params: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
 
 
-def _model(name: str, params: dict[str, Any], seed: int):
+def _model(name: str, params: dict[str, Any], seed: int, journeys):
     from attribution_lab import get_model
 
     model = get_model(name, **params)
-    if "random_state" in model.get_params():
+    # seed only where a seed acts: models refuse a random_state that cannot act
+    inert = model.inert_params(journeys)
+    if "random_state" in model.get_params() and "random_state" not in inert:
         model.set_params(random_state=seed)
     return model
 
@@ -110,6 +148,8 @@ def _metrics(result, sim) -> dict[str, Any]:
     from attribution_lab.evaluate import accuracy
 
     out = accuracy(result, sim.truth).to_dict()
+    out["n_negative"] = int((result.conversions < 0).sum())
+    out["min_share"] = float(result.share.min())
     for name, truth in sim.truths.items():
         if truth is not sim.truth and name != sim.truth.estimand:
             out[f"tv_share_vs_{name}"] = float(accuracy(result, truth)["tv_share"])
@@ -120,7 +160,9 @@ def run(sr: SuiteRun, args) -> None:
     from attribution_lab.simulate import simulate
     from attribution_lab.uncertainty import bootstrap
 
-    catalogue = models()
+    catalogue = models(args.models)
+    # the suite counts negative shares itself (columns n_negative, min_share)
+    warnings.simplefilter("ignore", NegativeCreditWarning)
     sr.notes.append(
         f"Sizes {', '.join(fmt_n(n) for n in args.sizes)}; seeds {args.seeds}; "
         f"{len(args.scenarios)} scenarios; {len(catalogue)} models; bootstrap coverage at "
@@ -166,7 +208,11 @@ def run(sr: SuiteRun, args) -> None:
                         reset_peak()
                         t0 = time.perf_counter()
                         try:
-                            result = _model(name, params, seed).fit(sim.journeys).attribute()
+                            result = (
+                                _model(name, params, seed, sim.journeys)
+                                .fit(sim.journeys)
+                                .attribute()
+                            )
                         except (ValueError, np.linalg.LinAlgError) as exc:
                             sr.error(f"{type(exc).__name__}: {exc}", **row)
                             continue
@@ -181,7 +227,7 @@ def run(sr: SuiteRun, args) -> None:
                 for scenario in args.scenarios:
                     bar.set_postfix_str(f"bootstrap {scenario}, n={fmt_n(n)}, seed {seed}")
                     sim = simulate(scenario, n, random_state=seed)
-                    for label in args.coverage_models:
+                    for label in [m for m in args.coverage_models if m in catalogue]:
                         name, params = catalogue[label]
                         row = {
                             "task": "bootstrap",
@@ -198,7 +244,7 @@ def run(sr: SuiteRun, args) -> None:
                         t0 = time.perf_counter()
                         try:
                             result = bootstrap(
-                                _model(name, params, seed),
+                                _model(name, params, seed, sim.journeys),
                                 sim.journeys,
                                 args.n_boot,
                                 random_state=seed,
@@ -253,13 +299,24 @@ def body(frame) -> list[str]:
         "",
         "## Mean total-variation distance over scenarios, by n_journeys",
         "",
-        "Sampling error shrinks with n; what stays is the model's bias against the truth.",
+        "Sampling error shrinks with n; what stays is the model's bias against the truth. "
+        f"(k/{len(scen)}): a mean over the k scenarios the model ran at that size (the "
+        "others failed or were skipped, see the notes), which does not compare with a mean "
+        "over all.",
         "",
     ]
     by_n = pt.pivot_table(index="model", columns="n_journeys", values="tv_share", aggfunc="mean")
-    by_n = by_n.reindex(index=[m for m in order if m in by_n.index])
-    by_n.columns = [fmt_n(c) for c in by_n.columns]
-    lines += md_table(by_n, 3)
+    ran = pt.pivot_table(index="model", columns="n_journeys", values="scenario", aggfunc="nunique")
+    cells = by_n.map(lambda v: fmt(v, 3)).astype(object)
+    partial = ran.reindex_like(by_n) < len(scen)
+    cells[partial] = cells[partial] + ran.reindex_like(by_n)[partial].map(
+        lambda k: f" ({k:.0f}/{len(scen)})"
+    )
+    cells = cells.where(by_n.notna(), None)
+    cells = cells.reindex(index=[m for m in order if m in cells.index])
+    cells.columns = [fmt_n(c) for c in cells.columns]
+    lines += md_table(cells, 3)
+    lines += _negative(pt, order, scen)
     lines += [
         "",
         f"## Spearman rank correlation with the truth at n_journeys = {fmt_n(big)}",
@@ -287,6 +344,29 @@ def body(frame) -> list[str]:
     tm.columns = [fmt_n(c) for c in tm.columns]
     lines += md_table(tm, 2)
     return lines
+
+
+def _negative(pt, order, scen) -> list[str]:
+    """Lowest share of the models that gave some channel a negative share, any n and seed."""
+    if "n_negative" not in pt:
+        return []
+    neg = pt[pt.n_negative > 0]
+    lines = ["", "## Negative shares", ""]
+    if neg.empty:
+        return [*lines, "No model gave any channel a negative share, at any size and seed."]
+    runs = pt.groupby("model").size()
+    lines += [
+        "Lowest share given to a channel (over sizes and seeds) where a model gave some "
+        "channel a negative share; the last column counts such runs. Models not listed "
+        "never did.",
+        "",
+    ]
+    low = neg.pivot_table(index="model", columns="scenario", values="min_share", aggfunc="min")
+    low = low.reindex(index=[m for m in order if m in low.index], columns=scen)
+    low = low.dropna(axis=1, how="all")
+    count = neg.groupby("model").size()
+    low["negative runs"] = [f"{count[m]} of {runs[m]}" for m in low.index]
+    return lines + md_table(low, 2)
 
 
 def plot_error(frame, path) -> None:
