@@ -27,7 +27,7 @@ from .hazard import HazardAttribution, HazardGame
 from .journeys import MILESTONES, Journeys
 from .markov import MarkovAttribution
 from .readers import read_criteo_attribution, read_events, read_path_table
-from .result import ESTIMANDS, AttributionResult
+from .result import ESTIMANDS, AttributionResult, NegativeCreditWarning
 from .roi import read_costs, roi
 from .rules import (
     CustomPositionAttribution,
@@ -65,6 +65,7 @@ __all__ = [
     "LastTouchAttribution",
     "LinearAttribution",
     "MarkovAttribution",
+    "NegativeCreditWarning",
     "PositionBasedAttribution",
     "PositionWeightsResult",
     "ShapleyAttribution",

@@ -24,7 +24,7 @@ time, peak RSS during the call as in the speed suite), parsing included:
   .attribute()`` for first_touch, last_touch, linear, position_based, markov orders 1-3
   and shapley (``game="set_rate", game_params={"policy": "subgame"}``, the set-rate game
   credited by each converting channel set's sub-game, as DP6's package does; and the
-  default counterfactual game);
+  default subset game);
 - **ChannelAttribution** (``channelattribution``): ``heuristic_models(df, "path",
   "total_conversions", sep=">", flg_pro=False)`` (first_touch, last_touch,
   linear_touch), and ``markov_model(df, "path", "total_conversions",

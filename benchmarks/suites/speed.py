@@ -8,7 +8,7 @@ n_journeys in ``--sizes`` (default 1e4, 1e5, 1e6, 1e7) and ``--channels`` (defau
 subject).
 
 Models (`configs`): every registered rule model at its defaults; Markov orders 1-3
-(exact removal effects); Shapley at its defaults (the counterfactual game, solved in
+(exact removal effects); Shapley at its defaults (the subset game, solved in
 closed form), and, on the set-rate game (which has no closed form), exact enumeration and
 the four sampling estimators at a fixed budget of ``--budget`` game evaluations (default
 10,000).
