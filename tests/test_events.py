@@ -1168,8 +1168,7 @@ TOUCH = "journey,channel,time,converted,value,end_time\n"
         ("1,A,0,1,,5\n", r"row 0 \(line 2\), column 'value': missing value$"),
         ("1,A,1767225600,1,10,1767312000\n",
          r"row 0 \(line 2\), column 'time': 1767225600 is not a time in days \(.*\); they look like"
-         r" Unix epoch seconds: the --events touch CSV has times in days, as 'attribution-lab"
-         r" simulate' writes them \(divide the column by 86,400\)$"),
+         r" Unix epoch seconds: pass --time-unit s$"),
     ],
 )  # fmt: skip
 def test_touch_csv_refuses_bad_rows_naming_file_and_line(tmp_path, capsys, rows, says):
