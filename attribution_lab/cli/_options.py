@@ -15,16 +15,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._io import DELIMITER_HINT, existing_file
-from ._validation import show
-from .analytics import add_describe_parser
-from .base import available_models, get_model, timed
-from .calibrate import add_calibrate_parser
-from .datasets import load_pathdata
-from .evaluate import compare
-from .events import add_events_parser
-from .journeys import Journeys
-from .roi import UNKNOWN_SPEND_HINT, read_costs, roi
+from .._io import DELIMITER_HINT, existing_file
+from .._validation import show
+from ..analytics import add_describe_parser
+from ..base import available_models, get_model, timed
+from ..calibrate import add_calibrate_parser
+from ..datasets import load_pathdata
+from ..evaluate import compare
+from ..events import add_events_parser
+from ..journeys import Journeys
+from ..roi import UNKNOWN_SPEND_HINT, read_costs, roi
 
 EXAMPLE = "example"
 
@@ -91,7 +91,7 @@ def load_input(args: argparse.Namespace) -> Journeys:
     if not str(getattr(args, "sep", ">")).strip():
         raise CLIError("--sep must be a non-blank separator of channels in a path")
     if getattr(args, "events", False):
-        from .calibrate import _journeys_from_touch_csv
+        from ..calibrate import _journeys_from_touch_csv
 
         for dest, default in PATH_TABLE_OPTIONS.items():
             if getattr(args, dest, default) != default:
@@ -280,7 +280,7 @@ def cmd_attribute(args: argparse.Namespace) -> None:
     model = make_model(args.model, parse_params(args.param), args, journeys)
     _check_seed_acts(args, [args.model])
     if args.ci:
-        from .uncertainty import bootstrap
+        from ..uncertainty import bootstrap
 
         result = bootstrap(
             model,
@@ -391,7 +391,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plot import plot_comparison
+    from ..plot import plot_comparison
 
     rows = load_pathdata()
     journeys, inverse = rows.aggregate(return_inverse=True)
@@ -432,7 +432,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> None:
-    from .simulate import scenarios
+    from ..simulate import scenarios
 
     items = scenarios()
     width = max(map(len, items))
@@ -441,7 +441,7 @@ def cmd_scenarios(args: argparse.Namespace) -> None:
 
 
 def cmd_simulate(args: argparse.Namespace) -> None:
-    from .simulate import make_world, scenarios
+    from ..simulate import make_world, scenarios
 
     if args.scenario not in scenarios():
         raise CLIError(f"unknown scenario {args.scenario!r}; see 'attribution-lab scenarios'")
@@ -480,7 +480,7 @@ def cmd_simulate(args: argparse.Namespace) -> None:
 
 def cmd_bench(args: argparse.Namespace) -> None:
     # the suites live in the repository's benchmarks/ folder, not in the installed package
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     if not (root / "benchmarks" / "__main__.py").exists():
         raise CLIError(
             "'attribution-lab bench' needs a source checkout (an editable install);"
