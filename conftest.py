@@ -14,6 +14,11 @@ with ``pip install -e .`` the installed package is the checkout anyway. Two thin
 
 Run ``pytest`` rather than ``python -m pytest``: ``-m`` puts the working folder, here the
 checkout, first on ``sys.path``.
+
+Tests marked ``slow`` (coverage rates over hundreds of runs, the notebooks, the quick
+benchmark suites) are skipped unless pytest runs with ``--run-slow``: plain ``pytest`` is
+the fast suite for working, CI runs everything. The option is defined here, not in
+tests/conftest.py, so that it exists whichever paths pytest is given.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent
 PACKAGE = ROOT / "attribution_lab"
@@ -42,3 +49,22 @@ def pytest_collect_file(file_path: Path, parent):
     except Exception:
         pass  # pytest's own import of the file then reports the error where it belongs
     return None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--run-slow",
+        action="store_true",
+        default=False,
+        help="also run the tests marked slow (CI does; plain pytest skips them)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # a marker expression on the command line (-m slow, -m "not slow") decides alone
+    if config.getoption("--run-slow") or config.getoption("markexpr"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow")
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(skip)

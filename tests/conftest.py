@@ -1,10 +1,7 @@
-"""Fixtures shared by the test files, and the ``--run-slow`` option.
+"""Fixtures that more than one test file uses.
 
-Tests marked ``slow`` (coverage rates over hundreds of runs, the notebooks, the quick
-benchmark suites) are skipped unless pytest runs with ``--run-slow``: plain ``pytest`` is
-the fast suite a contributor runs while working, CI runs everything (see the development
-notes in the docs). The root conftest.py, which makes the tests see the installed
-package, is separate and stays at the repository's root.
+The ``--run-slow`` option and the import set-up live in the root conftest.py, which
+pytest reads whatever paths it is given (this one only when it collects tests/).
 """
 
 from __future__ import annotations
@@ -16,28 +13,6 @@ from pathlib import Path
 import pytest
 
 from attribution_lab import Journeys, load_pathdata
-
-# ----------------------------------------------------------------------------- slow tests
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--run-slow",
-        action="store_true",
-        default=False,
-        help="also run the tests marked slow (CI does; plain pytest skips them)",
-    )
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # a marker expression given on the command line (-m slow, -m "not slow") decides alone
-    if config.getoption("--run-slow") or config.getoption("markexpr"):
-        return
-    skip = pytest.mark.skip(reason="slow: run with --run-slow")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
-
 
 # ----------------------------------------------------------------------------- data
 
