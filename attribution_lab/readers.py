@@ -4,11 +4,14 @@
 Attribution Modeling for Bidding dataset; `read_path_table` reads the path summaries
 that ChannelAttribution, Google's fractribution and Snowplow's fractribution package
 write. Neither downloads anything: see the README for where to obtain the data.
+`read_events` reads an event log (journeys built by `Journeys.from_events`);
+`read_touch_table` reads journeys already made, one row per touch with its time.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from ._io import existing_file, open_text, read_table, row_namer
-from ._validation import check_columns, first_bad
+from ._validation import check_columns, first_bad, show
+from .events import _UNIT_WORDS, TIME_UNITS, _days, numeric_times_to_days
 from .journeys import Journeys
 
 __all__ = [
@@ -26,6 +30,7 @@ __all__ = [
     "read_criteo_attribution",
     "read_events",
     "read_path_table",
+    "read_touch_table",
 ]
 
 #: The 22 tab-separated columns of the Criteo attribution dataset, in file order.
@@ -458,3 +463,173 @@ def read_events(
         path, delimiter=delimiter, columns=columns, keep_default_na=True, parquet=True
     ).frame
     return Journeys.from_events(frame, user, time, channel, return_report=return_report, **options)
+
+
+def read_touch_table(
+    path: str | os.PathLike,
+    end_time: str | float | None = None,
+    delimiter: str | None = None,
+    time_unit: str | None = None,
+) -> Journeys:
+    """Journeys from a touch table: one row per touch, columns journey, channel, time, converted.
+
+    The format ``attribution-lab simulate`` writes as ``PREFIX_events.csv`` and
+    ``attribution-lab attribute --events`` reads: a CSV / TSV (optionally gzip), one row per
+    touch in any order; touches at the same time keep the file's order. ``converted``
+    (0/1 or true/false), the optional ``value`` and the end time belong to the journey and
+    must agree between its touches. Unlike `read_events`, nothing is split, grouped or
+    mapped to channels: each journey id is one journey.
+
+    Parameters
+    ----------
+    path : str or path
+        The file; its delimiter is detected from the header line unless `delimiter` is given.
+    end_time : str or float, optional
+        The end of observation: a number of days (in `time_unit`) common to every journey,
+        or the name of a column holding each journey's. Default: the ``end_time`` column.
+    delimiter : str, optional
+        CSV field delimiter; by default the most frequent of ``;``, ``,``, tab and ``|``
+        in the header line.
+    time_unit : {"days", "hours", "s", "ms"}, optional
+        Unit of the time and end-time columns (default: days); converted to days.
+
+    Returns
+    -------
+    Journeys
+        With ``times`` and ``end_time`` in days, channels sorted by name, journeys in
+        the order of their ids.
+
+    Raises
+    ------
+    ValueError
+        For a missing column or a bad value, naming the file and the row (or the
+        journey). Times more than 10^7 days from 1970 (Unix epoch seconds read as days)
+        are refused. The messages name the command line's options (``--end-time``,
+        ``--time-unit``), as this is the format of its ``--events`` input.
+    FileNotFoundError
+        When `path` does not exist.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> f = os.path.join(tempfile.mkdtemp(), "touches.csv")
+    >>> pd.DataFrame({"journey": [7, 7, 8], "channel": ["email", "search", "display"],
+    ...               "time": [2.0, 0.5, 1.0], "converted": [1, 1, 0]}).to_csv(f, index=False)
+    >>> j = read_touch_table(f, end_time=10)
+    >>> j.path_strings().tolist(), j.conversions.tolist(), j.times.tolist()
+    (['search > email', 'display'], [1.0, 0.0], [0.5, 2.0, 1.0])
+    >>> read_touch_table(f)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: ...touches.csv: no end_time column; pass --end-time DAYS (a common end of
+    observation) or --end-time COLUMN
+    """
+    # pandas' default missing values (empty, NA, null, ...) in every column
+    frame, path, name_row = read_table(path, delimiter=delimiter, keep_default_na=True)
+    need = ["journey", "channel", "time", "converted"]
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{path}: --events needs columns {need} (optional value, end_time); missing"
+            f" {missing}; columns are {list(frame.columns)}"
+        )
+    if frame.empty:
+        raise ValueError(f"{path}: no touches (the file has a header line only)")
+
+    def bad_row(mask: np.ndarray, col: str, why: Callable[[Any], str]) -> None:
+        i = first_bad(np.asarray(mask, dtype=bool))
+        if i is not None:
+            raw = frame[col].iloc[i]
+            raise ValueError(f"{name_row(i)}, column {col!r}: {why(raw)}")
+
+    def numbers(col: str, rows: np.ndarray | None = None) -> np.ndarray:
+        num = pd.to_numeric(frame[col], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        bad = ~np.isfinite(num) if rows is None else rows & ~np.isfinite(num)
+        bad_row(
+            bad,
+            col,
+            lambda v: "missing value" if pd.isna(v) else f"{show(v)} is not a finite number",
+        )
+        return num
+
+    def to_days(guess: str | None) -> str:
+        if guess in TIME_UNITS:
+            return f"they look like Unix epoch {_UNIT_WORDS[guess]}: pass --time-unit {guess}"
+        return "pass --time-unit for times in hours, s or ms (the default is days)"
+
+    bad_row(frame["journey"].isna(), "journey", lambda v: "missing journey id")
+    channel = frame["channel"]
+    bad_row(
+        channel.isna() | (channel.astype(str).str.strip() == ""),
+        "channel",
+        lambda v: "missing channel name",
+    )
+    flag = frame["converted"].astype(str).str.strip().str.lower()
+    known = {"1": True, "1.0": True, "true": True, "0": False, "0.0": False, "false": False}
+    bad_row(~flag.isin(list(known)), "converted", lambda v: f"{show(v)} is not 0/1 or true/false")
+    converted = flag.map(known).to_numpy(dtype=bool)
+    times = numeric_times_to_days(numbers("time"), time_unit, "time", name_row, to_days)
+    value = numbers("value", converted) if "value" in frame else None
+    end_col = None
+    end_value = None
+    if end_time is None:
+        end_col = "end_time" if "end_time" in frame else None
+        if end_col is None:
+            raise ValueError(
+                f"{path}: no end_time column; pass --end-time DAYS (a common end of "
+                "observation) or --end-time COLUMN"
+            )
+    else:
+        try:
+            end_value = float(end_time)
+        except ValueError:
+            end_col = end_time
+            if end_col not in frame:
+                raise ValueError(f"{path}: no column {end_col!r} for --end-time") from None
+    if end_col is not None:
+        end = numeric_times_to_days(numbers(end_col), time_unit, end_col, name_row, to_days)
+    else:
+        end = np.full(len(frame), _days(end_value, f"{path}: --end-time", False, time_unit))
+
+    # row positions in journey order, each journey's touches in time order (ties: file order)
+    keys = pd.DataFrame({"journey": frame["journey"].to_numpy(), "time": times})
+    pos = keys.sort_values(["journey", "time"], kind="stable").index.to_numpy()
+    codes, journey_ids = pd.factorize(frame["journey"].to_numpy()[pos], sort=False)
+    counts = np.bincount(codes, minlength=journey_ids.size)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    first = offsets[:-1]
+    last = offsets[1:] - 1
+    # what belongs to the journey must agree between its touches
+    same = codes[1:] == codes[:-1]
+    per_journey = {"converted": converted[pos]}
+    if end_col is not None:
+        per_journey[end_col] = end[pos]
+    if value is not None:
+        per_journey["value"] = np.where(converted, value, 0.0)[pos]
+    for col, arr in per_journey.items():
+        k = first_bad(same & (arr[1:] != arr[:-1]))
+        if k is not None:
+            raise ValueError(
+                f"{path}: journey {show(journey_ids[codes[k]])}: column {col!r} differs"
+                f" between its touches (lines {pos[k] + 2} and {pos[k + 1] + 2})"
+            )
+    t = times[pos]
+    e = end[pos][first]
+    j = first_bad(e < t[last])
+    if j is not None:
+        raise ValueError(
+            f"{path}: journey {show(journey_ids[j])}: end_time {e[j]:g} is before its last"
+            f" touch (time {t[last[j]]:g}, line {pos[last[j]] + 2})"
+        )
+    chan_codes, names = pd.factorize(channel.astype(str).str.strip().to_numpy()[pos], sort=True)
+    conv = converted[pos][first].astype(np.float64)
+    return Journeys(
+        chan_codes.astype(np.int32),
+        offsets,
+        [str(n) for n in names],
+        conv,
+        1.0 - conv,
+        None if value is None else np.where(conv > 0, value[pos][first], 0.0),
+        times=t,
+        end_time=e,
+    )

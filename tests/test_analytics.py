@@ -20,7 +20,6 @@ from attribution_lab.analytics import (
     ANY_CHANNEL,
     DescribeResult,
     _quantiles,
-    add_describe_parser,
     channel_overlap,
     channel_stats,
     describe,
@@ -31,6 +30,7 @@ from attribution_lab.analytics import (
     transitions,
     wilson_interval,
 )
+from attribution_lab.cli.describe import add_describe_parser
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt

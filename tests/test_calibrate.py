@@ -30,16 +30,15 @@ from attribution_lab.calibrate import (
     RoleTable,
     _DecayLikelihood,
     _fit_logistic,
-    _journeys_from_touch_csv,
-    add_calibrate_parser,
     calibrate_position_weights,
     calibrate_time_decay,
-    cmd_calibrate,
     decay_exposure,
     position_roles,
     position_split_truth,
 )
 from attribution_lab.cli import CLIError
+from attribution_lab.cli.calibrate import add_calibrate_parser, cmd_calibrate
+from attribution_lab.readers import read_touch_table
 from attribution_lab.simulate import simulate
 
 
@@ -658,21 +657,21 @@ def test_touch_csv_is_read_like_every_table_file(tmp_path, capsys, decay_small):
     )
     for name, delim in (("t.csv", ","), ("t.csv.gz", ";"), ("t.tsv", "\t")):
         touches.to_csv(tmp_path / name, index=False, sep=delim)
-        got = _journeys_from_touch_csv(str(tmp_path / name), None)
+        got = read_touch_table(str(tmp_path / name), None)
         assert got.path_strings().tolist() == j.path_strings().tolist()
         np.testing.assert_allclose(got.times, j.times)
         np.testing.assert_array_equal(got.end_time, j.end_time)
         np.testing.assert_array_equal(got.conversions, j.conversions)
     touches.to_csv(tmp_path / "t.txt", index=False, sep=" ")
     with pytest.raises(ValueError, match=r"t\.txt: cannot tell the delimiter"):
-        _journeys_from_touch_csv(str(tmp_path / "t.txt"), None)
-    got = _journeys_from_touch_csv(str(tmp_path / "t.txt"), None, delimiter=" ")
+        read_touch_table(str(tmp_path / "t.txt"), None)
+    got = read_touch_table(str(tmp_path / "t.txt"), None, delimiter=" ")
     assert got.path_strings().tolist() == j.path_strings().tolist()
     out = run_cli(capsys, str(tmp_path / "t.txt"), "--events", "--delimiter", " ", "--rule",
                   "time_decay", "--method", "match", "--reference", "linear")  # fmt: skip
     assert "matched to linear" in out
     (tmp_path / "bad.csv").write_text('journey,channel,time,converted\n0,"a,1\n')
     with pytest.raises(ValueError, match=r"bad\.csv: cannot parse as CSV"):
-        _journeys_from_touch_csv(str(tmp_path / "bad.csv"), "60")
+        read_touch_table(str(tmp_path / "bad.csv"), "60")
     with pytest.raises(FileNotFoundError, match=r"nope\.csv: no such file"):
-        _journeys_from_touch_csv(str(tmp_path / "nope.csv"), "60")
+        read_touch_table(str(tmp_path / "nope.csv"), "60")

@@ -302,18 +302,6 @@ def test_calibrate_command_from_simulated_events(capsys, tmp_path):
     assert "time" in capsys.readouterr().err
 
 
-def test_bench_hands_its_arguments_to_the_suites(capsys):
-    from attribution_lab.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main(["bench", "--help"])
-    assert exc.value.code == 0
-    assert "accuracy" in capsys.readouterr().out
-    with pytest.raises(SystemExit) as exc:
-        main(["bench", "no_such_suite"])
-    assert exc.value.code == 2
-
-
 def test_events_command_is_wired(tmp_path, capsys):
     from attribution_lab.cli import main
 

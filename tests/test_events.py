@@ -841,7 +841,7 @@ def test_report_is_logged_and_printable(caplog):
 def test_events_command_writes_a_path_table(tmp_path, capsys):
     import argparse
 
-    from attribution_lab.events import add_events_parser
+    from attribution_lab.cli.events import add_events_parser
 
     log = tmp_path / "log.csv"
     b2b_log().to_csv(log, index=False)
@@ -1172,33 +1172,33 @@ TOUCH = "journey,channel,time,converted,value,end_time\n"
     ],
 )  # fmt: skip
 def test_touch_csv_refuses_bad_rows_naming_file_and_line(tmp_path, capsys, rows, says):
-    from attribution_lab.calibrate import _journeys_from_touch_csv
     from attribution_lab.cli import main
+    from attribution_lab.readers import read_touch_table
 
     f = tmp_path / "t.csv"
     f.write_text(TOUCH + rows)
     with pytest.raises(ValueError, match=says):
-        _journeys_from_touch_csv(str(f), None)
+        read_touch_table(str(f), None)
     assert main(["attribute", str(f), "--events", "--model", "linear", "--format", "json"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and re.search(says, err[0]), err
 
 
 def test_touch_csv_units_order_and_common_end(tmp_path):
-    from attribution_lab.calibrate import _journeys_from_touch_csv
+    from attribution_lab.readers import read_touch_table
 
     f = tmp_path / "t.csv"
     # unsorted; journey 1's touches tie at time 0 and keep the file's order
     f.write_text(TOUCH + "1,B,4,true,10,5\n2,B,1,false,0,6\n1,A,0,True,10,5\n1,C,0,1,10,5\n")
-    j = _journeys_from_touch_csv(str(f), None)
+    j = read_touch_table(str(f), None)
     assert j.path_strings().tolist() == ["A > C > B", "B"]
     assert j.times.tolist() == [0.0, 0.0, 4.0, 1.0] and j.end_time.tolist() == [5.0, 6.0]
     assert j.conversions.tolist() == [1.0, 0.0] and j.value.tolist() == [10.0, 0.0]
     f.write_text(TOUCH + "1,A,86400,1,10,0\n1,B,172800,1,10,0\n")
-    j = _journeys_from_touch_csv(str(f), "259200", time_unit="s")
+    j = read_touch_table(str(f), "259200", time_unit="s")
     assert j.times.tolist() == [1.0, 2.0] and j.end_time.tolist() == [3.0]
     with pytest.raises(
         ValueError,
         match=r"t\.csv: --end-time: 1767312000 is not a time in days .*; give it in days",
     ):
-        _journeys_from_touch_csv(str(f), "1767312000")
+        read_touch_table(str(f), "1767312000")

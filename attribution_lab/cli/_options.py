@@ -1,15 +1,20 @@
-"""The ``attribution-lab`` command line."""
+"""What the commands of ``attribution-lab`` share: input options, model set-up, messages, printing.
+
+Every command module (`attribute`, `describe`, `calibrate`, ...) adds its parser with the
+option groups here (`_add_input_options` for a path table or, with `_add_touch_options`,
+a touch CSV; `_add_ci_options`; `_add_quiet_option`), reads INPUT with `load_input`,
+builds models with `make_model` and prints with `_print_table`. A user error is a
+`CLIError`; `_say_for_command_line` turns the library's Python hints ("pass value=None")
+into the command line's flags.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
-import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,14 +22,11 @@ import pandas as pd
 
 from .._io import DELIMITER_HINT, existing_file
 from .._validation import show
-from ..analytics import add_describe_parser
 from ..base import available_models, get_model, timed
-from ..calibrate import add_calibrate_parser
 from ..datasets import load_pathdata
-from ..evaluate import compare
-from ..events import add_events_parser
 from ..journeys import Journeys
-from ..roi import UNKNOWN_SPEND_HINT, read_costs, roi
+from ..readers import read_touch_table
+from ..roi import UNKNOWN_SPEND_HINT
 
 EXAMPLE = "example"
 
@@ -91,16 +93,17 @@ def load_input(args: argparse.Namespace) -> Journeys:
     if not str(getattr(args, "sep", ">")).strip():
         raise CLIError("--sep must be a non-blank separator of channels in a path")
     if getattr(args, "events", False):
-        from ..calibrate import _journeys_from_touch_csv
-
         for dest, default in PATH_TABLE_OPTIONS.items():
             if getattr(args, dest, default) != default:
                 raise CLIError(
                     f"{_flag(dest)} reads a path table; with --events, INPUT is a touch CSV"
                     " (journey, channel, time, converted[, value, end_time])"
                 )
-        journeys = _journeys_from_touch_csv(
-            args.input, args.end_time, getattr(args, "delimiter", None), args.time_unit
+        journeys = read_touch_table(
+            args.input,
+            end_time=args.end_time,
+            delimiter=getattr(args, "delimiter", None),
+            time_unit=args.time_unit,
         )
         args.input_summary = (
             f"{journeys.n_touchpoints:,} touches in {journeys.n_journeys:,} journeys"
@@ -195,13 +198,6 @@ def finite_json(obj: Any) -> Any:
     return obj
 
 
-def cmd_models(args: argparse.Namespace) -> None:
-    models = available_models()
-    width = max(map(len, models))
-    for name, summary in models.items():
-        print(f"{name:<{width}}  {summary}")
-
-
 def make_model(
     name: str, params: dict[str, Any], args: argparse.Namespace, journeys: Journeys
 ) -> Any:
@@ -274,226 +270,6 @@ def _check_seed_acts(args: argparse.Namespace, models: Sequence[str]) -> None:
         )
 
 
-def cmd_attribute(args: argparse.Namespace) -> None:
-    _check_ci_options(args)
-    journeys = load_input(args)
-    model = make_model(args.model, parse_params(args.param), args, journeys)
-    _check_seed_acts(args, [args.model])
-    if args.ci:
-        from ..uncertainty import bootstrap
-
-        result = bootstrap(
-            model,
-            journeys,
-            args.n_boot,
-            ci_level=args.ci_level,
-            random_state=args.seed,
-            progress=show_progress(args),
-        )
-    else:
-        result = model.fit(journeys).attribute()
-    if args.format == "table":
-        print(
-            f"model {result.model} ({result.estimand}); {args.input_summary}: "
-            f"{count(result.total_conversions)} conversions, value {result.total_value:,.6g}"
-        )
-        if args.ci:
-            print(
-                f"{args.ci_level:.0%} percentile intervals of the conversions credit from"
-                f" {args.n_boot} bootstrap resamples of customers (seed {args.seed})"
-            )
-    frame = result.to_frame()
-    payload = {**result.to_dict(), "seed": args.seed}
-    if args.costs:
-        returns = roi(result, _read_costs_arg(args.costs))
-        if args.format == "table":
-            _print_table(frame, "table")
-            print(f"\nspend from {args.costs}; return on it as credited by {result.model}:")
-            _print_table(returns, "table")
-            return
-        frame = frame.join(returns.drop(columns=["conversions", "value"]), how="outer")
-        payload["returns"] = returns.reset_index().to_dict(orient="records")
-    _print_table(frame, args.format, payload)
-
-
-def _read_costs_arg(path: str) -> Any:
-    if not os.path.exists(path):
-        raise CLIError(f"--costs {path}: no such file")
-    return read_costs(path)
-
-
-def _model_specs(
-    names: str, param_items: Sequence[str] | None, args: argparse.Namespace, journeys: Journeys
-) -> dict[str, Any]:
-    labels = [n.strip() for n in names.split(",") if n.strip()]
-    if not labels:
-        raise CLIError("--models: give at least one model name")
-    per_model: dict[str, dict[str, Any]] = {n: {} for n in labels}
-    for key, value in parse_params(param_items).items():
-        model, dot, param = key.partition(".")
-        if not dot:
-            raise CLIError(f"--param {key}=...: in compare, write MODEL.PARAM=VALUE")
-        if model not in per_model:
-            raise CLIError(f"--param {key}: model {model!r} is not in --models")
-        per_model[model][param] = value
-    return {n: make_model(n, per_model[n], args, journeys) for n in labels}
-
-
-def cmd_compare(args: argparse.Namespace) -> None:
-    _check_ci_options(args)
-    journeys = load_input(args)
-    models = _model_specs(args.models, args.param, args, journeys)
-    _check_seed_acts(args, list(models))
-    costs = _read_costs_arg(args.costs) if args.costs else None
-    if args.ci:
-        tidy = compare(
-            journeys,
-            models,
-            n_boot=args.n_boot,
-            ci_level=args.ci_level,
-            random_state=args.seed,
-            costs=costs,
-        )
-    else:
-        tidy = compare(journeys, models, costs=costs)
-    if args.format == "table":
-        print(
-            f"{args.input_summary}: {count(journeys.n_conversions)} conversions, "
-            f"value {journeys.total_value:,.6g}; share of conversions credited to each channel:"
-        )
-        wide = tidy.pivot(index="channel", columns="model", values="share")[list(models)]
-        _print_table(wide, "table")
-        if args.ci:
-            print(
-                f"\n{args.ci_level:.0%} bootstrap intervals of the conversions credit"
-                f" ({args.n_boot} resamples, seed {args.seed}):"
-            )
-            cols = ["model", "channel", "conversions", "stderr", "ci_low", "ci_high"]
-            _print_table(tidy[cols].set_index(["model", "channel"]), "table")
-        if costs is not None:
-            print(f"\nreturn on ad spend (credited value / spend; spend from {args.costs}):")
-            roas = tidy.pivot(index="channel", columns="model", values="roas")[list(models)]
-            _print_table(roas.join(costs.rename("cost")), "table")
-    elif args.format == "csv":
-        tidy.to_csv(sys.stdout, index=False, float_format="%.10g")
-    else:
-        records = {
-            label: group.drop(columns="model").to_dict(orient="records")
-            for label, group in tidy.groupby("model", sort=False)
-        }
-        results = records if args.ci else [m.attribute().to_dict() for m in models.values()]
-        _print_table(tidy, "json", {"seed": args.seed, "results": results})
-
-
-def cmd_demo(args: argparse.Namespace) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ..plot import plot_comparison
-
-    rows = load_pathdata()
-    journeys, inverse = rows.aggregate(return_inverse=True)
-    # path tables carry no touch times: time-to-event models are named, not run
-    names = list(available_models(journeys))
-    untimed = [n for n in available_models() if n not in names]
-    # flat default weights would repeat `linear`; show the rule with weights worth seeing
-    demo_params = {"custom_position": {"weights": [0.5, 0.3, 0.2], "from_end": True}}
-    models = {n: get_model(n, **demo_params.get(n, {})) for n in names}
-    tidy = compare(journeys, models)
-    print(
-        "attribution_lab demo: ChannelAttribution's example paths (bundled), "
-        f"{path_table_summary(rows, journeys, inverse)}: {count(journeys.n_conversions)}"
-        f" conversions, {count(journeys.n_nulls)} non-converting, value"
-        f" {journeys.total_value:,.2f}.\n"
-        "Share of conversions credited to each channel by each model:\n"
-    )
-    wide = tidy.pivot(index="channel", columns="model", values="share")[names]
-    _print_table(wide, "table")
-    print(
-        "\nEvery model's credit sums to the",
-        f"{journeys.n_conversions:,.0f} conversions. "
-        "Non-default parameters: custom_position weights=[0.5, 0.3, 0.2] from the last touch.",
-    )
-    if untimed:
-        print(
-            f"Not run: {', '.join(untimed)} (needs touch times and end times, which path"
-            " tables do not have; see 'attribution-lab models')."
-        )
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, "attribution_demo.png")
-    ax = plot_comparison(tidy)
-    ax.set_title("Conversion share by channel and model (ChannelAttribution example paths)")
-    ax.figure.tight_layout()
-    ax.figure.savefig(path, dpi=120)
-    plt.close(ax.figure)
-    print(f"\nChart written to {os.path.abspath(path)}")
-
-
-def cmd_scenarios(args: argparse.Namespace) -> None:
-    from ..simulate import scenarios
-
-    items = scenarios()
-    width = max(map(len, items))
-    for name, summary in items.items():
-        print(f"{name:<{width}}  {summary}")
-
-
-def cmd_simulate(args: argparse.Namespace) -> None:
-    from ..simulate import make_world, scenarios
-
-    if args.scenario not in scenarios():
-        raise CLIError(f"unknown scenario {args.scenario!r}; see 'attribution-lab scenarios'")
-    if args.n < 1:
-        raise CLIError(f"--n must be a positive number of journeys, got {args.n}")
-    world = make_world(args.scenario, **parse_params(args.param))
-    sim = world.simulate(args.n, random_state=args.seed)
-    folder = os.path.dirname(os.path.abspath(args.out))
-    os.makedirs(folder, exist_ok=True)
-    paths = args.out + "_paths.csv"
-    events = args.out + "_events.csv"
-    truth = args.out + "_truth.json"
-    sim.journeys.aggregate().to_path_table().to_csv(paths, index=False, float_format="%.10g")
-    sim.touch_frame().to_csv(events, index=False, float_format="%.10g")
-    record = {
-        "scenario": args.scenario,
-        "n_journeys": sim.journeys.n_journeys,
-        "seed": args.seed,
-        "params": {k: v for k, v in sim.params.items()},
-        "main_truth": sim.truth.estimand,
-        "truths": {name: t.to_dict() for name, t in sim.truths.items()},
-    }
-    with open(truth, "w") as fh:
-        json.dump(record, fh, indent=2, default=float)
-        fh.write("\n")
-    j = sim.journeys
-    print(
-        f"{args.scenario}: {j.n_journeys:,} journeys, {j.channels.size:,} touches, "
-        f"{j.n_conversions:,.0f} conversions, value {j.total_value:,.2f} (seed {args.seed})"
-    )
-    print(f"true credit ({sim.truth.estimand}): {sim.truth.description}")
-    _print_table(sim.truth.to_frame(), "table")
-    for path in (paths, events, truth):
-        print(f"wrote {path}")
-
-
-def cmd_bench(args: argparse.Namespace) -> None:
-    # the suites live in the repository's benchmarks/ folder, not in the installed package
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "benchmarks" / "__main__.py").exists():
-        raise CLIError(
-            "'attribution-lab bench' needs a source checkout (an editable install);"
-            " run 'python -m benchmarks SUITE' in one"
-        )
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    from benchmarks.__main__ import main as bench_main
-
-    if bench_main(args.suite_args):
-        raise CLIError("benchmark suite failed")
-
-
 def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help=f"path table CSV (ChannelAttribution format), or '{EXAMPLE}'")
     p.add_argument("--path-col", default="path", help="column of path strings (default: path)")
@@ -558,60 +334,6 @@ def _add_ci_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="attribution-lab",
-        description="Multi-touch attribution: rule-based and data-driven models, side by side.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help="all models on the bundled example paths, table and chart")
-    p.add_argument("--out", default=".", help="folder for attribution_demo.png (default: .)")
-    p.set_defaults(func=cmd_demo)
-    p = sub.add_parser("attribute", help="credit per channel by one model")
-    _add_input_options(p)
-    p.add_argument("--model", required=True, help="model name (see 'attribution-lab models')")
-    p.add_argument("--param", action="append", metavar="KEY=VALUE", help="model parameter")
-    _add_touch_options(p)
-    _add_ci_options(p)
-    p.set_defaults(func=cmd_attribute)
-    p = sub.add_parser("compare", help="several models side by side")
-    _add_input_options(p)
-    p.add_argument("--models", required=True, help="comma-separated model names")
-    p.add_argument("--param", action="append", metavar="MODEL.KEY=VALUE", help="model parameter")
-    _add_touch_options(p)
-    _add_ci_options(p)
-    p.set_defaults(func=cmd_compare)
-    p = sub.add_parser("models", help="list the models")
-    p.set_defaults(func=cmd_models)
-    p = sub.add_parser(
-        "simulate", help="journeys and their true attribution from a simulated scenario"
-    )
-    p.add_argument("scenario", help="scenario name (see 'attribution-lab scenarios')")
-    p.add_argument("--n", type=int, default=100_000, help="journeys (default: 100000)")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the draw (default: 0)")
-    p.add_argument(
-        "--out",
-        required=True,
-        metavar="PREFIX",
-        help="writes PREFIX_paths.csv, PREFIX_events.csv and PREFIX_truth.json",
-    )
-    p.add_argument("--param", action="append", metavar="KEY=VALUE", help="scenario parameter")
-    p.set_defaults(func=cmd_simulate)
-    p = sub.add_parser("scenarios", help="list the simulated scenarios")
-    p.set_defaults(func=cmd_scenarios)
-    p = sub.add_parser(
-        "bench",
-        add_help=False,
-        help="benchmark suites (source checkout): accuracy, speed, montecarlo, peers",
-    )
-    p.add_argument("suite_args", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_bench)
-    add_describe_parser(sub)
-    add_calibrate_parser(sub)
-    add_events_parser(sub)
-    return parser
-
-
 def _say_for_command_line(msg: str, args: argparse.Namespace) -> str:
     """`msg` with the readers' hints ("pass delimiter=", "pass value=None") as the command
     line has them."""
@@ -637,28 +359,6 @@ def _as_param_flag(match: re.Match[str]) -> str:
     return f"pass --param {match.group(1)}={value.lower() if value in ('True', 'False') else value}"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``attribution-lab``; returns the exit status (2 on a user error)."""
-    parser = build_parser()
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["bench"]:
-        # everything after 'bench' (options included) belongs to the suites' own parser
-        args = argparse.Namespace(func=cmd_bench, suite_args=argv[1:])
-    else:
-        args = parser.parse_args(argv)
-    try:
-        with warnings.catch_warnings():
-            warnings.showwarning = _show_warning
-            args.func(args)
-    except BrokenPipeError:  # e.g. piped into head
-        return 0
-    except (CLIError, ValueError, TypeError, OSError, IndexError) as exc:
-        msg = _say_for_command_line(_message(exc), args)
-        print(f"attribution-lab: error: {msg}", file=sys.stderr)
-        return 2
-    return 0
-
-
 def _message(exc: BaseException) -> str:
     """`exc` as one line; an OSError without our wording names its file and the reason."""
     if isinstance(exc, OSError) and exc.errno is not None and exc.filename:
@@ -671,7 +371,3 @@ def _show_warning(message: Any, category: type, *_: Any, **__: Any) -> None:
     """Print a warning as the command line's one line (no file, line or source)."""
     text = " ".join(str(message).split())
     print(f"attribution-lab: warning: {text}", file=sys.stderr)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,0 +1,180 @@
+"""``attribution-lab attribute`` (one model) and ``compare`` (several side by side)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ..evaluate import compare
+from ..journeys import Journeys
+from ..roi import read_costs, roi
+from ._options import (
+    CLIError,
+    _add_ci_options,
+    _add_input_options,
+    _add_touch_options,
+    _check_ci_options,
+    _check_seed_acts,
+    _print_table,
+    count,
+    load_input,
+    make_model,
+    parse_params,
+    show_progress,
+)
+
+
+def add_attribute_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``attribute`` command: credit per channel by one model.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="attribution-lab")
+    >>> _ = add_attribute_parser(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["attribute", "example", "--model", "markov", "--ci"])
+    >>> args.model, args.ci, args.func is cmd_attribute
+    ('markov', True, True)
+    """
+    p = subparsers.add_parser("attribute", help="credit per channel by one model")
+    _add_input_options(p)
+    p.add_argument("--model", required=True, help="model name (see 'attribution-lab models')")
+    p.add_argument("--param", action="append", metavar="KEY=VALUE", help="model parameter")
+    _add_touch_options(p)
+    _add_ci_options(p)
+    p.set_defaults(func=cmd_attribute)
+    return p
+
+
+def add_compare_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``compare`` command: several models side by side.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="attribution-lab")
+    >>> _ = add_compare_parser(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["compare", "example", "--models", "linear,markov"])
+    >>> args.models, args.func is cmd_compare
+    ('linear,markov', True)
+    """
+    p = subparsers.add_parser("compare", help="several models side by side")
+    _add_input_options(p)
+    p.add_argument("--models", required=True, help="comma-separated model names")
+    p.add_argument("--param", action="append", metavar="MODEL.KEY=VALUE", help="model parameter")
+    _add_touch_options(p)
+    _add_ci_options(p)
+    p.set_defaults(func=cmd_compare)
+    return p
+
+
+def cmd_attribute(args: argparse.Namespace) -> None:
+    _check_ci_options(args)
+    journeys = load_input(args)
+    model = make_model(args.model, parse_params(args.param), args, journeys)
+    _check_seed_acts(args, [args.model])
+    if args.ci:
+        from ..uncertainty import bootstrap
+
+        result = bootstrap(
+            model,
+            journeys,
+            args.n_boot,
+            ci_level=args.ci_level,
+            random_state=args.seed,
+            progress=show_progress(args),
+        )
+    else:
+        result = model.fit(journeys).attribute()
+    if args.format == "table":
+        print(
+            f"model {result.model} ({result.estimand}); {args.input_summary}: "
+            f"{count(result.total_conversions)} conversions, value {result.total_value:,.6g}"
+        )
+        if args.ci:
+            print(
+                f"{args.ci_level:.0%} percentile intervals of the conversions credit from"
+                f" {args.n_boot} bootstrap resamples of customers (seed {args.seed})"
+            )
+    frame = result.to_frame()
+    payload = {**result.to_dict(), "seed": args.seed}
+    if args.costs:
+        returns = roi(result, _read_costs_arg(args.costs))
+        if args.format == "table":
+            _print_table(frame, "table")
+            print(f"\nspend from {args.costs}; return on it as credited by {result.model}:")
+            _print_table(returns, "table")
+            return
+        frame = frame.join(returns.drop(columns=["conversions", "value"]), how="outer")
+        payload["returns"] = returns.reset_index().to_dict(orient="records")
+    _print_table(frame, args.format, payload)
+
+
+def _read_costs_arg(path: str) -> Any:
+    if not os.path.exists(path):
+        raise CLIError(f"--costs {path}: no such file")
+    return read_costs(path)
+
+
+def _model_specs(
+    names: str, param_items: Sequence[str] | None, args: argparse.Namespace, journeys: Journeys
+) -> dict[str, Any]:
+    labels = [n.strip() for n in names.split(",") if n.strip()]
+    if not labels:
+        raise CLIError("--models: give at least one model name")
+    per_model: dict[str, dict[str, Any]] = {n: {} for n in labels}
+    for key, value in parse_params(param_items).items():
+        model, dot, param = key.partition(".")
+        if not dot:
+            raise CLIError(f"--param {key}=...: in compare, write MODEL.PARAM=VALUE")
+        if model not in per_model:
+            raise CLIError(f"--param {key}: model {model!r} is not in --models")
+        per_model[model][param] = value
+    return {n: make_model(n, per_model[n], args, journeys) for n in labels}
+
+
+def cmd_compare(args: argparse.Namespace) -> None:
+    _check_ci_options(args)
+    journeys = load_input(args)
+    models = _model_specs(args.models, args.param, args, journeys)
+    _check_seed_acts(args, list(models))
+    costs = _read_costs_arg(args.costs) if args.costs else None
+    if args.ci:
+        tidy = compare(
+            journeys,
+            models,
+            n_boot=args.n_boot,
+            ci_level=args.ci_level,
+            random_state=args.seed,
+            costs=costs,
+        )
+    else:
+        tidy = compare(journeys, models, costs=costs)
+    if args.format == "table":
+        print(
+            f"{args.input_summary}: {count(journeys.n_conversions)} conversions, "
+            f"value {journeys.total_value:,.6g}; share of conversions credited to each channel:"
+        )
+        wide = tidy.pivot(index="channel", columns="model", values="share")[list(models)]
+        _print_table(wide, "table")
+        if args.ci:
+            print(
+                f"\n{args.ci_level:.0%} bootstrap intervals of the conversions credit"
+                f" ({args.n_boot} resamples, seed {args.seed}):"
+            )
+            cols = ["model", "channel", "conversions", "stderr", "ci_low", "ci_high"]
+            _print_table(tidy[cols].set_index(["model", "channel"]), "table")
+        if costs is not None:
+            print(f"\nreturn on ad spend (credited value / spend; spend from {args.costs}):")
+            roas = tidy.pivot(index="channel", columns="model", values="roas")[list(models)]
+            _print_table(roas.join(costs.rename("cost")), "table")
+    elif args.format == "csv":
+        tidy.to_csv(sys.stdout, index=False, float_format="%.10g")
+    else:
+        records = {
+            label: group.drop(columns="model").to_dict(orient="records")
+            for label, group in tidy.groupby("model", sort=False)
+        }
+        results = records if args.ci else [m.attribute().to_dict() for m in models.values()]
+        _print_table(tidy, "json", {"seed": args.seed, "results": results})
