@@ -1,11 +1,10 @@
 """Benchmark suites of attribution_lab: ``python -m benchmarks SUITE [--quick]``.
 
-Suites (``benchmarks/suites/``): ``accuracy`` (every model against the truth of every
-simulated scenario, by n_journeys and seed), ``speed`` (time and peak memory by
-n_journeys, channels and Markov order, each measurement in a fresh process, against a
-bincount floor), ``montecarlo`` (Shapley estimators' error and interval coverage by
-budget) and ``peers`` (ChannelAttribution and marketing-attribution-models on the same
-data). Results go to ``benchmarks/results/SUITE/``; see ``benchmarks/README.md``.
+One module per suite in ``benchmarks/suites/``, one question each (see ``benchmarks/README.md``
+for the table of questions, commands and results files): ``accuracy``, ``speed``,
+``montecarlo``, ``peers``, ``parse``, ``events``, ``analytics``, ``calibration``. They share
+one data module (``_data.py``) and one harness and report writer (``_harness.py``); results
+go to ``benchmarks/results/SUITE/``.
 """
 
-SUITES = ("accuracy", "speed", "montecarlo", "peers")
+SUITES = ("accuracy", "speed", "montecarlo", "peers", "parse", "events", "analytics", "calibration")

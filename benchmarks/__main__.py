@@ -8,22 +8,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import SUITES
-from benchmarks._harness import HERE, SuiteRun, worker_main
-
-
-def int_list(s: str) -> list[int]:
-    """'1e3,1e4' or '0,1,2' -> integers; 'a-b' (seeds) -> a..b inclusive."""
-    out: list[int] = []
-    for part in s.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if "-" in part[1:] and "e" not in part:
-            lo, hi = part.split("-", 1)
-            out.extend(range(int(lo), int(hi) + 1))
-        else:
-            out.append(int(float(part)))
-    return out
+from benchmarks._harness import HERE, SuiteRun, int_list, worker_main
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -299,6 +299,21 @@ def suite_worker_cmd(suite: str) -> tuple[list[str], dict[str, str]]:
 
 
 # ============================================================================ formatting
+def int_list(s: str) -> list[int]:
+    """'1e3,1e4' or '0,1,2' -> integers; 'a-b' (seeds) -> a..b inclusive."""
+    out: list[int] = []
+    for part in s.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "-" in part[1:] and "e" not in part:
+            lo, hi = part.split("-", 1)
+            out.extend(range(int(lo), int(hi) + 1))
+        else:
+            out.append(int(float(part)))
+    return out
+
+
 def fmt_n(n: float) -> str:
     """1e4 for powers of ten, else 12,345."""
     n = int(n)
@@ -435,7 +450,9 @@ class SuiteRun:
                 lines += _grouped_notes(skipped)
         lines += [
             "",
-            f"Tidy data: `{self.suite}.csv`; plots: " + ", ".join(f"`{p}`" for p in plots) + ".",
+            f"Tidy data: `{self.suite}.csv`"
+            + ("; plots: " + ", ".join(f"`{p}`" for p in plots) if plots else "")
+            + ".",
             "",
         ]
         (self.out / f"{self.suite}.md").write_text("\n".join(lines))

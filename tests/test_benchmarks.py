@@ -16,13 +16,18 @@ import pytest
 
 from benchmarks import SUITES
 from benchmarks import _harness as harness
-from benchmarks.__main__ import int_list, main
+from benchmarks.__main__ import build_parser, main
+from benchmarks._harness import int_list
 
 PLOTS = {
     "accuracy": ["accuracy.png", "accuracy_coverage.png"],
     "speed": ["speed.png"],
     "montecarlo": ["montecarlo.png"],
     "peers": ["peers.png"],
+    "parse": ["parse.png"],
+    "events": [],
+    "analytics": ["analytics.png"],
+    "calibration": ["calibration.png"],
 }
 
 
@@ -126,23 +131,56 @@ def test_call_worker_reports_failures():
     assert res["worker_s"] > 0
 
 
-def test_scripts_import_as_modules():
-    # the scripts import the harness both as files and as modules of the package
-    import benchmarks.bench_foundation as bf
-    import benchmarks.bench_markov as bm
-    import benchmarks.bench_shapley as bs
+@pytest.mark.slow
+def test_parse_quick(tmp_path):
+    frame, text = run_quick("parse", tmp_path)
+    total = frame[frame.task == "total"]
+    assert set(total.model) == {"read_csv", "from_path_table"}
+    assert (total[total.model == "from_path_table"].check == "ok").all()
+    assert total.ratio_to_read_csv.notna().any()
+    stages = frame[frame.task == "stage"]
+    assert "Journeys.from_path_table (total)" in set(stages.model)
+    assert (stages.wall_s > 0).all() and "Stages of from_path_table" in text
 
-    assert bf.call_worker and bm.call_worker and bs.call_worker
-    assert bf._fmt_n(10_000) == "1e4"  # names other scripts imported before the harness
+
+@pytest.mark.slow
+def test_events_quick(tmp_path):
+    frame, text = run_quick("events", tmp_path)
+    ok = frame[frame.status == "ok"]
+    assert {"from_events", "sql"} <= set(ok.task)
+    assert (ok.events_per_s > 0).all()
+    sql = ok[ok.task == "sql"]
+    assert set(sql.model) == {"duckdb", "pandas"} and sql.tables_equal.dropna().all()
+    assert "DuckDB against pandas" in text
 
 
-def test_parse_stages_small(tmp_path):
-    # runs every stage (and, where a C compiler exists, checks the experiment's codes
-    # against the package's parser) on a small generated table
-    from benchmarks.bench_parse_stages import main as stages_main
+def test_analytics_quick(tmp_path):
+    frame, text = run_quick("analytics", tmp_path)
+    ok = frame[frame.status == "ok"]
+    assert {"describe", "top_paths", "funnel"} <= set(ok.model)
+    assert (ok.wall_s > 0).all() and "## Target" in text
 
-    assert stages_main(["--n", "3000", "--repeats", "1", "--out", str(tmp_path)]) == 0
-    table = pd.read_csv(tmp_path / "parse_stages.csv")
-    assert {"pandas.read_csv (baseline)", "Journeys.from_path_table (total)"} <= set(table.stage)
-    assert (table["median s"] > 0).all()
-    assert "x pandas.read_csv (" in (tmp_path / "parse_stages.md").read_text().replace("**", "")
+
+def test_calibration_quick(tmp_path):
+    frame, text = run_quick("calibration", tmp_path)
+    assert {"recovery", "scenarios", "example_paths"} == set(frame.task)
+    rec = frame[frame.task == "recovery"]
+    assert (pd.to_numeric(rec.fitted) > 0).all()
+    assert "**Headline.**" in text
+
+
+def test_one_entry_point():
+    # `python -m benchmarks --help` lists every suite, and nothing else in benchmarks/
+    # has a command line of its own
+    from pathlib import Path
+
+    assert set(build_parser()._subparsers._group_actions[0].choices) == set(SUITES)
+    root = Path(harness.HERE)
+    for path in root.rglob("*.py"):
+        if path.name == "__main__.py":
+            continue
+        text = path.read_text()
+        assert "__main__" not in text and "ArgumentParser" not in text, path
+    assert not list(root.rglob("*.c"))
+    for suite in SUITES:  # every suite writes to its own folder of results/
+        assert (root / "results" / suite).is_dir() or suite == "speed", suite

@@ -1,27 +1,16 @@
-"""Journey analytics benchmark: every function of ``attribution_lab.analytics`` on 1e6 journeys.
+"""analytics: every function of ``attribution_lab.analytics`` on 1e5 and 1e6 journeys.
 
 Target (issue 10): all of the analytics on 1M journeys within a few seconds, read here as
 ``describe()`` (every headline table: top paths, lengths, time to conversion, channel
 statistics, overlap, transitions, funnel) within **5 s** at n_journeys = 1e6 with 20
 channels, touch times, end times and milestones.
 
-Data
-----
-Raw journeys, one row per customer, from ``bench_markov.synth_journeys`` (channels with
-Zipf popularity, lengths geometric with mean 5 capped at 30, about 17% converting), plus,
-with ``rng = numpy.random.default_rng([seed, n_journeys, n_channels, 10])``:
-
-- touch times in days: a first touch uniform on [0, 365), then exponential gaps with mean
-  4 days;
-- end times: a converting journey converts an exponential(mean 2 days) delay after its
-  last touch; the others are observed until day 500 (or their last touch, if later);
-- milestones: ``lead`` at a uniformly drawn touch of 60% of journeys, ``opportunity`` at a
-  touch uniformly drawn from the lead onwards for half of those, ``closed_won`` at the last
-  touch of converting journeys.
+Data: ``benchmarks._data.synth_timed`` (the speed suite's journeys, 20 channels by
+default, with touch times, end times and milestones lead / opportunity / closed_won).
 
 Method
 ------
-Every size runs in a fresh process (this script with the hidden ``--worker`` flag). The
+Every size runs in a fresh process (``python -m benchmarks analytics --worker``). The
 worker imports the package, generates its data, and warms every task up on 2,000
 journeys from the same generator (imports and first calls are not timed). Then, for
 every task and repeat, it builds a **fresh** ``Journeys`` object from the arrays (not
@@ -40,61 +29,40 @@ with ``min_support=30``, ``transitions`` also with ``drop_repeats=True``), ``des
 end times or milestones (what a path table gives), and a floor: one
 ``np.bincount(channels)`` over all touches, the least any per-touch statistic costs.
 
-Outputs (in ``--out``, by default ``benchmarks/results/``): ``analytics.csv`` (tidy, one
-row per timed call), ``analytics.md`` (tables and the verdict) and ``analytics.png``
-(median time per task and size).
-
-Usage::
-
-    python benchmarks/bench_analytics.py                 # 1e5 and 1e6 journeys, 3 repeats
-    python benchmarks/bench_analytics.py --quick         # 1e5 only, 1 repeat
-    python benchmarks/bench_analytics.py --sizes 1e6,2e6 --channels 10 --repeats 5 --seed 1
+Rows: one per timed call (``model`` = task); ``analytics.png``: median time per task
+and size.
 """
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
 import os
-import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks._data import journeys, synth_timed
 from benchmarks._harness import (
-    fmt,
+    SuiteRun,
+    call_worker,
     fmt_n,
-    machine_info,
+    md_table,
     package_digest,
     peak_mb,
     reset_peak,
     rss_mb,
+    suite_worker_cmd,
     timed,
     tqdm,
 )
-from benchmarks.bench_markov import synth_journeys
 
-SUITE = "analytics"
+TITLE = "Journey analytics: every function of attribution_lab.analytics by n_journeys"
 DEFAULT_SIZES = (100_000, 1_000_000)
-QUICK_SIZES = (100_000,)
+QUICK_SIZES = (20_000,)
 DEFAULT_CHANNELS = 20
 WARMUP_JOURNEYS = 2_000
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-
-# Data generator (see the module docstring).
-YEAR_DAYS = 365.0
-MEAN_GAP_DAYS = 4.0
-MEAN_CONVERSION_DELAY_DAYS = 2.0
-OBSERVATION_END_DAYS = 500.0
-LEAD_PROBABILITY = 0.6
-OPPORTUNITY_PROBABILITY = 0.5
 
 # Target.
 TARGET_N = 1_000_000
@@ -103,54 +71,6 @@ TARGET_S = 5.0
 FLOOR = "floor: np.bincount(channels)"
 DESCRIBE = "describe"
 DESCRIBE_BARE = "describe (no times, no milestones)"
-
-
-# ============================================================================ data
-def synth_timed(n: int, n_channels: int, seed: int) -> dict[str, Any]:
-    """CSR journeys of `bench_markov.synth_journeys` with times, end times and milestones."""
-    d = synth_journeys(n, n_channels, seed)
-    rng = np.random.default_rng([seed, n, n_channels, 10])
-    offsets = d["offsets"]
-    lengths = np.diff(offsets)
-    n_touch = int(offsets[-1])
-    journey = np.repeat(np.arange(n), lengths)
-    first = offsets[:-1]
-    gaps = rng.exponential(MEAN_GAP_DAYS, n_touch)
-    gaps[first] = 0.0
-    elapsed = np.cumsum(gaps)
-    times = rng.uniform(0.0, YEAR_DAYS, n)[journey] + elapsed - elapsed[first][journey]
-    last_time = times[offsets[1:] - 1]
-    converted = d["conversions"] > 0
-    end_time = np.where(
-        converted,
-        last_time + rng.exponential(MEAN_CONVERSION_DELAY_DAYS, n),
-        np.maximum(OBSERVATION_END_DAYS, last_time),
-    )
-    lead_pos = np.floor(rng.random(n) * lengths).astype(np.int64)
-    has_lead = rng.random(n) < LEAD_PROBABILITY
-    opp_pos = lead_pos + np.floor(rng.random(n) * (lengths - lead_pos)).astype(np.int64)
-    has_opp = has_lead & (rng.random(n) < OPPORTUNITY_PROBABILITY)
-    lead = np.zeros(n_touch, dtype=bool)
-    lead[(first + lead_pos)[has_lead]] = True
-    opportunity = np.zeros(n_touch, dtype=bool)
-    opportunity[(first + opp_pos)[has_opp]] = True
-    won = np.zeros(n_touch, dtype=bool)
-    won[(offsets[1:] - 1)[converted]] = True
-    return {
-        **d,
-        "times": times,
-        "end_time": end_time,
-        "milestones": {"lead": lead, "opportunity": opportunity, "closed_won": won},
-    }
-
-
-def build(d: dict[str, Any], *, bare: bool = False):
-    from attribution_lab import Journeys
-
-    args = (d["channels"], d["offsets"], d["names"], d["conversions"], d["nulls"])
-    if bare:
-        return Journeys(*args)
-    return Journeys(*args, times=d["times"], end_time=d["end_time"], milestones=d["milestones"])
 
 
 def tasks() -> list[tuple[str, str, bool, Any]]:
@@ -187,17 +107,17 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
     warm = synth_timed(WARMUP_JOURNEYS, n_channels, seed + 1)
     todo = tasks()
     for _, _, bare, op in todo:
-        op(build(warm, bare=bare))
+        op(journeys(warm, timed=not bare))
     rows = []
-    bar = tqdm(total=len(todo) * repeats, desc=f"n={fmt_n(n)}", file=sys.stderr, leave=False)
+    bar = tqdm(total=len(todo) * repeats, desc=f"n={fmt_n(n)}", file=sys.stderr, disable=True)
     for task, params, bare, op in todo:
         for rep in range(repeats):
-            journeys = build(data, bare=bare)
+            j = journeys(data, timed=not bare)
             gc.collect()
             load = os.getloadavg()[0]
             baseline = rss_mb()
             scoped = reset_peak()
-            out, wall, user, sys_ = timed(lambda op=op, journeys=journeys: op(journeys))
+            out, wall, user, sys_ = timed(lambda op=op, j=j: op(j))
             peak = peak_mb()
             del out
             rows.append(
@@ -212,10 +132,10 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
                     "rss_increment_mb": peak - baseline,
                     "rss_scope": "operation" if scoped else "process",
                     "loadavg_1m": load,
-                    "n_touchpoints": int(journeys.n_touchpoints),
+                    "n_touchpoints": int(j.n_touchpoints),
                 }
             )
-            del journeys
+            del j
             bar.update()
     bar.close()
     return {
@@ -224,19 +144,6 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
         "conversion_rate": float(data["conversions"].mean()),
         "package_digest": package_digest(),
     }
-
-
-def call_worker(spec: dict[str, Any]) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, __file__, "--worker", json.dumps(spec)],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=str(REPO),
-    )
-    for line in proc.stdout.splitlines()[::-1]:
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT ") :])
-    raise RuntimeError(f"worker for {spec} failed with exit status {proc.returncode}")
 
 
 # ============================================================================ outputs
@@ -285,56 +192,37 @@ def verdict_lines(summary, n_cpus: int) -> list[str]:
     return lines
 
 
-def write_markdown(frame, summary, path: Path, info: dict[str, Any], argv: list[str]) -> None:
+def body(frame) -> list[str]:
+    ok = frame[frame.status == "ok"]
+    if ok.empty:
+        return ["Nothing measured."]
+    summary = summarise(ok)
     lines = [
-        "# Journey analytics benchmark",
-        "",
-        f"`python benchmarks/bench_analytics.py {' '.join(argv)}`".replace(" `", "`"),
-        "",
-        f"{info['date_utc']} · commit {info['git_commit']} · attribution_lab "
-        f"{info['attribution_lab']} · Python {info['python']}, numpy {info['numpy']}, pandas "
-        f"{info['pandas']} · {info['cpu']}, {info['n_cpus']} CPUs, {info['mem_gib']} GiB · "
-        f"seed {info['seed']} · {info['n_channels']} channels.",
-        "",
         "Wall time of one call in a process that has warmed every task up on 2,000 journeys, "
         "each call on a freshly built `Journeys` (touch times, end times, milestones "
         "lead / opportunity / closed_won); median and minimum over "
-        f"{info['repeats']} calls. Peak RSS includes the data.",
+        f"{int(ok.repeat.max()) + 1} calls. Peak RSS includes the data.",
         "",
         "## Target",
         "",
-        *verdict_lines(summary, info["n_cpus"]),
+        *verdict_lines(summary, int(ok.n_cpus.iloc[0])),
         "",
     ]
     for n, part in summary.groupby("n_journeys", sort=False):
         touches = int(part["n_touchpoints"].iloc[0])
-        lines += [
-            f"## n_journeys={fmt_n(int(n))} ({touches:,} touches)",
-            "",
-            "| task | params | median s | min s | touches/s | peak RSS MB | RSS increment MB "
-            "| load (1 min) |",
-            "|---|---|---:|---:|---:|---:|---:|---:|",
-        ]
-        for _, r in part.iterrows():
-            lines.append(
-                f"| {r['task']} | {r['params'] or '-'} | {fmt(r['median_s'])} "
-                f"| {fmt(r['min_s'])} | {r['touchpoints_per_s']:.3g} | {r['peak_rss_mb']:,.0f} "
-                f"| {r['rss_increment_mb']:,.0f} | {r['loadavg_1m']:.2f} |"
-            )
-        lines.append("")
-    gen = frame.drop_duplicates("n_journeys")[["n_journeys", "generate_s"]]
+        cols = ["params", "median_s", "min_s", "touchpoints_per_s", "peak_rss_mb"]
+        t = part.set_index("task")[[*cols, "rss_increment_mb", "loadavg_1m"]]
+        lines += [f"## n_journeys={fmt_n(int(n))} ({touches:,} touches)", "", *md_table(t), ""]
+    gen = ok.drop_duplicates("n_journeys")[["n_journeys", "generate_s"]]
     lines.append(
         "Data generation (not timed above): "
         + ", ".join(f"{fmt_n(int(n))}: {s:.1f} s" for n, s in gen.itertuples(index=False))
         + "."
     )
-    path.write_text("\n".join(lines) + "\n")
+    return lines
 
 
-def write_plot(summary, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
+def write_plot(summary, path) -> None:
     import matplotlib.pyplot as plt
 
     labels = [
@@ -371,66 +259,39 @@ def write_plot(summary, path: Path) -> None:
     plt.close(fig)
 
 
-# ============================================================================ main
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sizes", default=None, help="n_journeys, comma-separated (default 1e5,1e6)")
+# ============================================================================ suite
+def add_arguments(p) -> None:
     p.add_argument("--channels", type=int, default=DEFAULT_CHANNELS)
     p.add_argument("--repeats", type=int, default=None, help="calls per task (default 3)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quick", action="store_true", help="1e5 journeys, 1 repeat")
-    p.add_argument("--out", default=str(HERE / "results"))
-    p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
-    return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    import pandas as pd
+def configure(args) -> None:
+    args.sizes = args.sizes or list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    args.seeds = args.seeds or [0]
+    args.repeats = args.repeats or (1 if args.quick else 3)
 
-    raw_argv = sys.argv[1:] if argv is None else argv
-    args = parse_args(argv)
-    if args.worker:
-        print("RESULT " + json.dumps(run_worker(json.loads(args.worker))))
-        return 0
-    if args.sizes:
-        sizes = [int(float(s)) for s in args.sizes.split(",") if s.strip()]
-    else:
-        sizes = list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
-    repeats = args.repeats or (1 if args.quick else 3)
-    info = {**machine_info(), "seed": args.seed, "n_channels": args.channels, "repeats": repeats}
-    rows = []
-    for n in sizes:
-        spec = {"n": n, "n_channels": args.channels, "seed": args.seed, "repeats": repeats}
-        res = call_worker(spec)
+
+def run(sr: SuiteRun, args) -> None:
+    cmd, env = suite_worker_cmd("analytics")
+    seed = args.seeds[0]
+    for n in tqdm(iterable=args.sizes, desc="analytics", disable=args.no_progress):
+        spec = {"n": n, "n_channels": args.channels, "seed": seed, "repeats": args.repeats}
+        res = call_worker(cmd, spec, env=env)
+        base = {"scenario": "synthetic", "n_journeys": n, "n_channels": args.channels}
+        if "error" in res:
+            sr.error(res["error"], **base, model="describe", seed=seed)
+            continue
         for r in res["rows"]:
-            rows.append(
-                {
-                    "suite": SUITE,
-                    "n_journeys": n,
-                    "n_channels": args.channels,
-                    "seed": args.seed,
-                    "repeats": repeats,
-                    **r,
-                    "generate_s": res["generate_s"],
-                    "conversion_rate": res["conversion_rate"],
-                    "package_digest": res["package_digest"],
-                    **{k: v for k, v in info.items() if k not in ("seed", "n_channels", "repeats")},
-                }
+            sr.add(
+                **base,
+                model=r["task"],
+                seed=seed,
+                peak_mem_mb=r["peak_rss_mb"],
+                **r,
+                generate_s=res["generate_s"],
+                conversion_rate=res["conversion_rate"],
+                package_digest=res["package_digest"],
             )
-        done = pd.DataFrame(rows)
-        med = done[(done["n_journeys"] == n) & (done["task"] == DESCRIBE)]["wall_s"].median()
-        print(f"n_journeys={fmt_n(n)}: describe() median {med:.2f} s", file=sys.stderr)
-    frame = pd.DataFrame(rows)
-    summary = summarise(frame)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out / f"{SUITE}.csv", index=False, float_format="%.6g")
-    write_markdown(frame, summary, out / f"{SUITE}.md", info, raw_argv)
-    write_plot(summary, out / f"{SUITE}.png")
-    print("\n".join(verdict_lines(summary, info["n_cpus"])))
-    print(f"wrote {out / (SUITE + '.csv')}, {SUITE}.md, {SUITE}.png")
-    return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+PLOTS = {"analytics.png": lambda frame, path: write_plot(summarise(frame), path)}

@@ -1,16 +1,10 @@
-"""Calibrated rules against known half-lives, scenario truths, and the Markov and Shapley answers.
+"""calibration: calibrated rules against known half-lives, truths, Markov and Shapley.
 
-Writes ``benchmarks/results/calibration.md`` (the tables to quote), ``calibration.csv`` (one
-row per scenario x rule x calibration, with its parameters and its total-variation distance
-from the truth, the Markov answer and the Shapley answer) and ``calibration.png`` (the
-likelihood profiles of the half-life recovery worlds).
-
-Usage::
-
-    python benchmarks/report_calibration.py               # 100,000 journeys, seed 0
-    python benchmarks/report_calibration.py --n 20000 --seed 3 --n-boot 50 --out /tmp/cal
-
-Three parts:
+Rows (``task``): ``recovery``, ``scenarios`` and ``example_paths``, each with its parameters
+and its total-variation distance from the truth, the Markov answer and the Shapley answer;
+``calibration.png`` shows the likelihood profiles of the half-life recovery worlds. At
+``--sizes`` journeys per world (default 1e5; one size), the first seed of ``--seeds``,
+``--n-boot`` bootstrap replicates (default 100). Three parts:
 
 1. Recovery: the decay world with one half-life for all channels (2, 7 and 30 days) and the
    ``decay`` scenario (2, 7 and 30 days by channel); ``calibrate_time_decay`` by likelihood,
@@ -27,10 +21,9 @@ One seed and one size: a snapshot, not an accuracy suite over seeds.
 
 from __future__ import annotations
 
-import argparse
 import time
 import warnings
-from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -48,26 +41,13 @@ from attribution_lab.rules import (
     WShapedAttribution,
 )
 from attribution_lab.simulate import scenarios, simulate
+from benchmarks._harness import SuiteRun, md_table
+
+TITLE = "Calibrated rules: known half-lives, scenario truths, Markov and Shapley"
+_FITS: dict[Any, Any] = {}  # the recovery fits, whose likelihood profiles the plot draws
 
 RULES = {"U": PositionBasedAttribution, "W": WShapedAttribution, "full_path": FullPathAttribution}
 RULE_NAME = {"U": "position_based", "W": "w_shaped", "full_path": "full_path", "free": "buckets"}
-
-
-def md_table(frame: pd.DataFrame, digits: int = 3) -> str:
-    """A markdown table (index as first column); numbers to `digits`, text as is."""
-    head = [str(frame.index.name or ""), *map(str, frame.columns)]
-    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * len(frame.columns)]
-    for idx, row in frame.iterrows():
-        cells = []
-        for v in row:
-            if isinstance(v, str):
-                cells.append(v)
-            elif v is None or pd.isna(v):
-                cells.append("")
-            else:
-                cells.append(f"{v:.{digits}f}")
-        lines.append("| " + " | ".join([str(idx), *cells]) + " |")
-    return "\n".join(lines)
 
 
 def tv(result, reference) -> float:
@@ -128,9 +108,9 @@ def recovery(n: int, seed: int) -> tuple[pd.DataFrame, dict]:
 
 
 # ----------------------------------------------------------------------------- part 2
-def scenario_rows(n: int, seed: int, n_boot: int) -> pd.DataFrame:
+def scenario_rows(n, seed, n_boot, errors: list[str], names) -> pd.DataFrame:
     rows = []
-    for scenario in scenarios():
+    for scenario in names:
         sim = simulate(scenario, n, random_state=seed)
         j, truth = sim.journeys, sim.truth
         refs = {
@@ -168,7 +148,7 @@ def scenario_rows(n: int, seed: int, n_boot: int) -> pd.DataFrame:
                     f"[{fit.ci_low:.3g}, {fit.ci_high:.3g}]",
                 )
             except ValueError as exc:  # pragma: no cover - reported, not fatal
-                print(f"{scenario}: likelihood: {exc}")
+                errors.append(f"{scenario}: likelihood calibration failed: {exc}")
             for name, ref in refs.items():
                 t0 = time.perf_counter()
                 fit = calibrate_time_decay(j, "match", reference=ref)
@@ -204,7 +184,6 @@ def scenario_rows(n: int, seed: int, n_boot: int) -> pd.DataFrame:
                     time.perf_counter() - t0,
                     ci,
                 )
-        print(f"{scenario}: done")
     return pd.DataFrame(rows)
 
 
@@ -263,25 +242,52 @@ def example_rows(n_boot: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# ----------------------------------------------------------------------------- writing
-def write(rec: pd.DataFrame, fits: dict, scen: pd.DataFrame, example: pd.DataFrame, out: Path,
-          args: argparse.Namespace) -> None:  # fmt: skip
-    import matplotlib
+# ----------------------------------------------------------------------------- suite
+def add_arguments(p) -> None:
+    p.add_argument("--n-boot", type=int, default=None, help="bootstrap replicates (100)")
+    p.add_argument("--scenarios", default=None, help="comma-separated (default: all)")
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    out.mkdir(parents=True, exist_ok=True)
-    tidy = pd.concat(
-        [
-            rec.assign(part="recovery"),
-            scen.assign(part="scenarios"),
-            example.assign(part="example_paths"),
-        ],
-        ignore_index=True,
-    )
-    tidy.to_csv(out / "calibration.csv", index=False, float_format="%.6g")
+def configure(args) -> None:
+    args.sizes = args.sizes or [2_000 if args.quick else 100_000]
+    args.seeds = args.seeds or [0]
+    args.n_boot = args.n_boot or (5 if args.quick else 100)
+    quick = "decay,b2b" if args.quick else None
+    args.scenarios = (args.scenarios or quick or ",".join(scenarios())).split(",")
 
+
+def run(sr: SuiteRun, args) -> None:
+    n, seed = args.sizes[0], args.seeds[0]
+    rec, fits = recovery(n, seed)
+    _FITS.clear()
+    _FITS.update(fits)
+    scen = scenario_rows(n, seed, args.n_boot, sr.notes, args.scenarios)
+    example = example_rows(args.n_boot, seed)
+    common = {"n_journeys": n, "seed": seed, "n_boot": args.n_boot}
+    for r in rec.to_dict("records"):
+        where = f"end of journey: {r['end of journey']}; channel {r['channel']}"
+        sr.add(task="recovery", scenario=r["world"], model="time_decay", params=where,
+               wall_s=r["seconds"], **common, **r)  # fmt: skip
+    for r in scen.to_dict("records"):
+        sr.add(task="scenarios", model=r["rule"], wall_s=r["seconds"], **common, **r)
+    for r in example.to_dict("records"):
+        params = f"match {r['reference']}: {r['fitted']}"
+        sr.add(task="example_paths", scenario="pathdata", model=r["rule"], params=params,
+               **{**common, "n_journeys": load_pathdata().n_journeys}, **r)  # fmt: skip
+
+
+def body(frame) -> list[str]:
+    def part(task, cols):
+        return frame[frame.task == task][cols].reset_index(drop=True)
+
+    rec = part("recovery", ["world", "end of journey", "channel", "true", "fitted", "ci_low",
+                            "ci_high", "rel_error", "covered", "seconds"])  # fmt: skip
+    rec["covered"] = rec["covered"].astype(bool)
+    scen = part("scenarios", ["scenario", "rule", "calibration", "params", "ci", "tv_truth",
+                              "tv_markov", "tv_shapley", "seconds"])  # fmt: skip
+    example = part("example_paths", ["reference", "rule", "fitted", "identified", "tv_default",
+                                     "tv_calibrated", "tv_other_reference"])  # fmt: skip
+    n, n_boot = int(frame.n_journeys.iloc[0]), int(frame.n_boot.iloc[0])
     good = rec[rec["end of journey"] == "true"]
     ctrl = rec[rec["end of journey"] != "true"]
     one = good[good["channel"] == "all"]
@@ -306,7 +312,7 @@ def write(rec: pd.DataFrame, fits: dict, scen: pd.DataFrame, example: pd.DataFra
     ex_u = example[example["rule"] == "position_based"].set_index("reference")
     headline = (
         f"**Headline.** The likelihood fit recovers one-half-life worlds of 2, 7 and 30 days at"
-        f" {args.n:,} journeys within {100 * one['rel_error'].abs().max():.1f}% (intervals cover"
+        f" {n:,} journeys within {100 * one['rel_error'].abs().max():.1f}% (intervals cover"
         f" {int(one['covered'].sum())} of 3) and the `decay` scenario's per-channel half-lives"
         f" within {100 * per['rel_error'].abs().max():.1f}% (cover {int(per['covered'].sum())} of"
         f" 3); taking the last touch as the journey's end instead misses by up to"
@@ -358,12 +364,9 @@ def write(rec: pd.DataFrame, fits: dict, scen: pd.DataFrame, example: pd.DataFra
         )
     agree_table = pd.DataFrame(agree_rows).set_index("scenario / rule")
     lines = [
-        "# Calibrated rules: known half-lives, scenario truths, Markov and Shapley",
-        "",
-        f"`python benchmarks/report_calibration.py --n {args.n} --seed {args.seed} --n-boot"
-        f" {args.n_boot}`: {args.n:,} journeys per world, seed {args.seed}, one draw (a snapshot,"
-        " not averaged over seeds). Distances are total variation of conversion shares,"
-        " 0.5 sum |s - t| (0 = same split, 1 = disjoint).",
+        f"{n:,} journeys per world, one draw (a snapshot, not averaged over seeds). Distances"
+        " are total variation of conversion shares, 0.5 sum |s - t| (0 = same split, 1 ="
+        " disjoint).",
         "",
         headline,
         "",
@@ -376,7 +379,7 @@ def write(rec: pd.DataFrame, fits: dict, scen: pd.DataFrame, example: pd.DataFra
         " journey's last touch as its end (`end_time=`), as one might when the end of"
         " observation is unknown: the lags are then wrong and the check must fail.",
         "",
-        md_table(rec_table, 3),
+        *md_table(rec_table, 3),
         "",
         "## 2. Scenarios: calibrated rules against the truth",
         "",
@@ -384,12 +387,12 @@ def write(rec: pd.DataFrame, fits: dict, scen: pd.DataFrame, example: pd.DataFra
         " the half-life matched to the truth, to Markov and to Shapley. Total variation from"
         " each scenario's main truth:",
         "",
-        md_table(td_truth, 3),
+        *md_table(td_truth, 3),
         "",
         "Position-based (U) shares: defaults 0.4 / 0.2 / 0.4 and matched to each reference."
         " Total variation from the truth:",
         "",
-        md_table(u_truth, 3),
+        *md_table(u_truth, 3),
         "",
     ]
     b2b = scen[(scen["scenario"] == "b2b") & scen["rule"].isin(["w_shaped", "full_path"])]
@@ -398,28 +401,28 @@ def write(rec: pd.DataFrame, fits: dict, scen: pd.DataFrame, example: pd.DataFra
             "W-shaped and full-path shares on `b2b` (lead / opportunity / closed-won milestones),"
             " total variation from the truth:",
             "",
-            md_table(b2b.pivot(index="rule", columns="calibration", values="tv_truth"), 3),
+            *md_table(b2b.pivot(index="rule", columns="calibration", values="tv_truth"), 3),
             "",
         ]
     lines += [
         "How close the rule gets to the data-driven model it is matched to (the rule's"
         " agreement with Markov and Shapley, before and after):",
         "",
-        md_table(agree_table, 3),
+        *md_table(agree_table, 3),
         "",
         "Fitted parameters:",
         "",
-        md_table(params),
+        *md_table(params),
         "",
         "## 3. The bundled example paths (ChannelAttribution's, 10,000 paths, no timestamps)",
         "",
-        f"Shares matched to Markov and to Shapley with {args.n_boot}-replicate bootstrap"
+        f"Shares matched to Markov and to Shapley with {n_boot}-replicate bootstrap"
         " intervals (customers resampled, the reference model refitted on each replicate);"
         " 'identified' is how many free shares the reference pins down. The time-decay rule"
         " runs by position (half-life in touches). tv_other_reference is the calibrated rule's"
         " distance from the other model.",
         "",
-        md_table(example.set_index("reference"), 3),
+        *md_table(example.set_index("reference"), 3),
         "",
         "## Notes",
         "",
@@ -434,8 +437,13 @@ def write(rec: pd.DataFrame, fits: dict, scen: pd.DataFrame, example: pd.DataFra
         "- Shapley shares can be negative (set-rate game); the least-squares match still works,"
         " but no rule with non-negative shares can follow them.",
     ]
-    (out / "calibration.md").write_text("\n".join(lines) + "\n")
+    return lines
 
+
+def plot(frame, path) -> None:
+    import matplotlib.pyplot as plt
+
+    fits = _FITS
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     for k, h in enumerate((2.0, 7.0, 30.0)):
         f = fits[h]
@@ -449,27 +457,8 @@ def write(rec: pd.DataFrame, fits: dict, scen: pd.DataFrame, example: pd.DataFra
     fits["per_channel"].plot(ax=axes[1])
     axes[1].set_title("decay scenario, one half-life per channel (2, 7, 30 days)")
     fig.tight_layout()
-    fig.savefig(out / "calibration.png", dpi=110)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--n", type=int, default=100_000, help="journeys per world (default 1e5)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--n-boot", type=int, default=100, help="bootstrap replicates (default 100)")
-    p.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    args = p.parse_args(argv)
-    t0 = time.perf_counter()
-    rec, fits = recovery(args.n, args.seed)
-    print(f"recovery: {time.perf_counter() - t0:.0f} s")
-    scen = scenario_rows(args.n, args.seed, args.n_boot)
-    example = example_rows(args.n_boot, args.seed)
-    write(rec, fits, scen, example, args.out, args)
-    print(f"wrote {args.out / 'calibration.md'}, calibration.csv, calibration.png"
-          f" in {time.perf_counter() - t0:.0f} s")  # fmt: skip
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+PLOTS = {"calibration.png": plot}

@@ -1,103 +1,89 @@
-"""Event log to journeys: ``Journeys.from_events`` on 1e6 and 1e7 events.
+"""events: event logs to journeys, ``Journeys.from_events`` in memory and DuckDB out of core.
 
-Data
-----
-A synthetic web / CRM log, ``rng = numpy.random.default_rng([seed, n_events])``:
-``n_events / 10`` users drawn uniformly for every event (so about 10 events per user);
-times uniform over a year (days, float); 8 channels uniformly; 5% of the rows are
-conversions with an integer value in [1, 100); then 2% of the rows appended again as
-exact duplicates and the whole log shuffled (unsorted input is the usual case).
+In memory (``task = from_events``; ``--modes``, ``--sizes`` default 1e6, 1e7 events): a
+synthetic web / CRM log from ``benchmarks._data.event_log`` (about 10 events per user,
+times over a year, 8 channels, 5% conversions with a value, 2% exact duplicates, shuffled),
+in one of three modes (``scenario``):
 
-Modes
------
-- ``channel``: a categorical channel column, no lookback, no maximum length.
-- ``utm+lookback``: ``utm_source`` / ``utm_medium`` string columns grouped by the default
-  GA4-style rule table, a 30-day lookback and at most 20 touches per journey.
-- ``stitched``: like ``channel``, but the user is found by `stitch_identities` over two
-  identifier columns (a cookie per event, and an email on 20% of events).
+- ``channel``: a categorical channel column, no lookback, no maximum length;
+- ``utm+lookback``: ``utm_source`` / ``utm_medium`` strings grouped by the default
+  GA4-style rule table, a 30-day lookback and at most 20 touches per journey;
+- ``stitched``: like ``channel``, the user found by ``stitch_identities`` over a cookie
+  per event and an email on 20% of events.
 
-Method
-------
-Every (size, mode) runs in a fresh process (this script with ``--worker``). The worker
-generates the log (not timed), warms up on 2,000 events, then times one
-``Journeys.from_events(..., return_report=True)`` call per repeat with
-`benchmarks._harness.measure_once` (wall and CPU time, peak RSS above the resident size
-before the call, which includes the generated log). The 1-minute load average is
-recorded: other processes on the machine inflate the times.
+Every (size, mode) runs in a fresh process (``python -m benchmarks events --worker``):
+the log is generated (not timed), a warm-up runs on 2,000 events, then
+``Journeys.from_events(..., return_report=True)`` is timed ``--repeats`` times (default
+2; ``wall_s`` the median, ``min_s`` the fastest, ``cpu_s`` user + system CPU, peak RSS
+with the mark reset, which includes the resident log; ``rss_increment_mb`` its rise).
 
-Outputs: ``results/events.csv`` (one row per timed call) and ``results/events.md``.
-
-Usage::
-
-    python benchmarks/bench_events.py                    # 1e6 and 1e7 events, 2 repeats
-    python benchmarks/bench_events.py --quick            # 1e5 events, 1 repeat
-    python benchmarks/bench_events.py --sizes 1e6 --repeats 3 --seed 1
+Out of core (``task = sql``; ``--sql-sizes``, default 1e6, 1e7, 1e8 events, ``--sql-sizes
+0`` skips it; needs the ``sql`` extra): ``benchmarks._data.duckdb_event_file`` writes a CSV
+with DuckDB itself (users over 90 days, ``--events-per-user`` 10, 8 channels, 3%
+conversions with revenue); ``events_to_path_table_sql`` aggregates it under
+``--memory-limit`` (default 6GB) with a 30-day lookback, in a fresh process with its peak
+memory (model ``duckdb``). Up to ``--check-max`` events (1e7), ``pandas.read_csv`` +
+``events_to_journeys`` + ``aggregate`` does the same in another fresh process (model
+``pandas``), and ``tables_equal`` says whether the two path tables agree row by row.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import sys
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._harness import (
+    SuiteRun,
     call_worker,
     fmt,
     fmt_n,
     loadavg,
-    machine_info,
     md_table,
     measure_once,
     package_digest,
-    worker_main,
+    suite_worker_cmd,
+    tqdm,
 )
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-MODES = ("channel", "utm+lookback", "stitched")
-CHANNELS = ("search", "email", "display", "social", "direct", "affiliate", "video", "referral")
-SOURCES = ("google", "newsletter", "dsp", "facebook", "(direct)", "partner", "youtube", "blog.org")
-MEDIUMS = ("cpc", "email", "display", "paid", "(none)", "affiliate", "cpv", "referral")
+TITLE = "Events: event logs to journeys, in memory and on DuckDB"
+DEFAULT_SIZES = (1_000_000, 10_000_000)
+QUICK_SIZES = (50_000,)
+SQL_SIZES = (1_000_000, 10_000_000, 100_000_000)
+QUICK_SQL_SIZES = (50_000,)
+SQL_KW = dict(
+    user="user_id", time="time", channel="channel", conversion="converted", value="revenue"
+)
 
 
-def make_log(n: int, seed: int, mode: str) -> pd.DataFrame:
-    """The synthetic log of the module docstring."""
-    rng = np.random.default_rng([seed, n])
-    n_users = max(n // 10, 1)
-    conv = rng.random(n) < 0.05
-    k = rng.integers(0, len(CHANNELS), n)
-    frame = pd.DataFrame(
-        {
-            "user": rng.integers(0, n_users, n),
-            "time": rng.random(n) * 365.0,
-            "conv": conv,
-            "value": np.where(conv, rng.integers(1, 100, n), 0).astype(np.float64),
-        }
-    )
-    if mode == "utm+lookback":
-        frame["utm_source"] = np.asarray(SOURCES, dtype=object)[k]
-        frame["utm_medium"] = np.asarray(MEDIUMS, dtype=object)[k]
-    else:
-        frame["channel"] = pd.Categorical.from_codes(k, CHANNELS)
-    if mode == "stitched":
-        frame["cookie"] = rng.integers(0, 2 * n_users, n)  # two cookies per user
-        email = frame["user"].to_numpy() * 2 % (2 * n_users)
-        frame["email"] = pd.array(np.where(rng.random(n) < 0.2, email, -1)).astype("Int64")
-        frame.loc[frame["email"] == -1, "email"] = pd.NA
-    dups = frame.sample(frac=0.02, random_state=int(rng.integers(1 << 31)))
-    frame = pd.concat([frame, dups], ignore_index=True)
-    return frame.sample(frac=1.0, random_state=int(rng.integers(1 << 31))).reset_index(drop=True)
+def add_arguments(p) -> None:
+    from benchmarks._harness import int_list
+
+    p.add_argument("--modes", default=None, help="channel,utm+lookback,stitched")
+    p.add_argument("--repeats", type=int, default=None, help="timed calls per cell (2)")
+    p.add_argument("--sql-sizes", type=int_list, default=None, help="DuckDB: 1e6,1e7,1e8")
+    p.add_argument("--events-per-user", type=float, default=10.0)
+    p.add_argument("--memory-limit", default="6GB", help="DuckDB memory limit")
+    p.add_argument("--check-max", type=float, default=1e7, help="largest size run in pandas")
 
 
-def run(frame: pd.DataFrame, mode: str) -> Any:
+def configure(args) -> None:
+    q = args.quick
+    args.sizes = args.sizes or list(QUICK_SIZES if q else DEFAULT_SIZES)
+    args.seeds = args.seeds or [0]
+    args.modes = (args.modes or ("stitched" if q else "channel,utm+lookback,stitched")).split(",")
+    args.repeats = args.repeats or (1 if q else 2)
+    if args.sql_sizes is None:
+        args.sql_sizes = list(QUICK_SQL_SIZES if q else SQL_SIZES)
+    args.sql_sizes = [n for n in args.sql_sizes if n > 0]
+
+
+# ============================================================================ workers
+def _from_events(frame, mode: str):
     from attribution_lab import Journeys
 
     common = dict(conversion="conv", value="value", return_report=True)
@@ -106,115 +92,193 @@ def run(frame: pd.DataFrame, mode: str) -> Any:
     if mode == "stitched":
         return Journeys.from_events(frame, ["cookie", "email"], "time", "channel", **common)
     return Journeys.from_events(
-        frame,
-        "user",
-        "time",
-        source="utm_source",
-        medium="utm_medium",
-        lookback=30,
-        max_length=20,
-        **common,
-    )
+        frame, "user", "time", source="utm_source", medium="utm_medium", lookback=30,
+        max_length=20, **common,
+    )  # fmt: skip
 
 
-def worker(spec: dict[str, Any]) -> dict[str, Any]:
-    run(make_log(2_000, 0, spec["mode"]), spec["mode"])
-    frame = make_log(spec["n"], spec["seed"], spec["mode"])
+def _aggregate(spec: dict[str, Any]):
+    import pandas as pd
+
+    kw = SQL_KW
+    if spec["engine"] == "duckdb":
+        from attribution_lab.sql import events_to_path_table_sql
+
+        res = events_to_path_table_sql(
+            spec["path"], **kw, lookback=30, memory_limit=spec["memory_limit"]
+        )
+        return res.table, res.counts
+    from attribution_lab.events import events_to_journeys
+
+    journeys, report = events_to_journeys(pd.read_csv(spec["path"]), **kw, lookback=30)
+    table = journeys.aggregate().to_path_table().sort_values("path").reset_index(drop=True)
+    return table, report.to_dict()
+
+
+def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
+    """One cell in this fresh process: from_events timed `repeats` times, or one engine."""
+    if spec["task"] == "sql":
+        m = measure_once(lambda: _aggregate(spec))
+        table, counts = m.pop("out")
+        table.to_parquet(spec["table_out"])
+        return {**m, "paths": len(table), "journeys": int(counts["n_journeys"])}
+    from benchmarks._data import event_log
+
+    _from_events(event_log(2_000, 0, spec["mode"]), spec["mode"])
+    frame = event_log(spec["n"], spec["seed"], spec["mode"])
     rows = []
-    for repeat in range(spec["repeats"]):
+    for _ in range(spec["repeats"]):
         load = loadavg()
-        m = measure_once(lambda: run(frame, spec["mode"]))
+        m = measure_once(lambda: _from_events(frame, spec["mode"]))
         journeys, report = m.pop("out")
         rows.append(
             {
                 **m,
-                "repeat": repeat,
                 "load_1min": load[0] if load else None,
-                "n_journeys": journeys.n_journeys,
+                "journeys": journeys.n_journeys,
                 "n_touchpoints": journeys.n_touchpoints,
                 "duplicates": report.duplicates,
                 "dropped": json.dumps(report.dropped),
             }
         )
-    return {"rows": rows, "digest": package_digest()}
+    return {"rows": rows, "package_digest": package_digest()}
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sizes", default="1e6,1e7")
-    p.add_argument("--repeats", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--modes", default=",".join(MODES))
-    p.add_argument("--quick", action="store_true")
-    p.add_argument("--out", default=str(HERE / "results"))
-    p.add_argument("--worker", help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
-    if args.worker:
-        return worker_main(worker, args.worker)
-    sizes = [100_000] if args.quick else [int(float(s)) for s in args.sizes.split(",")]
-    repeats = 1 if args.quick else args.repeats
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
-    info = machine_info()
-    records = []
-    for n in sizes:
-        for mode in args.modes.split(","):
-            spec = {"n": n, "mode": mode, "seed": args.seed, "repeats": repeats}
-            out = call_worker([sys.executable, str(Path(__file__).resolve())], spec, env=env)
-            if "error" in out:
-                print(f"n={fmt_n(n)} {mode}: {out['error']}")
+# ============================================================================ suite
+def run(sr: SuiteRun, args) -> None:
+    cmd, env = suite_worker_cmd("events")
+    seed = args.seeds[0]
+    for n in tqdm(iterable=args.sizes, desc="from_events", disable=args.no_progress):
+        for mode in args.modes:
+            spec = {"task": "from_events", "n": n, "mode": mode, "seed": seed}
+            res = call_worker(cmd, {**spec, "repeats": args.repeats}, env=env)
+            row = {"task": "from_events", "scenario": mode, "model": "Journeys.from_events"}
+            row.update(n_events=n, seed=seed, params="return_report=True")
+            if "error" in res:
+                sr.error(res["error"], **row)
                 continue
-            for row in out["rows"]:
-                rec = {"n_events": n, "mode": mode, "seed": args.seed, **row}
-                rec.update(digest=out["digest"], background_load=out["background_load"], **info)
-                records.append(rec)
-                print(
-                    f"n={fmt_n(n)} {mode:13s} {row['wall_s']:7.2f} s  peak +"
-                    f"{row['rss_increment_mb']:7.0f} MB  load {row['load_1min']}"
+            rs = res["rows"]
+            wall = [r["wall_s"] for r in rs]
+            sr.add(
+                **row,
+                n_journeys=rs[0]["journeys"],
+                n_channels=8,
+                wall_s=float(np.median(wall)),
+                min_s=min(wall),
+                cpu_s=float(np.median([r["cpu_user_s"] + r["cpu_sys_s"] for r in rs])),
+                peak_mem_mb=max(r["peak_mb"] for r in rs),
+                rss_increment_mb=max(r["rss_increment_mb"] for r in rs),
+                events_per_s=n / min(wall),
+                load_1min=max(r["load_1min"] or 0 for r in rs),
+                background_load=res.get("background_load"),
+                **{k: rs[0][k] for k in ("n_touchpoints", "duplicates", "dropped")},
+                package_digest=res["package_digest"],
+            )
+    if args.sql_sizes:
+        _sql(sr, args, cmd, env)
+
+
+def _sql(sr: SuiteRun, args, cmd, env) -> None:
+    import duckdb
+    import pandas as pd
+
+    from benchmarks._data import duckdb_event_file
+
+    sr.machine["peer_duckdb"] = duckdb.__version__
+    work = Path(tempfile.mkdtemp(prefix="bench_events_sql_"))
+    try:
+        for n in tqdm(iterable=args.sql_sizes, desc="sql", disable=args.no_progress):
+            path = work / f"events_{n}.csv"
+            duckdb_event_file(path, n, max(1, int(n / args.events_per_user)))
+            base = {"task": "sql", "scenario": "duckdb file", "n_events": n, "n_channels": 8}
+            base["file_mb"] = path.stat().st_size / 2**20
+            engines = ["duckdb"] + (["pandas"] if n <= args.check_max else [])
+            tables = {}
+            for engine in engines:
+                spec = {"task": "sql", "engine": engine, "path": str(path)}
+                spec.update(memory_limit=args.memory_limit, table_out=str(work / f"{engine}.pq"))
+                res = call_worker(cmd, spec, env=env)
+                params = (
+                    f"memory_limit={args.memory_limit}, lookback=30"
+                    if engine == "duckdb"
+                    else "read_csv + events_to_journeys, lookback=30"
                 )
-    if not records:
-        return 1
-    table = pd.DataFrame(records)
-    table["cpu_s"] = table["cpu_user_s"] + table["cpu_sys_s"]
-    outdir = Path(args.out)
-    outdir.mkdir(parents=True, exist_ok=True)
-    table.to_csv(outdir / "events.csv", index=False)
-    summary = (
-        table.groupby(["n_events", "mode"], sort=False)
-        .agg(
-            median_s=("wall_s", "median"),
-            min_s=("wall_s", "min"),
-            cpu_s=("cpu_s", "median"),
-            rss_increment_mb=("rss_increment_mb", "max"),
-            load_1min=("load_1min", "max"),
-            n_journeys=("n_journeys", "first"),
-            n_touchpoints=("n_touchpoints", "first"),
-        )
-        .reset_index()
-    )
-    summary["events_per_s"] = summary["n_events"] / summary["min_s"]
-    lines = [
-        "# Journeys.from_events: event log to journeys",
-        "",
-        f"`python benchmarks/bench_events.py {' '.join(sys.argv[1:])}`;"
-        f" commit {info.get('git_commit', '?')}, {info.get('cpu', '?')},"
-        f" {info.get('n_cpus', '?')} cores, {info.get('mem_gib', '?')} GiB, pandas"
-        f" {info.get('pandas', '?')}, numpy {info.get('numpy', '?')},"
-        f" {info.get('date_utc', '')}. Data and method: see the script's docstring.",
-        "",
-        *md_table(summary, index=False),
-        "",
-        "Peak RSS is the rise above the resident size before the call (the log itself is"
-        " already resident). A 1-minute load average above the core count means other"
-        " processes shared the machine and the wall times are inflated; ``cpu_s`` (user +"
-        " system CPU seconds of the call) is less affected.",
-        "",
-        f"Fastest: {fmt(summary['events_per_s'].max() / 1e6)} million events per second.",
-    ]
-    (outdir / "events.md").write_text("\n".join(lines) + "\n")
-    print(f"wrote {outdir / 'events.csv'} and {outdir / 'events.md'}")
-    return 0
+                row = {**base, "model": engine, "params": params}
+                if "error" in res:
+                    sr.error(res["error"], **row)
+                    continue
+                tables[engine] = pd.read_parquet(spec["table_out"])
+                sr.add(
+                    **row,
+                    n_journeys=res["journeys"],
+                    wall_s=res["wall_s"],
+                    peak_mem_mb=res["peak_mb"],
+                    events_per_s=n / res["wall_s"],
+                    paths=res["paths"],
+                    background_load=res.get("background_load"),
+                )
+            if len(tables) == 2:
+                a, b = tables["duckdb"], tables["pandas"]
+                sr.rows[-1]["tables_equal"] = bool(
+                    a["path"].tolist() == b["path"].tolist()
+                    and all(
+                        (a[c].astype(float) - b[c].astype(float)).abs().max() < 1e-6
+                        for c in ("total_conversions", "total_conversion_value", "total_null")
+                    )
+                )
+            path.unlink()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+# ============================================================================ outputs
+def body(frame) -> list[str]:
+    ok = frame[frame.status == "ok"]
+    if ok.empty:
+        return ["Nothing measured."]
+    lines = []
+    fe = ok[ok.task == "from_events"]
+    if not fe.empty:
+        cols = ["n_events", "scenario", "wall_s", "min_s", "cpu_s", "rss_increment_mb"]
+        cols += ["load_1min", "n_journeys", "n_touchpoints", "events_per_s"]
+        lines += [
+            "## Journeys.from_events (in memory)",
+            "",
+            *md_table(fe[cols].rename(columns={"scenario": "mode"}), index=False),
+            "",
+            "Peak RSS is the rise above the resident size before the call (the log itself is"
+            " already resident). A 1-minute load average above the core count means other"
+            " processes shared the machine and the wall times are inflated; `cpu_s` (user +"
+            " system CPU seconds of the call) is less affected.",
+            "",
+            f"Fastest: {fmt(fe['events_per_s'].max() / 1e6)} million events per second.",
+        ]
+    sql = ok[ok.task == "sql"]
+    if not sql.empty:
+        t = sql.pivot_table(index="n_events", columns="model", values=["wall_s", "peak_mem_mb"])
+        t.columns = [f"{m} {'s' if v == 'wall_s' else 'peak MB'}" for v, m in t.columns]
+        first = sql.drop_duplicates("n_events").set_index("n_events")
+        t["file MB"] = first["file_mb"]
+        t["journeys"] = first["n_journeys"]
+        t["distinct paths"] = first["paths"]
+        if "tables_equal" in sql:
+            t["same table"] = (
+                sql.groupby("n_events")
+                .tables_equal.last()
+                .map(lambda v: "not run" if v != v else str(bool(v)))
+            )
+        t.index = [fmt_n(n) for n in t.index]
+        t.index.name = "events"
+        lines += [
+            "",
+            "## Event files to path tables: DuckDB against pandas + events_to_journeys",
+            "",
+            "Each engine in a fresh process; peak = the process's peak resident memory during "
+            "the aggregation.",
+            "",
+            *md_table(t),
+        ]
+    return lines
+
+
+PLOTS: dict[str, Any] = {}

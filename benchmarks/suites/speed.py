@@ -1,10 +1,10 @@
 """speed: wall time and peak memory of every model by n_journeys, channels and Markov order.
 
-Data: raw journeys (one customer per row) from the generator of ``bench_markov.py``
+Data: raw journeys (one customer per row) from ``benchmarks._data.synth_journeys``
 (Zipf channel popularity, geometric lengths of mean 5 capped at 30, logistic conversions,
 about 17% convert), ``numpy.random.default_rng([seed, n_journeys, n_channels])``, for
 n_journeys in ``--sizes`` (default 1e4, 1e5, 1e6, 1e7) and ``--channels`` (default 5,
-20, 100). The journeys are built from their CSR arrays (parsing is ``bench_foundation.py``'s
+20, 100). The journeys are built from their CSR arrays (parsing is the ``parse`` suite's
 subject).
 
 Models (`configs`): every registered rule model at its defaults; Markov orders 1-3
@@ -75,7 +75,7 @@ QUICK_CONFIGS = ("linear", "markov (order 1)")
 
 
 def add_arguments(p) -> None:
-    from benchmarks.__main__ import int_list
+    from benchmarks._harness import int_list
 
     p.add_argument("--channels", type=int_list, default=None, help="default 5,20,100")
     p.add_argument("--orders", type=int_list, default=None, help="Markov orders, default 1,2,3")
@@ -125,15 +125,9 @@ def _params_label(params: dict[str, Any]) -> str:
 
 
 # ============================================================================ data and worker
-def _journeys(d: dict[str, Any]):
-    from attribution_lab import Journeys
-
-    return Journeys(d["channels"], d["offsets"], d["names"], d["conversions"], d["nulls"])
-
-
 def make_data(n: int, n_channels: int, seed: int, prefix: str) -> dict[str, Any]:
     """Write the CSR arrays under `prefix`; time the floor on them. Returns the metadata."""
-    from benchmarks.bench_markov import floor_codes, synth_journeys
+    from benchmarks._data import floor_codes, synth_journeys
 
     d = synth_journeys(n, n_channels, seed)
     for key in ("channels", "offsets", "conversions", "nulls"):
@@ -156,7 +150,8 @@ def make_data(n: int, n_channels: int, seed: int, prefix: str) -> dict[str, Any]
 def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
     """One measurement in this fresh process (see the module docstring)."""
     from attribution_lab import get_model
-    from benchmarks.bench_markov import synth_journeys
+    from benchmarks._data import journeys as _journeys
+    from benchmarks._data import synth_journeys
 
     prefix, name, params = spec["prefix"], spec["name"], spec["params"]
     names = spec["names"]
