@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,8 @@ __all__ = [
     "DataWarning",
     "RowNamer",
     "check_columns",
+    "check_instance",
+    "check_level",
     "check_random_state",
     "did_you_mean",
     "first_bad",
@@ -147,6 +150,45 @@ def check_random_state(random_state: int | np.random.Generator | None) -> np.ran
     raise TypeError(
         f"random_state must be None, an int or a numpy Generator, got {type(random_state).__name__}"
     )
+
+
+def check_level(ci_level: Any, name: str = "ci_level") -> float:
+    """`ci_level` as a float, or ValueError unless it is a real number strictly inside (0, 1).
+
+    Booleans are refused although Python counts them as numbers.
+
+    Examples
+    --------
+    >>> check_level(0.9)
+    0.9
+    >>> check_level(1)
+    Traceback (most recent call last):
+    ...
+    ValueError: ci_level must be a number strictly between 0 and 1, got 1
+    """
+    if isinstance(ci_level, bool) or not isinstance(ci_level, Real) or not 0 < ci_level < 1:
+        raise ValueError(f"{name} must be a number strictly between 0 and 1, got {ci_level!r}")
+    return float(ci_level)
+
+
+def check_instance(value: Any, cls: type, name: str) -> Any:
+    """`value` unchanged, or TypeError naming `name`, the expected class and the type given.
+
+    The one check of "journeys must be a Journeys object" and the like: the class is
+    passed in, so this module stays below the ones that define it.
+
+    Examples
+    --------
+    >>> check_instance([1], list, "items")
+    [1]
+    >>> check_instance("a", list, "items")
+    Traceback (most recent call last):
+    ...
+    TypeError: items must be a list object, got str
+    """
+    if not isinstance(value, cls):
+        raise TypeError(f"{name} must be a {cls.__name__} object, got {type(value).__name__}")
+    return value
 
 
 def did_you_mean(name: Any, choices: Iterable[Any]) -> str:
