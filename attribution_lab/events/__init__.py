@@ -133,9 +133,9 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ._validation import first_bad, show
-from .channels import ChannelGrouping, check_columns, field_codes
-from .journeys import Journeys
+from .._validation import first_bad, show
+from ..channels import ChannelGrouping, check_columns, field_codes
+from ..journeys import Journeys
 
 __all__ = [
     "EventsReport",
