@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _scenarios  # noqa: F401  (fills the scenario table)
 from .b2b import AccountWorld
 from .base import GroundTruth, Simulation, World, make_world, register_scenario, scenarios
 from .causal import CausalWorld

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ..journeys import MILESTONES
-from .base import register_scenario
-from .causal import CausalDraw, CausalWorld, _expected_touches, _number, _Units
+from ._draws import CausalDraw, _expected_touches, _number, _Units
+from .causal import CausalWorld
 
 __all__ = ["AccountWorld"]
 
@@ -167,41 +167,3 @@ class AccountWorld(CausalWorld):
 
     def _journey_extras(self, draw: CausalDraw) -> dict[str, Any]:
         return {"account": np.arange(draw.n_journeys)}
-
-
-@register_scenario(
-    "b2b",
-    "accounts with buying committees over a 180-day cycle, lead / opportunity / closed-won"
-    " milestones, content driving sales follow-ups and intent driving search. Built to"
-    " compare W-shaped and full-path rules with the truth on deals and revenue.",
-)
-def _b2b_scenario(**kwargs: Any) -> AccountWorld:
-    """Account-based marketing over a six-month cycle with 2.5 contacts per account.
-
-    Display impressions are many and nearly inert and create no lead; content downloads
-    create leads and, with probability 0.3, cause a sales follow-up about 10 days later;
-    events and sales meetings create opportunities, close deals and reinforce each other;
-    account intent raises paid search and content engagement and the win rate. The
-    milestone rules (W-shaped, full path) credit the lead- and opportunity-creating
-    touches; the truth is the closed-won deals (and revenue) each channel causes.
-    """
-    params: dict[str, Any] = dict(
-        rates=[0.01, 0.004, 0.003, 0.008, 0.001, 0.0015],
-        effects=[0.05, 0.2, 0.3, 0.05, 0.6, 0.8],
-        half_lives=[14.0, 7.0, 30.0, 14.0, 45.0, 60.0],
-        intercept=-3.0,
-        channel_names=["display", "paid_search", "content", "email", "events", "sales"],
-        intent_exposure=[0.0, 1.0, 0.5, 0.0, 0.0, 0.0],
-        intent_effect=1.0,
-        synergy={("events", "sales"): 0.5},
-        mediation={("content", "sales"): 0.3},
-        mediation_delay=10.0,
-        lead_channels=["paid_search", "content", "email", "events", "sales"],
-        opportunity_channels=["events", "sales"],
-        value_mean=20000.0,
-        value_sigma=0.8,
-    )
-    params.update(kwargs)
-    world = AccountWorld(**params)
-    world.name = "b2b"
-    return world

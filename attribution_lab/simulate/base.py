@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -244,18 +245,41 @@ def check_n_journeys(n_journeys: Any) -> int:
     return int(n_journeys)
 
 
-_SCENARIOS: dict[str, tuple[Callable[..., World], str]] = {}
+@dataclass(frozen=True)
+class Scenario:
+    """One row of the scenario table: how `make_world` builds a named world.
+
+    ``make(**{**params, **overrides})`` builds the world; ``world_name``, when given, is
+    the name it reports (``Simulation.world``); ``notes`` says what it is built to expose.
+    """
+
+    make: Callable[..., World]
+    summary: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    world_name: str | None = None
+    notes: str = ""
+
+
+#: The scenario table, filled by ``simulate/_scenarios.py`` and `register_scenario`.
+_SCENARIOS: dict[str, Scenario] = {}
+
+
+def _add_scenario(name: str, scenario: Scenario) -> None:
+    if name in _SCENARIOS:
+        raise ValueError(f"scenario {name!r} is registered twice")
+    _SCENARIOS[name] = scenario
 
 
 def register_scenario(
     name: str, summary: str
 ) -> Callable[[Callable[..., World]], Callable[..., World]]:
-    """Decorator registering a factory of a named scenario with a one-line summary."""
+    """Decorator registering a factory of a named scenario with a one-line summary.
+
+    The factory is called with the parameters given to `make_world`.
+    """
 
     def deco(factory: Callable[..., World]) -> Callable[..., World]:
-        if name in _SCENARIOS:
-            raise ValueError(f"scenario {name!r} is registered twice")
-        _SCENARIOS[name] = (factory, summary)
+        _add_scenario(name, Scenario(factory, summary, notes=factory.__doc__ or ""))
         return factory
 
     return deco
@@ -269,7 +293,7 @@ def scenarios() -> dict[str, str]:
     >>> "markov" in scenarios()
     True
     """
-    return {name: summary for name, (_, summary) in _SCENARIOS.items()}
+    return {name: scenario.summary for name, scenario in _SCENARIOS.items()}
 
 
 def make_world(name: str, **params: Any) -> World:
@@ -287,11 +311,17 @@ def make_world(name: str, **params: Any) -> World:
     """
     if name not in _SCENARIOS:
         raise ValueError(f"unknown scenario {name!r}; choose from {', '.join(_SCENARIOS)}")
+    scenario = _SCENARIOS[name]
+    # a fresh copy per world: the table's lists and dicts must never be shared with one
+    kwargs = {**copy.deepcopy(dict(scenario.params)), **params}
     try:
-        return _SCENARIOS[name][0](**params)
+        world = scenario.make(**kwargs)
     except TypeError as exc:
-        # factories pass parameters on to a world's constructor: name the scenario, not it
+        # the table passes parameters on to a world's constructor: name the scenario, not it
         unknown = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
         if unknown is None:
             raise
         raise ValueError(f"scenario {name!r} has no parameter {unknown.group(1)!r}") from None
+    if scenario.world_name is not None:
+        world.name = scenario.world_name
+    return world

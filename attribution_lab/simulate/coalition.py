@@ -10,7 +10,7 @@ import numpy as np
 from .._validation import check_random_state
 from ..journeys import Journeys
 from ..shapley.exact import intersection_sums, shapley_values_from_table
-from .base import GroundTruth, Simulation, World, check_n_journeys, register_scenario
+from .base import GroundTruth, Simulation, World, check_n_journeys
 
 __all__ = ["CoalitionWorld"]
 
@@ -238,22 +238,3 @@ class CoalitionWorld(World):
             world=self.name,
             params={"expected_conversions": float(p.sum())},
         )
-
-
-@register_scenario(
-    "coalition",
-    "conversion depends only on the channel set, with one synergistic pair and a channel"
-    " with no effect; truth: exact Shapley values of expected conversions. Built to check"
-    " Shapley games and to show rule models crediting the inert channel.",
-)
-def _coalition_scenario(**kwargs: Any) -> CoalitionWorld:
-    params: dict[str, Any] = dict(
-        exposure=[0.55, 0.35, 0.3, 0.25, 0.5, 0.15],
-        intercept=-3.0,
-        effects=[0.3, 0.9, 0.6, 0.4, 0.0, 1.1],
-        interactions={(1, 2): 0.7},
-        channel_names=["search", "email", "social", "display", "direct", "referral"],
-        value_effects=[0.0, 0.2, 0.0, 0.0, 0.0, 0.4],
-    )
-    params.update(kwargs)
-    return CoalitionWorld(**params)

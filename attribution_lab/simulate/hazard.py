@@ -18,8 +18,8 @@ from .._validation import check_random_state
 from ..hazard import hazard_coalition_values
 from ..journeys import Journeys
 from ..shapley.exact import shapley_values_from_table
-from .base import GroundTruth, Simulation, World, check_n_journeys, register_scenario
-from .causal import _sort_touches
+from ._draws import _sort_touches
+from .base import GroundTruth, Simulation, World, check_n_journeys
 
 __all__ = ["HazardWorld"]
 
@@ -347,53 +347,3 @@ class HazardWorld(World):
             description=f"exact Shapley values of {game}", details=details, **kw,
         )  # fmt: skip
         return truths, v
-
-
-@register_scenario(
-    "hazard",
-    "conversions from the additive-hazard process (4 channels, known beta and half-lives"
-    " 1-10 days), journeys stopped at conversion; truth: the true hazard split. Built to"
-    " check that HazardAttribution recovers beta, omega and the credit.",
-)
-def _hazard_scenario(**kwargs: Any) -> HazardWorld:
-    """Four channels with different effects and decays over a 30-day window."""
-    params: dict[str, Any] = dict(
-        rates=[0.04, 0.08, 0.12, 0.05],
-        beta=[0.12, 0.06, 0.02, 0.05],
-        omega=_LN2 / np.array([1.0, 4.0, 10.0, 3.0]),
-        baseline=0.002,
-        window=30.0,
-        channel_names=["search", "email", "display", "social"],
-    )
-    return HazardWorld(**{**params, **kwargs})
-
-
-@register_scenario(
-    "truncation",
-    "frequent, effective email in an additive-hazard world where journeys stop at"
-    " conversion, so converters have fewer channels than non-converters; truth: Shapley"
-    " values of the counterfactual game. The negative control of the logistic model game.",
-)
-def _truncation_scenario(**kwargs: Any) -> HazardWorld:
-    """Email touches often and works; converters stop early and so often lack it.
-
-    Non-converters are observed for 60 days and nearly all of them get email; converters
-    stop at the conversion, often before their first email. A conversion model on channel
-    indicators then finds every channel associated with not converting (the longer a
-    journey is watched, the more channels it collects): its game has v(N) < v(empty) and
-    negative Shapley values for every channel, while the hazard model, which knows how
-    long each journey was at risk, is not fooled.
-    """
-    params: dict[str, Any] = dict(
-        rates=[0.02, 0.1, 0.05],
-        beta=[0.12, 0.04, 0.01],
-        omega=_LN2 / np.array([2.0, 7.0, 3.0]),
-        baseline=0.001,
-        window=60.0,
-        entry=[0.5, 0.2, 0.3],
-        channel_names=["search", "email", "display"],
-        truth="shapley",
-    )
-    world = HazardWorld(**{**params, **kwargs})
-    world.name = "truncation"
-    return world

@@ -12,7 +12,7 @@ from .._validation import check_random_state
 from ..journeys import Journeys
 from ..markov.chain import MarkovChain, removal_effects
 from ..markov.simulate import _walk_table
-from .base import GroundTruth, Simulation, World, check_n_journeys, register_scenario
+from .base import GroundTruth, Simulation, World, check_n_journeys
 
 __all__ = ["MarkovWorld"]
 
@@ -312,22 +312,3 @@ class MarkovWorld(World):
             world=self.name,
             params={"order": chain.order, "n_states": m, "truncated_walks": truncated},
         )
-
-
-@register_scenario(
-    "markov",
-    "journeys from a known first-order chain (6 channels); truth: its exact removal effects."
-    " Built to check that the Markov model of matching order recovers them.",
-)
-def _markov_scenario(n_channels: int = 6, random_state: Any = 11, **kwargs: Any) -> MarkovWorld:
-    return MarkovWorld.random(n_channels, order=1, random_state=random_state, **kwargs)
-
-
-@register_scenario(
-    "markov2",
-    "journeys from a known second-order chain (5 channels); truth: its exact removal"
-    " effects. Built to expose what a first-order model misses when the next touch depends"
-    " on the last two.",
-)
-def _markov2_scenario(n_channels: int = 5, random_state: Any = 12, **kwargs: Any) -> MarkovWorld:
-    return MarkovWorld.random(n_channels, order=2, random_state=random_state, **kwargs)
