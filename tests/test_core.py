@@ -11,10 +11,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attribution_lab import Journeys, available_models, get_model, rules
-from attribution_lab import _reference as ref
+from attribution_lab import Journeys, available_models, get_model
 from attribution_lab.journeys import split_path_strings, split_path_strings_reference
-from attribution_lab.rules import DEFAULT_DIRECT, credit_from_weights, unique_linear_weights
+from attribution_lab.rules import (
+    DEFAULT_DIRECT,
+    _blocks,
+    credit_from_weights,
+    unique_linear_weights,
+)
+from attribution_lab.rules import _reference as ref
 
 
 @st.composite
@@ -383,7 +388,7 @@ def test_rule_credit_by_blocks_is_one_bincount_over_all_touches(name, block_touc
     per_touch = w * np.stack([j.conversions, j.value])[:, j.journey_index]
     expected = [np.bincount(j.channels, x, minlength=j.n_channels) for x in per_touch]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(rules, "_BLOCK_TOUCHES", block_touches)
+        mp.setattr(_blocks, "_BLOCK_TOUCHES", block_touches)
         res = model.attribute()
         np.testing.assert_array_equal(model.touch_weights(j), w)
         by_blocks = credit_from_weights(j, w)

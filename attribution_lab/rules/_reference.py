@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .journeys import Journeys
+from ..journeys import Journeys
 
 
 def first_touch(path: Sequence[int]) -> list[float]:
