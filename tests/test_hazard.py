@@ -12,7 +12,7 @@ import pytest
 from sklearn.base import clone
 
 from attribution_lab import Journeys, get_model
-from attribution_lab.hazard import (
+from attribution_lab.hazard.model import (
     HazardAttribution,
     HazardGame,
     _credit_jacobian,

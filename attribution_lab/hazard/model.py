@@ -25,13 +25,13 @@ import pandas as pd
 from scipy import optimize
 from scipy.stats import norm
 
-from ._validation import check_random_state
-from .base import AttributionModel, register_model
-from .journeys import Journeys
-from .result import AttributionResult
-from .rules import credit_from_weights
-from .shapley.base import Game
-from .shapley.exact import shapley_values_from_table
+from .._validation import check_random_state
+from ..base import AttributionModel, register_model
+from ..journeys import Journeys
+from ..result import AttributionResult
+from ..rules import credit_from_weights
+from ..shapley.base import Game
+from ..shapley.exact import shapley_values_from_table
 
 __all__ = [
     "HazardAttribution",
