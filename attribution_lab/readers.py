@@ -19,8 +19,10 @@ import numpy as np
 import pandas as pd
 
 from ._io import existing_file, open_text, read_table, row_namer
+from ._times import TIME_UNITS, numeric_times_to_days
+from ._times import UNIT_WORDS as _UNIT_WORDS
+from ._times import scalar_days as _days
 from ._validation import check_columns, first_bad, show
-from .events import _UNIT_WORDS, TIME_UNITS, _days, numeric_times_to_days
 from .journeys import Journeys
 
 __all__ = [

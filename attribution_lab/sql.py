@@ -27,15 +27,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validation import check_columns
-from .events import (
-    _MAX_DAYS,
-    _check_time_unit,
-    _days,
-    _duration_days,
-    _far_time_error,
-    _unit_for_datetimes_error,
+from ._times import (
+    MAX_DAYS,
+    check_time_unit,
+    duration_days,
+    far_time_error,
+    scalar_days,
+    unit_for_datetimes_error,
 )
+from ._validation import check_columns
 from .journeys import Journeys
 
 __all__ = ["SQLPathTable", "events_to_path_table_sql"]
@@ -133,7 +133,7 @@ def _steps_sql(
     )
     observation_end = None
     if spec["observation_end"] is not None:
-        observation_end = _days(
+        observation_end = scalar_days(
             spec["observation_end"], "observation_end", datetimes, spec["time_unit"]
         )
     dedup_cols = spec["columns"]
@@ -369,10 +369,10 @@ lookback, max_length, time_unit
         "conversion_is_touch": conversion_is_touch,
         "value": value,
         "observation_end": observation_end,
-        "lookback": None if lookback is None else _duration_days(lookback, "lookback"),
+        "lookback": None if lookback is None else duration_days(lookback, "lookback"),
         "max_length": max_length,
         "time_unit": time_unit,
-        "per_day": _check_time_unit(time_unit),
+        "per_day": check_time_unit(time_unit),
         # the columns read: exact duplicates are rows equal in all of them
         "columns": list(dict.fromkeys(c for c in (user, time, channel, conversion, value) if c)),
     }
@@ -438,15 +438,15 @@ def _run_duckdb(events, spec, connection, memory_limit) -> SQLPathTable:
         far = con.execute(
             f"SELECT _rn, CAST({tq} AS DOUBLE) FROM _al_src"
             f" WHERE NOT isnan(CAST({tq} AS DOUBLE))"
-            f" AND ABS(CAST({tq} AS DOUBLE)) > {_MAX_DAYS * spec['per_day']!r}"
+            f" AND ABS(CAST({tq} AS DOUBLE)) > {MAX_DAYS * spec['per_day']!r}"
             " ORDER BY _rn LIMIT 1"
         ).fetchall()
         if far:
             where = f"{source}: row {far[0][0]}, column {spec['time']!r}"
-            raise _far_time_error(where, float(far[0][1]), spec["time_unit"])
+            raise far_time_error(where, float(far[0][1]), spec["time_unit"])
     else:
         if spec["time_unit"] is not None:
-            raise _unit_for_datetimes_error(spec["time"], spec["time_unit"])
+            raise unit_for_datetimes_error(spec["time"], spec["time_unit"])
         # NULLIF(TRIM(...)) so that a blank string counts as a missing time, as in memory
         raw = f"NULLIF(TRIM(CAST({tq} AS VARCHAR)), '')"
         time_days = f"epoch_ns(TRY_CAST({raw} AS TIMESTAMPTZ)) / 86400e9"
@@ -517,7 +517,7 @@ def _run_spark(events, spec, spark) -> SQLPathTable:
         far = (
             frame.where(
                 f"NOT isnan(CAST({tq} AS DOUBLE))"
-                f" AND ABS(CAST({tq} AS DOUBLE)) > {_MAX_DAYS * spec['per_day']!r}"
+                f" AND ABS(CAST({tq} AS DOUBLE)) > {MAX_DAYS * spec['per_day']!r}"
             )
             .orderBy("_rn")
             .limit(1)
@@ -525,10 +525,10 @@ def _run_spark(events, spec, spark) -> SQLPathTable:
         )
         if far:
             where = f"{source}: a row (Spark row id {far[0]['_rn']}), column {spec['time']!r}"
-            raise _far_time_error(where, float(far[0][spec["time"]]), spec["time_unit"])
+            raise far_time_error(where, float(far[0][spec["time"]]), spec["time_unit"])
     else:
         if spec["time_unit"] is not None:
-            raise _unit_for_datetimes_error(spec["time"], spec["time_unit"])
+            raise unit_for_datetimes_error(spec["time"], spec["time_unit"])
         time_days = f"(unix_micros(to_timestamp(NULLIF(TRIM(CAST({tq} AS STRING)), ''))) / 86400e6)"
         datetimes = True
     session.conf.set("spark.sql.session.timeZone", "UTC")
