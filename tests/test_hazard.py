@@ -12,15 +12,15 @@ import pytest
 from sklearn.base import clone
 
 from attribution_lab import Journeys, get_model
-from attribution_lab.hazard.model import (
+from attribution_lab.hazard import (
     HazardAttribution,
     HazardGame,
-    _credit_jacobian,
-    _loglik,
-    _prepare,
     hazard_log_likelihood,
     hazard_touch_weights,
 )
+from attribution_lab.hazard._data import _prepare
+from attribution_lab.hazard.kernels import _loglik
+from attribution_lab.hazard.model import _credit_jacobian
 from attribution_lab.shapley import ModelGame, shapley_values_from_table
 from attribution_lab.simulate import HazardWorld, make_world, scenarios, simulate
 
