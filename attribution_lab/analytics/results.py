@@ -49,8 +49,8 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.special import ndtri
 
-from .journeys import MILESTONES, Journeys
-from .markov.chain import CONVERSION, NULL, START
+from ..journeys import MILESTONES, Journeys
+from ..markov.chain import CONVERSION, NULL, START
 
 __all__ = [
     "AnalyticsResult",

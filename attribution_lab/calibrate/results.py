@@ -27,11 +27,11 @@ from scipy import optimize, stats
 from scipy.special import expit
 from sklearn.base import clone
 
-from ._validation import check_random_state, first_bad
-from .base import AttributionModel, get_model
-from .journeys import Journeys
-from .result import AttributionResult
-from .rules import (
+from .._validation import check_random_state, first_bad
+from ..base import AttributionModel, get_model
+from ..journeys import Journeys
+from ..result import AttributionResult
+from ..rules import (
     FullPathAttribution,
     PositionBasedAttribution,
     TimeDecayAttribution,
@@ -443,7 +443,7 @@ class _Reference:
     """A fixed reference attribution, or a model refitted on every bootstrap replicate."""
 
     def __init__(self, reference: Any, journeys: Journeys) -> None:
-        from .evaluate import _alignment, _as_reference
+        from ..evaluate import _alignment, _as_reference
 
         if reference is None:
             raise ValueError(
@@ -493,7 +493,7 @@ def _resample(journeys: Journeys, rng: np.random.Generator) -> tuple[np.ndarray,
 
 
 def _replicate(journeys: Journeys, new_c: np.ndarray, new_u: np.ndarray, new_v: np.ndarray):
-    from .uncertainty import _take
+    from ..uncertainty import _take
 
     keep = np.flatnonzero((new_c > 0) | (new_u > 0))
     return _take(journeys, keep, new_c[keep], new_u[keep], new_v[keep])
@@ -1791,7 +1791,7 @@ def position_split_truth(
     >>> t.share.round(2).tolist()
     [0.5, 0.2, 0.3]
     """
-    from .simulate import GroundTruth
+    from ..simulate import GroundTruth
 
     roles, touch, role = position_roles(journeys, shape, n_buckets)
     if isinstance(weights, dict):
