@@ -93,6 +93,14 @@ class Options:
     columns: list[str]  # every column read, in order: exact duplicates agree on all of them
 
 
+def check_conversion(
+    conversion: str | None, value: str | None, conversion_events: Collection[Any] | None
+) -> None:
+    """`value` and `conversion_events` read the conversion rows: they need `conversion`."""
+    if conversion is None and (value is not None or conversion_events is not None):
+        raise ValueError("value= and conversion_events= need conversion=")
+
+
 def check_options(
     frame: pd.DataFrame,
     *,
@@ -125,8 +133,7 @@ def check_options(
             "give either channel= (a column of channel names) or UTM columns"
             " (source=, medium=, campaign=, referrer=), not both or neither"
         )
-    if conversion is None and (value is not None or conversion_events is not None):
-        raise ValueError("value= and conversion_events= need conversion=")
+    check_conversion(conversion, value, conversion_events)
     ms_spec = dict(milestones or {})
     ms_cols = []
     for key, spec in ms_spec.items():

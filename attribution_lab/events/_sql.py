@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -26,26 +26,42 @@ from .._times import (
 )
 from .._validation import check_columns
 from ..journeys import Journeys
+from ._report import DROPS, EventsReport
+from ._rows import check_conversion
+from ._segments import CONVERSION, TOUCH
 
 __all__ = ["SQLPathTable", "events_to_path_table_sql"]
 
-_COUNTS = (
-    "n_events",
-    "duplicates",
-    "missing_user",
-    "missing_time",
-    "after_observation_end",
-    "missing_channel",
-    "outside_lookback",
-    "beyond_max_length",
-    "conversions_without_touches",
-    "n_journeys",
-    "n_converting",
-    "n_touchpoints",
-    "tied_times",
+# The counts the SQL path reports, as SQL over the step views of `_steps_sql`, named as in
+# `EventsReport` (whose order they keep). Not here: what only the in-memory path does
+# (accounts, UTM channel rules, milestones).
+_COUNT_SQL = {
+    "n_events": "SELECT COUNT(*) FROM typed",
+    "duplicates": "SELECT COUNT(*) FROM typed WHERE _dup",
+    "missing_user": "SELECT COUNT(*) FROM typed WHERE NOT _dup AND unit IS NULL",
+    "missing_time": "SELECT COUNT(*) FROM typed WHERE NOT _dup AND unit IS NOT NULL AND t IS NULL",
+    "after_observation_end": "SELECT COUNT(*) FROM alive CROSS JOIN obs WHERE t > obs.obs_end",
+    "missing_channel": "SELECT COUNT(*) FROM kept WHERE NOT is_conv AND channel IS NULL",
+    "outside_lookback": "SELECT COUNT(*) FROM look WHERE outside",
+    "beyond_max_length": "(SELECT COUNT(*) FROM ranked) - (SELECT COUNT(*) FROM final)",
+    "conversions_without_touches": "(SELECT COUNT(*) FROM ends WHERE conv_t IS NOT NULL)"
+    " - (SELECT COUNT(*) FROM journeys WHERE converted = 1)",
+    "value_without_touches": """SELECT COALESCE(SUM(e.conv_value), 0.0) FROM ends e
+             LEFT JOIN journeys j ON e.unit = j.unit AND e.seg = j.seg
+             WHERE e.conv_t IS NOT NULL AND j.seg IS NULL""",
+    "n_journeys": "SELECT COUNT(*) FROM journeys",
+    "n_converting": "SELECT COUNT(*) FROM journeys WHERE converted = 1",
+    "n_touchpoints": "SELECT COUNT(*) FROM final",
+    "tied_times": "(SELECT COUNT(*) FROM final)"
+    " - (SELECT COUNT(*) FROM (SELECT DISTINCT unit, seg, t FROM final) d)",
+    "observation_end": "SELECT MAX(obs_end) FROM obs",
+}
+# the integer counts, in the report's order
+_COUNTS = tuple(
+    f.name
+    for f in fields(EventsReport)
+    if f.name in _COUNT_SQL and f.name not in ("value_without_touches", "observation_end")
 )
-# counts that are not rows dropped
-_BUILT = ("n_events", "n_journeys", "n_converting", "n_touchpoints", "tied_times")
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,7 +96,7 @@ class SQLPathTable:
         c = self.counts
         dropped = []
         for k, v in c.items():
-            if k in _BUILT or k == "value_without_touches" or not v:
+            if k not in DROPS or not v:
                 continue
             dropped.append(f"{k} {v:,}")
             if k == "conversions_without_touches" and c.get("value_without_touches"):
@@ -103,6 +119,14 @@ def _literal(value: Any) -> str:
     if isinstance(value, int | float | np.integer | np.floating):
         return repr(float(value)) if isinstance(value, float | np.floating) else str(int(value))
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def _far_time_sql(quoted: str, per_day: float) -> str:
+    """SQL condition: the numeric time column `quoted` is not a time (see `MAX_DAYS`)."""
+    return (
+        f"NOT isnan(CAST({quoted} AS DOUBLE))"
+        f" AND ABS(CAST({quoted} AS DOUBLE)) > {MAX_DAYS * per_day!r}"
+    )
 
 
 def _steps_sql(
@@ -136,47 +160,49 @@ def _steps_sql(
         is_conv = f"COALESCE(CAST({_quote(conversion)} AS BOOLEAN), FALSE)"
     val = f"TRY_CAST({_quote(value)} AS DOUBLE)" if value is not None else "0.0"
     part = ", ".join(_quote(c) for c in dedup_cols)
-    trimmed = (
-        f"NULLIF(TRIM(CAST({ch} AS VARCHAR)), '')"
-        if not spark
-        else (f"NULLIF(TRIM(CAST({ch} AS STRING)), '')")
-    )
+    # as in memory, a channel name is stripped and a blank one is no channel
+    trimmed = f"NULLIF(TRIM(CAST({ch} AS {'STRING' if spark else 'VARCHAR'})), '')"
     obs = "(SELECT MAX(t) FROM alive)" if observation_end is None else repr(float(observation_end))
     views = {
+        # 1. duplicates (_rows.duplicates)
         "dedup": f"""
             SELECT *, ROW_NUMBER() OVER (PARTITION BY {part} ORDER BY _rn) > 1 AS _dup
             FROM {src}""",
+        # 2-4. times (_times.parse_times), who, kinds of rows (_rows.channels, flags)
         "typed": f"""
             SELECT _rn, _dup, {u} AS unit, {time_days} AS t, {trimmed} AS channel,
                    {is_conv} AS is_conv, {val} AS value
             FROM dedup""",
+        # 5. observation end (_rows.observation_end_days, classify_rows)
         "alive": "SELECT * FROM typed WHERE NOT _dup AND unit IS NOT NULL AND t IS NOT NULL",
         "obs": f"SELECT {obs} AS obs_end",
         "kept": """
             SELECT a.* FROM alive a CROSS JOIN obs WHERE a.t <= obs.obs_end""",
-        # touches (kind 0) and conversions (kind 2); a conversion that is a touch twice
+        # touches (TOUCH) and conversions (CONVERSION); a conversion that is a touch twice
         "ev": f"""
-            SELECT unit, t, 0 AS kind, _rn, channel, value FROM kept
+            SELECT unit, t, {TOUCH} AS kind, _rn, channel, value FROM kept
             WHERE channel IS NOT NULL AND (NOT is_conv {"OR TRUE" if conversion_is_touch else ""})
             UNION ALL
-            SELECT unit, t, 2 AS kind, _rn, channel, value FROM kept WHERE is_conv""",
-        "seg": """
-            SELECT *, SUM(CASE WHEN kind = 2 THEN 1 ELSE 0 END) OVER (
+            SELECT unit, t, {CONVERSION} AS kind, _rn, channel, value FROM kept WHERE is_conv""",
+        # 6. splitting at conversions (_segments.split_at_conversions)
+        "seg": f"""
+            SELECT *, SUM(CASE WHEN kind = {CONVERSION} THEN 1 ELSE 0 END) OVER (
                        PARTITION BY unit ORDER BY t, kind, _rn
                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-                   - CASE WHEN kind = 2 THEN 1 ELSE 0 END AS seg
+                   - CASE WHEN kind = {CONVERSION} THEN 1 ELSE 0 END AS seg
             FROM ev""",
-        "ends": """
-            SELECT unit, seg, MAX(CASE WHEN kind = 2 THEN t END) AS conv_t,
-                   MAX(CASE WHEN kind = 2 THEN value END) AS conv_value
+        "ends": f"""
+            SELECT unit, seg, MAX(CASE WHEN kind = {CONVERSION} THEN t END) AS conv_t,
+                   MAX(CASE WHEN kind = {CONVERSION} THEN value END) AS conv_value
             FROM seg GROUP BY unit, seg""",
-        "touch": """
+        "touch": f"""
             SELECT s.unit, s.seg, s.t, s.kind, s._rn, s.channel,
                    e.conv_t IS NOT NULL AS converted,
                    COALESCE(e.conv_value, 0.0) AS value,
                    COALESCE(e.conv_t, obs.obs_end) AS end_t
             FROM seg s JOIN ends e ON s.unit = e.unit AND s.seg = e.seg CROSS JOIN obs
-            WHERE s.kind = 0""",
+            WHERE s.kind = {TOUCH}""",
+        # 7-8. lookback, maximum length (_segments.trim_touches)
         "look": (
             "SELECT *, FALSE AS outside FROM touch"
             if lookback is None
@@ -199,6 +225,7 @@ def _steps_sql(
         )
     else:
         path = "STRING_AGG(channel, ' > ' ORDER BY t, kind, _rn)"
+    # 9. journeys (_segments.assemble), then the path table and the counts
     views["journeys"] = f"""
         SELECT unit, seg, {path} AS path, MAX(CAST(converted AS INT)) AS converted,
                MAX(value) AS value, COUNT(*) AS n_touch
@@ -208,31 +235,9 @@ def _steps_sql(
                SUM(CASE WHEN converted = 1 THEN value ELSE 0.0 END) AS total_conversion_value,
                SUM(1 - converted) AS total_null
         FROM journeys GROUP BY path ORDER BY path"""
-    views["counts"] = """
-        SELECT
-          (SELECT COUNT(*) FROM typed) AS n_events,
-          (SELECT COUNT(*) FROM typed WHERE _dup) AS duplicates,
-          (SELECT COUNT(*) FROM typed WHERE NOT _dup AND unit IS NULL) AS missing_user,
-          (SELECT COUNT(*) FROM typed WHERE NOT _dup AND unit IS NOT NULL AND t IS NULL)
-            AS missing_time,
-          (SELECT COUNT(*) FROM alive CROSS JOIN obs WHERE t > obs.obs_end)
-            AS after_observation_end,
-          (SELECT COUNT(*) FROM kept WHERE NOT is_conv AND channel IS NULL) AS missing_channel,
-          (SELECT COUNT(*) FROM look WHERE outside) AS outside_lookback,
-          (SELECT COUNT(*) FROM ranked) - (SELECT COUNT(*) FROM final) AS beyond_max_length,
-          (SELECT COUNT(*) FROM ends WHERE conv_t IS NOT NULL)
-            - (SELECT COUNT(*) FROM journeys WHERE converted = 1)
-            AS conversions_without_touches,
-          (SELECT COUNT(*) FROM journeys) AS n_journeys,
-          (SELECT COUNT(*) FROM journeys WHERE converted = 1) AS n_converting,
-          (SELECT COUNT(*) FROM final) AS n_touchpoints,
-          (SELECT COUNT(*) FROM final)
-            - (SELECT COUNT(*) FROM (SELECT DISTINCT unit, seg, t FROM final) d)
-            AS tied_times,
-          (SELECT COALESCE(SUM(e.conv_value), 0.0) FROM ends e
-             LEFT JOIN journeys j ON e.unit = j.unit AND e.seg = j.seg
-             WHERE e.conv_t IS NOT NULL AND j.seg IS NULL) AS value_without_touches,
-          (SELECT MAX(obs_end) FROM obs) AS observation_end"""
+    views["counts"] = "SELECT\n" + ",\n".join(
+        f"  ({sql}) AS {name}" for name, sql in _COUNT_SQL.items()
+    )
     return views
 
 
@@ -343,8 +348,7 @@ lookback, max_length, time_unit
     """
     if engine not in ("duckdb", "spark"):
         raise ValueError(f"engine must be 'duckdb' or 'spark', got {engine!r}")
-    if conversion is None and (value is not None or conversion_events is not None):
-        raise ValueError("value= and conversion_events= need conversion=")
+    check_conversion(conversion, value, conversion_events)
     if max_length is not None and (
         isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1
     ):
@@ -426,8 +430,7 @@ def _run_duckdb(events, spec, connection, memory_limit) -> SQLPathTable:
         datetimes = False
         far = con.execute(
             f"SELECT _rn, CAST({tq} AS DOUBLE) FROM _al_src"
-            f" WHERE NOT isnan(CAST({tq} AS DOUBLE))"
-            f" AND ABS(CAST({tq} AS DOUBLE)) > {MAX_DAYS * spec['per_day']!r}"
+            f" WHERE {_far_time_sql(tq, spec['per_day'])}"
             " ORDER BY _rn LIMIT 1"
         ).fetchall()
         if far:
@@ -503,15 +506,7 @@ def _run_spark(events, spec, spark) -> SQLPathTable:
     numeric = any(k in ttype for k in ("int", "double", "float", "decimal", "long", "short"))
     if numeric:
         time_days, datetimes = f"(CAST({tq} AS DOUBLE) / {spec['per_day']!r})", False
-        far = (
-            frame.where(
-                f"NOT isnan(CAST({tq} AS DOUBLE))"
-                f" AND ABS(CAST({tq} AS DOUBLE)) > {MAX_DAYS * spec['per_day']!r}"
-            )
-            .orderBy("_rn")
-            .limit(1)
-            .collect()
-        )
+        far = frame.where(_far_time_sql(tq, spec["per_day"])).orderBy("_rn").limit(1).collect()
         if far:
             where = f"{source}: a row (Spark row id {far[0]['_rn']}), column {spec['time']!r}"
             raise far_time_error(where, float(far[0][spec["time"]]), spec["time_unit"])
