@@ -1202,3 +1202,32 @@ def test_touch_csv_units_order_and_common_end(tmp_path):
         match=r"t\.csv: --end-time: 1767312000 is not a time in days .*; give it in days",
     ):
         read_touch_table(str(f), "1767312000")
+
+
+def test_steps_alone_trim_touches_and_place_milestones():
+    """Steps 6-8 and 10 as functions of arrays: one unit, touches at days 1, 2, 3, 4, a
+    conversion at day 5 (value 7) and a milestone-only row at day 6 (observation end 9)."""
+    from attribution_lab.events._segments import (
+        place_milestones,
+        split_at_conversions,
+        trim_touches,
+    )
+
+    t = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    touch = np.array([1, 1, 1, 1, 0, 0]) > 0
+    conversion = np.array([0, 0, 0, 0, 1, 0]) > 0
+    milestone = np.array([0, 0, 0, 0, 0, 1]) > 0
+    s = split_at_conversions(
+        np.zeros(6, np.int64), t, np.array([0, 0, 0, 0, 7.0, 0]), touch, milestone, conversion, 9.0
+    )
+    assert s.seg.tolist() == [0, 0, 0, 0, 0, 1] and s.value.tolist() == [7.0, 0.0]
+    # lookback 3.5 days before the conversion drops day 1; max length 2 then day 2
+    trim = trim_touches(s, np.zeros(6, bool), False, 3.5, 2)
+    assert trim.kept.tolist() == [False, False, True, True, False, False]
+    assert trim.outside_lookback.sum() == 1 and trim.beyond_max_length.sum() == 1
+    # the milestone-only row has no kept touch in its segment; day 2's flag moves nowhere
+    # (day 2 is dropped, the last kept touch before it is none); day 4 keeps its own
+    lead = np.array([0, 1, 0, 1, 0, 1]) > 0
+    kept_idx = np.flatnonzero(trim.kept)
+    out, unplaced = place_milestones({"lead": lead}, s, trim.kept, kept_idx, touch)
+    assert out["lead"].tolist() == [False, True] and unplaced == 2
