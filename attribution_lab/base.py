@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -114,6 +115,51 @@ class AttributionModel(BaseEstimator):
 
     def _attribute(self, journeys: Journeys) -> AttributionResult:  # pragma: no cover
         raise NotImplementedError
+
+    def _result(
+        self,
+        journeys: Journeys,
+        conversions: Any,
+        value: Any,
+        *,
+        stderr: Any = None,
+        ci_low: Any = None,
+        ci_high: Any = None,
+        ci_level: float | None = None,
+        n_evaluations: int | None = None,
+        estimated: bool = False,
+        details: Mapping[str, Any] | None = None,
+    ) -> AttributionResult:
+        """The model's result on `journeys`: its credit with its name, estimand and parameters.
+
+        Every model's `_attribute` ends here, so each result carries the same metadata and
+        is checked against the journeys' totals (conversions and value) the same way.
+
+        Examples
+        --------
+        >>> from attribution_lab import get_model
+        >>> j = Journeys.from_paths(["a > b"], conversions=[2], values=[10.0])
+        >>> r = get_model("linear")._result(j, [1.0, 1.0], [5.0, 5.0])
+        >>> r.model, r.estimand, r.total_conversions, r.estimated
+        ('linear', 'rule', 2.0, False)
+        """
+        return AttributionResult(
+            journeys.channel_names,
+            conversions,
+            value,
+            total_conversions=journeys.n_conversions,
+            total_value=journeys.total_value,
+            estimand=self.estimand,
+            model=self.name,
+            params=self.get_params(),
+            stderr=stderr,
+            ci_low=ci_low,
+            ci_high=ci_high,
+            ci_level=ci_level,
+            n_evaluations=n_evaluations,
+            estimated=estimated,
+            details=details,
+        )
 
 
 def _same_value(a: Any, b: Any) -> bool:

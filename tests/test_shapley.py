@@ -52,7 +52,7 @@ def test_exact_equals_average_over_all_orders(n, seed):
     game = table_game(table, n)
     r = ExactShapley(batch_size=5).estimate(game)
     np.testing.assert_allclose(r.values, brute_force(table, n), atol=1e-12)
-    assert r.exact and r.stderr is None
+    assert not r.estimated and r.exact and r.stderr is None
     assert r.n_evaluations == 1 << n == game.n_evaluations
     assert r.values.sum() == pytest.approx(table[-1] - table[0], abs=1e-12)  # efficiency
     assert (r.empty_value, r.grand_value) == (table[0], table[-1])
@@ -77,6 +77,28 @@ def test_hand_computed_games():
     assert r.values.tolist() == pytest.approx([5.0, 5.0, 0.0])
     assert r.to_frame().index.tolist() == ["a", "b", "c"]
     assert shapley_values_from_table(np.array([0.0, 1.0, 2.0, 4.0]), 2).tolist() == [1.5, 2.5]
+
+
+def test_result_flag_estimated_as_in_attribution_result():
+    # one flag in one sense: ShapleyResult.estimated is AttributionResult.estimated;
+    # exact stays as its read-only opposite, and as an alternative keyword
+    from attribution_lab.shapley import ShapleyResult
+
+    args = (("a",), np.array([1.0]), None, 2)
+    by_name = ShapleyResult(*args, estimator="e", empty_value=0.0, grand_value=1.0, exact=True)
+    assert by_name == ShapleyResult(*args, False, "e", 0.0, 1.0)
+    assert not by_name.estimated and by_name.exact
+    with pytest.raises(AttributeError):
+        by_name.exact = False  # type: ignore[misc]
+    with pytest.raises(TypeError, match="exactly one"):
+        ShapleyResult(*args, True, "e", 0.0, 1.0, exact=False)
+    j = Journeys.from_paths(
+        ["a > b > c", "d > e", "b > e", "c"], conversions=[2, 1, 1, 1], nulls=[1, 1, 1, 1]
+    )
+    sampled = dict(estimator="permutation", budget=20, random_state=0)
+    for params, estimated in (({}, False), (sampled, True)):
+        m = get_model("shapley", game="set_rate", **params).fit(j)
+        assert m.shapley_.estimated is m.attribute().estimated is estimated
 
 
 def test_exact_limits():
@@ -490,7 +512,7 @@ def test_shapley_attribution_games_and_errors():
         ShapleyAttribution(game="set_rate", estimator="exact", budget=100).fit(j)
     # a closed form needs two evaluations
     m = ShapleyAttribution(estimator="exact").fit(j)
-    assert m.shapley_.exact and m.shapley_.n_evaluations == 2
+    assert not m.shapley_.estimated and m.shapley_.n_evaluations == 2
 
 
 @pytest.mark.parametrize("estimator", ["permutation", "antithetic", "stratified", "kernel"])

@@ -497,15 +497,10 @@ class HazardAttribution(AttributionModel):
         triggered = np.bincount(
             journeys.channels, kernel * (journeys.conversions / lam)[jid], minlength=c
         )
-        return AttributionResult(
-            journeys.channel_names,
+        return self._result(
+            journeys,
             conv,
             val,
-            total_conversions=journeys.n_conversions,
-            total_value=journeys.total_value,
-            estimand=self.estimand,
-            model=self.name,
-            params=self.get_params(),
             details={
                 "triggered_conversions": triggered,
                 "beta": beta,

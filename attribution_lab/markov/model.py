@@ -348,15 +348,6 @@ class MarkovAttribution(AttributionModel):
             details["removal_effect_stderr"] = self.removal_effects_stderr_.reindex(
                 journeys.channel_names
             ).to_numpy()
-        return AttributionResult(
-            journeys.channel_names,
-            total * share,
-            journeys.total_value * value_share,
-            total_conversions=total,
-            total_value=journeys.total_value,
-            estimand=self.estimand,
-            model=self.name,
-            params=self.get_params(),
-            details=details,
-            **extra,
+        return self._result(
+            journeys, total * share, journeys.total_value * value_share, details=details, **extra
         )

@@ -113,16 +113,7 @@ class RuleAttribution(AttributionModel):
                 stacklevel=3,
             )
         conv, val = self._credit(journeys)
-        return AttributionResult(
-            journeys.channel_names,
-            conv,
-            val,
-            total_conversions=journeys.n_conversions,
-            total_value=journeys.total_value,
-            estimand=self.estimand,
-            model=self.name,
-            params=self.get_params(),
-        )
+        return self._result(journeys, conv, val)
 
 
 class _EndTouchAttribution(RuleAttribution):

@@ -132,9 +132,17 @@ class FunctionGame(Game):
         return np.asarray(self.function(coalitions), dtype=np.float64)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ShapleyResult:
     """Shapley values of a game's players, exact or estimated.
+
+    Parameters
+    ----------
+    player_names, values, stderr, n_evaluations, estimated, estimator, empty_value,
+    grand_value, dof
+        The attributes below.
+    exact : bool, optional
+        The opposite of `estimated`, accepted in its place (keyword only).
 
     Attributes
     ----------
@@ -145,7 +153,9 @@ class ShapleyResult:
         Standard errors of estimated values (None when exact).
     n_evaluations : int
         Game evaluations used.
-    exact : bool
+    estimated : bool
+        True when the values are Monte Carlo estimates rather than exact: the same flag,
+        in the same sense, as `AttributionResult.estimated`.
     estimator : str
         Name of the scheme that produced the numbers.
     empty_value, grand_value : float
@@ -155,6 +165,8 @@ class ShapleyResult:
         Degrees of freedom of each standard error (draws - 1 for i.i.d. draws, the
         Welch-Satterthwaite approximation for stratified sampling); None when exact or
         unknown, in which case intervals use normal quantiles.
+    exact : bool
+        ``not estimated`` (read only).
 
     Notes
     -----
@@ -168,11 +180,49 @@ class ShapleyResult:
     values: np.ndarray
     stderr: np.ndarray | None
     n_evaluations: int
-    exact: bool
+    estimated: bool
     estimator: str
     empty_value: float
     grand_value: float
     dof: np.ndarray | None = None
+
+    def __init__(
+        self,
+        player_names: tuple[str, ...],
+        values: np.ndarray,
+        stderr: np.ndarray | None,
+        n_evaluations: int,
+        estimated: bool | None = None,
+        estimator: str | None = None,
+        empty_value: float | None = None,
+        grand_value: float | None = None,
+        dof: np.ndarray | None = None,
+        *,
+        exact: bool | None = None,
+    ) -> None:
+        # `exact` stays accepted by name: estimators build results with either flag
+        if (estimated is None) == (exact is None):
+            raise TypeError("ShapleyResult takes estimated (or its opposite, exact), exactly one")
+        if estimator is None or empty_value is None or grand_value is None:
+            raise TypeError("ShapleyResult needs estimator, empty_value and grand_value")
+        fields = {
+            "player_names": player_names,
+            "values": values,
+            "stderr": stderr,
+            "n_evaluations": n_evaluations,
+            "estimated": bool(not exact if estimated is None else estimated),
+            "estimator": estimator,
+            "empty_value": empty_value,
+            "grand_value": grand_value,
+            "dof": dof,
+        }
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def exact(self) -> bool:
+        """``not estimated``: whether the values are exact (read only)."""
+        return not self.estimated
 
     def interval(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Two-sided confidence interval of each value at `level` (points when exact).
@@ -180,7 +230,7 @@ class ShapleyResult:
         Examples
         --------
         >>> r = ShapleyResult(("a", "b"), np.array([1.0, 2.0]), np.array([0.1, 0.1]), 20,
-        ...                   False, "permutation", 0.0, 3.0, dof=np.array([9.0, 9.0]))
+        ...                   True, "permutation", 0.0, 3.0, dof=np.array([9.0, 9.0]))
         >>> low, high = r.interval(0.95)
         >>> np.round(high - r.values, 4).tolist()  # t quantile with 9 dof: 2.262
         [0.2262, 0.2262]

@@ -308,7 +308,7 @@ class ShapleyAttribution(AttributionModel):
                 np.asarray(closed_form(), dtype=np.float64),
                 None,
                 2,
-                True,
+                False,
                 "closed form (exact)",
                 float(ends[0]),
                 float(ends[1]),
@@ -328,7 +328,7 @@ class ShapleyAttribution(AttributionModel):
             )
         credit = game.subgame_credit()
         return ShapleyResult(
-            game.player_names, credit, None, 0, True, "subgame (exact)", 0.0, float(credit.sum())
+            game.player_names, credit, None, 0, False, "subgame (exact)", 0.0, float(credit.sum())
         )
 
     def _fit(self, journeys: Journeys) -> None:
@@ -395,17 +395,12 @@ class ShapleyAttribution(AttributionModel):
         n_eval = self.shapley_.n_evaluations + (
             self.value_shapley_.n_evaluations if self.value_shapley_ is not None else 0
         )
-        return AttributionResult(
-            journeys.channel_names,
+        return self._result(
+            journeys,
             total * share,
             journeys.total_value * value_share,
-            total_conversions=total,
-            total_value=journeys.total_value,
-            estimand=self.estimand,
-            model=self.name,
-            params=self.get_params(),
             n_evaluations=n_eval,
-            estimated=not self.shapley_.exact,
+            estimated=self.shapley_.estimated,
             details=details,
             **extra,
         )
