@@ -19,7 +19,6 @@ from attribution_lab import Journeys
 from attribution_lab.analytics import (
     ANY_CHANNEL,
     DescribeResult,
-    _quantiles,
     channel_overlap,
     channel_stats,
     describe,
@@ -30,6 +29,7 @@ from attribution_lab.analytics import (
     transitions,
     wilson_interval,
 )
+from attribution_lab.analytics._common import _quantiles
 from attribution_lab.cli.describe import add_describe_parser
 
 matplotlib.use("Agg")

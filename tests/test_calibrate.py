@@ -28,14 +28,13 @@ from attribution_lab.calibrate import (
     HalfLifeResult,
     PositionWeightsResult,
     RoleTable,
-    _DecayLikelihood,
-    _fit_logistic,
     calibrate_position_weights,
     calibrate_time_decay,
     decay_exposure,
     position_roles,
     position_split_truth,
 )
+from attribution_lab.calibrate._likelihood import _DecayLikelihood, _fit_logistic
 from attribution_lab.cli import CLIError
 from attribution_lab.cli.calibrate import add_calibrate_parser, cmd_calibrate
 from attribution_lab.readers import read_touch_table

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..calibrate import _MATCH_METRICS, SHAPES, calibrate_position_weights, calibrate_time_decay
+from ..calibrate import MATCH_METRICS, SHAPES, calibrate_position_weights, calibrate_time_decay
 from ._options import (
     CLIError,
     _add_input_options,
@@ -61,7 +61,7 @@ def add_calibrate_parser(subparsers: Any) -> argparse.ArgumentParser:
         action="store_true",
         help="time_decay match: half-life in touches (path tables have no times)",
     )
-    p.add_argument("--metric", choices=_MATCH_METRICS, default="tv_share")
+    p.add_argument("--metric", choices=MATCH_METRICS, default="tv_share")
     _add_touch_options(p)
     p.add_argument(
         "--n-boot",
