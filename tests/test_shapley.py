@@ -81,17 +81,15 @@ def test_hand_computed_games():
 
 def test_result_flag_estimated_as_in_attribution_result():
     # one flag in one sense: ShapleyResult.estimated is AttributionResult.estimated;
-    # exact stays as its read-only opposite, and as an alternative keyword
+    # exact stays as its read-only opposite
     from attribution_lab.shapley import ShapleyResult
 
     args = (("a",), np.array([1.0]), None, 2)
-    by_name = ShapleyResult(*args, estimator="e", empty_value=0.0, grand_value=1.0, exact=True)
+    by_name = ShapleyResult(*args, estimated=False, estimator="e", empty_value=0.0, grand_value=1.0)
     assert by_name == ShapleyResult(*args, False, "e", 0.0, 1.0)
     assert not by_name.estimated and by_name.exact
     with pytest.raises(AttributeError):
         by_name.exact = False  # type: ignore[misc]
-    with pytest.raises(TypeError, match="exactly one"):
-        ShapleyResult(*args, True, "e", 0.0, 1.0, exact=False)
     j = Journeys.from_paths(
         ["a > b > c", "d > e", "b > e", "c"], conversions=[2, 1, 1, 1], nulls=[1, 1, 1, 1]
     )

@@ -132,7 +132,7 @@ class FunctionGame(Game):
         return np.asarray(self.function(coalitions), dtype=np.float64)
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True)
 class ShapleyResult:
     """Shapley values of a game's players, exact or estimated.
 
@@ -141,8 +141,6 @@ class ShapleyResult:
     player_names, values, stderr, n_evaluations, estimated, estimator, empty_value,
     grand_value, dof
         The attributes below.
-    exact : bool, optional
-        The opposite of `estimated`, accepted in its place (keyword only).
 
     Attributes
     ----------
@@ -185,39 +183,6 @@ class ShapleyResult:
     empty_value: float
     grand_value: float
     dof: np.ndarray | None = None
-
-    def __init__(
-        self,
-        player_names: tuple[str, ...],
-        values: np.ndarray,
-        stderr: np.ndarray | None,
-        n_evaluations: int,
-        estimated: bool | None = None,
-        estimator: str | None = None,
-        empty_value: float | None = None,
-        grand_value: float | None = None,
-        dof: np.ndarray | None = None,
-        *,
-        exact: bool | None = None,
-    ) -> None:
-        # `exact` stays accepted by name: estimators build results with either flag
-        if (estimated is None) == (exact is None):
-            raise TypeError("ShapleyResult takes estimated (or its opposite, exact), exactly one")
-        if estimator is None or empty_value is None or grand_value is None:
-            raise TypeError("ShapleyResult needs estimator, empty_value and grand_value")
-        fields = {
-            "player_names": player_names,
-            "values": values,
-            "stderr": stderr,
-            "n_evaluations": n_evaluations,
-            "estimated": bool(not exact if estimated is None else estimated),
-            "estimator": estimator,
-            "empty_value": empty_value,
-            "grand_value": grand_value,
-            "dof": dof,
-        }
-        for name, value in fields.items():
-            object.__setattr__(self, name, value)
 
     @property
     def exact(self) -> bool:

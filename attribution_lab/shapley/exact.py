@@ -167,7 +167,7 @@ class ExactShapley:
             values=phi,
             stderr=None,
             n_evaluations=int(getattr(game, "n_evaluations", start_count + total) - start_count),
-            exact=True,
+            estimated=False,
             estimator=self.name,
             empty_value=float(values[0]),
             grand_value=float(values[-1]),

@@ -121,7 +121,7 @@ class _SamplingEstimator:
         Returns
         -------
         ShapleyResult
-            ``exact=False`` with standard errors, or the exact result of `ExactShapley`
+            ``estimated=True`` with standard errors, or the exact result of `ExactShapley`
             (``stderr=None``) with the estimator named ``"<name> (exact: ...)"``.
         """
         if budget is None:
@@ -157,7 +157,7 @@ class _SamplingEstimator:
             values=values,
             stderr=stderr,
             n_evaluations=int(used),
-            exact=False,
+            estimated=True,
             estimator=self.name,
             empty_value=float(ends[0]),
             grand_value=float(ends[1]),
