@@ -143,7 +143,42 @@ def collect_api() -> tuple[list[ApiModule], dict[int, str]]:
     return modules, canonical
 
 
-def module_page(entry: ApiModule) -> str:
+def attribute_comments() -> dict[str, list[str]]:
+    """The ``#:`` comments documenting module-level names of the imported package modules.
+
+    The public modules are imported by then, and with them every module a constant they
+    export can come from.
+    """
+    import sys
+
+    from sphinx.pycode import ModuleAnalyzer
+
+    comments: dict[str, list[str]] = {}
+    for name in sorted(n for n in sys.modules if n.startswith("attribution_lab")):
+        try:
+            docs = ModuleAnalyzer.for_module(name).find_attr_docs()
+        except Exception:  # a module without source
+            continue
+        for (namespace, attr), lines in docs.items():
+            if namespace == "":
+                comments.setdefault(attr, [line for line in lines if line])
+    return comments
+
+
+def constant_block(attr: str, value: object, comments: dict[str, list[str]]) -> list[str]:
+    """A constant as ``py:data`` with its value: autosummary would show its type's docstring."""
+    import pprint
+
+    lines = [f".. py:data:: {attr}", f"   :type: {type(value).__name__}", ""]
+    lines += [f"   {line}" for line in comments.get(attr, [])]
+    shown = pprint.pformat(value, width=88, sort_dicts=False).splitlines()
+    if len(shown) <= 30:
+        lines += ["", "   .. code-block:: python", ""]
+        lines += [f"      {line}" for line in shown]
+    return [*lines, ""]
+
+
+def module_page(entry: ApiModule, comments: dict[str, list[str]]) -> str:
     lines = [
         heading(entry.name, "="),
         f".. automodule:: {entry.name}",
@@ -152,11 +187,17 @@ def module_page(entry: ApiModule) -> str:
         f".. currentmodule:: {entry.name}",
         "",
     ]
+    module = importlib.import_module(entry.name)
     for section in ("Classes", "Functions", "Constants"):
         names = entry.own.get(section)
         if not names:
             continue
-        lines += [heading(section, "-"), ".. autosummary::", "   :toctree: generated", ""]
+        lines += [heading(section, "-")]
+        if section == "Constants":
+            for attr in names:
+                lines += constant_block(attr, getattr(module, attr), comments)
+            continue
+        lines += [".. autosummary::", "   :toctree: generated", ""]
         lines += [f"   {n}" for n in names] + [""]
     if entry.elsewhere:
         lines += [
@@ -196,9 +237,10 @@ def generate_api() -> dict[int, str]:
     folder = DOCS / "api"
     written = {folder / "index.rst"}
     write_if_changed(folder / "index.rst", index_page(modules))
+    comments = attribute_comments()
     for entry in modules:
         path = folder / f"{entry.name}.rst"
-        write_if_changed(path, module_page(entry))
+        write_if_changed(path, module_page(entry, comments))
         written.add(path)
     remove_stale(folder, written, "*.rst")
     # autosummary writes a stub per documented name but never deletes one: drop the stubs of
@@ -206,7 +248,8 @@ def generate_api() -> dict[int, str]:
     stubs = {
         folder / "generated" / f"{entry.name}.{attr}.rst"
         for entry in modules
-        for names in entry.own.values()
+        for section, names in entry.own.items()
+        if section != "Constants"
         for attr in names
     }
     if (folder / "generated").is_dir():
