@@ -1,13 +1,39 @@
-"""Bundled example data, shipped inside the package so that any install finds it."""
+"""Bundled example data.
+
+The files live in the repository's top-level ``datasets/`` folder, each with its provenance and
+licence; the wheel ships that folder as ``attribution_lab/datasets/files`` (a package-dir
+mapping in pyproject.toml), so any install finds it.
+"""
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from ..journeys import Journeys
 
-__all__ = ["load_pathdata", "pathdata_file"]
+__all__ = ["data_folder", "load_pathdata", "pathdata_file"]
+
+
+def data_folder() -> Path:
+    """The folder of the bundled data files.
+
+    An installed package has them as ``attribution_lab/datasets/files``; an editable install
+    of a source checkout reads them where they are kept, in the repository's ``datasets/``
+    (the mapped folder has no ``__init__.py``, which the editable finder would need, because
+    one at the repository's top would shadow any other package called ``datasets``).
+
+    Examples
+    --------
+    >>> (data_folder() / "channelattribution_pathdata" / "PROVENANCE.md").is_file()
+    True
+    """
+    here = Path(__file__).resolve().parent
+    for folder in (here / "files", here.parents[1] / "datasets"):
+        if folder.is_dir():
+            return folder
+    raise FileNotFoundError(
+        f"the bundled data is missing from {here / 'files'} (reinstall attribution-lab)"
+    )
 
 
 def pathdata_file() -> Path:
@@ -15,7 +41,7 @@ def pathdata_file() -> Path:
 
     See ``channelattribution_pathdata/PROVENANCE.md`` beside it for its source and licence.
     """
-    return Path(str(resources.files(__package__) / "channelattribution_pathdata" / "Data.csv.gz"))
+    return data_folder() / "channelattribution_pathdata" / "Data.csv.gz"
 
 
 def load_pathdata(aggregate: bool = False) -> Journeys:
