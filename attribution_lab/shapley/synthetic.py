@@ -180,7 +180,7 @@ class UnanimityGame(UnanimitySumGame):
     Parameters
     ----------
     players : sequence of int
-        The carrier T; each of its members gets worth / |T|, everyone else 0.
+        The carrier T; each of its members gets ``worth / len(T)``, everyone else 0.
     worth : float, default 1.0
     n_players : int, optional
         Defaults to ``max(players) + 1``.
