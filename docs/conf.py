@@ -59,21 +59,21 @@ autoclass_content = "class"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
-# Docstring style is checked by ruff and review, not here: numpydoc's validation would fail
-# the strict build on conventions (e.g. a Returns section on a one-line property) that the
-# project does not follow, while real parse errors still warn, and so fail the build.
+# numpydoc's style validation (off by default) stays off: it reports conventions, such as a
+# Returns section on every property, that the project's docstrings do not follow and review
+# checks instead. Docstrings that do not parse still warn, and so fail the strict build.
 numpydoc_validation_checks: set[str] = set()
 
 # -- Notebooks -----------------------------------------------------------------------------
 # The notebooks are committed without outputs; the build executes them with their own
-# (full) parameters, so each page shows what a reader running it gets. Measured on the
-# project's 2-core machine, the seven take about 2.3 minutes one after another (05_calibration
-# alone 80 s), and myst-nb's own execution runs them one after another after everything else:
-# the whole build took 3.1 minutes. _ext/attribution_docs.py instead starts them, two at a
-# time, before the other pages are read, and keeps each executed copy until the notebook or
-# the package changes. NB_EXECUTE=off renders them without outputs (a quick look at text).
-# The tests execute the same notebooks with small parameters (tests/test_notebooks.py); here
-# the point is the rendered output at the parameters the prose describes.
+# (full) parameters, so each page shows what a reader running it gets (the tests run them
+# with small parameters, which the notebooks' prose does not describe). Measured on the
+# project's 2-core machine: the seven take about 2.3 minutes one after another (05_calibration
+# alone 80 s); left to myst-nb, which runs them one after another after every other page,
+# the clean build took 3.1 minutes. _ext/attribution_docs.py instead starts them two at a
+# time before the other pages are read and keeps each executed copy until the notebook or
+# the package changes (docs/README.md has the figures). NB_EXECUTE=off renders them without
+# outputs, for a quick look at the text.
 notebooks_execute = os.environ.get("NB_EXECUTE", "on") != "off"
 nb_execution_mode = "off"  # done by attribution_docs, see above
 nb_merge_streams = True
