@@ -8,7 +8,7 @@ and a truth); `accuracy` and `accuracy_table` measure results against a truth;
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from numbers import Integral
 from typing import Any
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._align import align_channels, as_reference
 from ._validation import check_random_state
 from .base import AttributionModel, available_models, get_model
 from .journeys import Journeys
@@ -93,38 +94,6 @@ def _as_models(models: Any) -> dict[str, AttributionModel]:
     if not out:
         raise ValueError("no models to compare")
     return out
-
-
-def _as_reference(truth: Any) -> AttributionResult:
-    """The truth as an AttributionResult (a GroundTruth is rescaled to its totals)."""
-    # imported here: importing the simulators is not needed to compare models
-    from .simulate.base import GroundTruth
-
-    if isinstance(truth, GroundTruth):
-        return truth.to_result()
-    if isinstance(truth, AttributionResult):
-        return truth
-    raise TypeError(
-        f"truth must be a GroundTruth or an AttributionResult, got {type(truth).__name__}"
-    )
-
-
-def _alignment(
-    names: Sequence[str], reference: Sequence[str], what: str, ref_what: str = "the truth"
-) -> np.ndarray:
-    """Positions in `names` of each channel of `reference`; ValueError naming a mismatch."""
-    pos = {n: k for k, n in enumerate(names)}
-    missing = [n for n in reference if n not in pos]
-    extra = sorted(set(names) - set(reference))
-    if missing or extra:
-        if missing:
-            msg = f"channel {missing[0]!r} of {ref_what} is missing from {what}"
-        else:
-            msg = f"channel {extra[0]!r} of {what} is not in {ref_what}"
-        n_more = len(missing) + len(extra) - 1
-        more = f" ({n_more} more mismatched channel{'s' * (n_more > 1)})" if n_more else ""
-        raise ValueError(f"{msg}{more}; results must cover the same channels")
-    return np.fromiter((pos[n] for n in reference), dtype=np.int64, count=len(reference))
 
 
 def _total_from(credit: np.ndarray, share: np.ndarray) -> float:
@@ -283,9 +252,9 @@ def accuracy(result: AttributionResult, truth: Any, *, k: int = 3) -> pd.Series:
     """
     if not isinstance(result, AttributionResult):
         raise TypeError(f"result must be an AttributionResult, got {type(result).__name__}")
-    ref = _as_reference(truth)
+    ref = as_reference(truth)
     k = _check_k(k)
-    idx = _alignment(result.channel_names, ref.channel_names, f"result {result.model!r}")
+    idx = align_channels(result.channel_names, ref.channel_names, f"result {result.model!r}")
     share, t_share = result.share[idx], ref.share
     credit = result.conversions[idx]
     t_credit = t_share * result.total_conversions
@@ -456,10 +425,10 @@ def compare(
             fitted = {k: m for k, m in fitted.items() if k not in untimed}
     ref = None
     if truth is not None:
-        ref = _as_reference(truth)
+        ref = as_reference(truth)
         if TRUTH in fitted:
             raise ValueError(f"a model is labelled {TRUTH!r}, which names the truth's rows")
-        _alignment(journeys.channel_names, ref.channel_names, "the journeys")
+        align_channels(journeys.channel_names, ref.channel_names, "the journeys")
     spend = None
     if costs is not None:  # checked before any model is fitted
         spend = read_costs(costs)
@@ -514,7 +483,7 @@ def compare(
             returns = roi(res, spend).drop(columns=["conversions", "value"])
             f = f.join(returns, on="channel")
         if ref is not None:
-            idx = _alignment(res.channel_names, ref.channel_names, f"model {label!r}")
+            idx = align_channels(res.channel_names, ref.channel_names, f"model {label!r}")
             t_share = np.empty(idx.size)
             t_share[idx] = ref.share
             t_value_share = np.empty(idx.size)
@@ -607,7 +576,7 @@ def _share_matrix(results: Any, on: str) -> pd.DataFrame:
     first = next(iter(res.values())).channel_names
     cols = {}
     for label, r in res.items():
-        idx = _alignment(r.channel_names, first, f"result {label!r}", "the first result")
+        idx = align_channels(r.channel_names, first, f"result {label!r}", "the first result")
         cols[label] = getattr(r, on)[idx]
     return pd.DataFrame(cols, index=pd.Index(first, name="channel"))
 

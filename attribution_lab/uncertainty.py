@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from ._resample import take_rows
 from ._validation import check_random_state
 from .base import AttributionModel, get_model
 from .journeys import Journeys
@@ -126,44 +127,6 @@ def _check_args(model: Any, journeys: Any, n_boot: Any, ci_level: Any, unit: Any
         raise ValueError(f"ci_level must be a number strictly between 0 and 1, got {ci_level!r}")
     if unit not in _UNITS:
         raise ValueError(f"unit must be 'customers' or 'rows', got {unit!r}")
-
-
-def _take(
-    journeys: Journeys,
-    rows: np.ndarray,
-    conversions: np.ndarray,
-    nulls: np.ndarray,
-    value: np.ndarray,
-) -> Journeys:
-    """`journeys` restricted to `rows` (sorted indices) with new counts, in one gather."""
-    if rows.size == journeys.n_journeys:
-        touch = None
-        offsets = journeys.offsets
-    else:
-        lengths = journeys.lengths[rows]
-        offsets = np.zeros(rows.size + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        touch = np.repeat(journeys.offsets[rows] - offsets[:-1], lengths) + np.arange(offsets[-1])
-
-    def per_touch(a: np.ndarray | None) -> np.ndarray | None:
-        return a if a is None or touch is None else a[touch]
-
-    def per_row(a: np.ndarray | None) -> np.ndarray | None:
-        return a if a is None or touch is None else a[rows]
-
-    return Journeys(
-        per_touch(journeys.channels),
-        offsets,
-        journeys.channel_names,
-        conversions,
-        nulls,
-        value,
-        times=per_touch(journeys.times),
-        end_time=per_row(journeys.end_time),
-        account=per_row(journeys.account),
-        contact=per_row(journeys.contact),
-        milestones={k: per_touch(v) for k, v in journeys.milestones.items()},
-    )
 
 
 def bootstrap(
@@ -357,7 +320,7 @@ def bootstrap(
                 f"{n_units} {unit} are too few to bootstrap"
             )
         keep = np.flatnonzero((new_c > 0) | (new_u > 0))
-        sample = _take(base, keep, new_c[keep], new_u[keep], new_v[keep])
+        sample = take_rows(base, keep, new_c[keep], new_u[keep], new_v[keep])
         fitted = clone(model)
         if seeded:
             fitted.set_params(random_state=int(rng.integers(2**63 - 1)))

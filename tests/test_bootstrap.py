@@ -18,8 +18,8 @@ from attribution_lab import (
     bootstrap,
     get_model,
 )
+from attribution_lab._resample import take_rows
 from attribution_lab.simulate import make_world, simulate
-from attribution_lab.uncertainty import _take
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +207,7 @@ def test_take_matches_subset():
     rows = np.flatnonzero(np.arange(200) % 3 != 0)
     c, u = journeys.conversions[rows] * 2, journeys.nulls[rows] + 1
     v = journeys.value[rows] * 2
-    got = _take(journeys, rows, c, u, v)
+    got = take_rows(journeys, rows, c, u, v)
     ref = journeys.subset(rows)
     np.testing.assert_array_equal(got.channels, ref.channels)
     np.testing.assert_array_equal(got.offsets, ref.offsets)

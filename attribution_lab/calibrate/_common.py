@@ -45,7 +45,7 @@ class _Reference:
     """A fixed reference attribution, or a model refitted on every bootstrap replicate."""
 
     def __init__(self, reference: Any, journeys: Journeys) -> None:
-        from ..evaluate import _alignment, _as_reference
+        from .._align import align_channels, as_reference
 
         if reference is None:
             raise ValueError(
@@ -59,10 +59,12 @@ class _Reference:
             self.model = reference
             result = clone(reference).fit(journeys).attribute()
         else:
-            result = _as_reference(reference)
+            result = as_reference(reference)
         self.label = result.model
         # channel order of the journeys; a mismatch names the channel
-        idx = _alignment(result.channel_names, journeys.channel_names, "the reference", "journeys")
+        idx = align_channels(
+            result.channel_names, journeys.channel_names, "the reference", "journeys"
+        )
         self.result = result
         self.share = result.share[idx]
         self._align = idx
@@ -95,10 +97,10 @@ def _resample(journeys: Journeys, rng: np.random.Generator) -> tuple[np.ndarray,
 
 
 def _replicate(journeys: Journeys, new_c: np.ndarray, new_u: np.ndarray, new_v: np.ndarray):
-    from ..uncertainty import _take
+    from .._resample import take_rows
 
     keep = np.flatnonzero((new_c > 0) | (new_u > 0))
-    return _take(journeys, keep, new_c[keep], new_u[keep], new_v[keep])
+    return take_rows(journeys, keep, new_c[keep], new_u[keep], new_v[keep])
 
 
 def _percentile_interval(reps: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
