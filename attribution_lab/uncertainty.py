@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from ._resample import take_rows
-from ._validation import check_random_state
+from ._validation import check_level, check_random_state
 from .base import AttributionModel, get_model
 from .journeys import Journeys
 from .result import AttributionResult
@@ -123,8 +123,7 @@ def _check_args(model: Any, journeys: Any, n_boot: Any, ci_level: Any, unit: Any
         raise ValueError(
             f"n_boot must be an integer >= 2 (a spread needs two replicates), got {n_boot}"
         )
-    if isinstance(ci_level, bool) or not isinstance(ci_level, Real) or not 0 < ci_level < 1:
-        raise ValueError(f"ci_level must be a number strictly between 0 and 1, got {ci_level!r}")
+    check_level(ci_level)
     if unit not in _UNITS:
         raise ValueError(f"unit must be 'customers' or 'rows', got {unit!r}")
 

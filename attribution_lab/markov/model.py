@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from .._validation import check_level
 from ..base import AttributionModel, register_model
 from ..journeys import Journeys
 from ..result import AttributionResult
@@ -203,9 +204,7 @@ class MarkovAttribution(AttributionModel):
             raise TypeError(
                 f"collapse_repeats must be True or False, got {self.collapse_repeats!r}"
             )
-        level = self.ci_level
-        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
-            raise ValueError(f"ci_level must be a number in (0, 1), got {level!r}")
+        check_level(self.ci_level)
         if not isinstance(self.progress, (bool, np.bool_)):
             raise TypeError(f"progress must be True or False, got {self.progress!r}")
 

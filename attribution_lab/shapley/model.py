@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_level
 from ..base import AttributionModel, register_model
 from ..journeys import Journeys
 from ..result import AttributionResult
@@ -207,9 +208,7 @@ class ShapleyAttribution(AttributionModel):
             or self.budget < 1
         ):
             raise ValueError(f"budget must be a positive integer or None, got {self.budget!r}")
-        level = self.ci_level
-        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
-            raise ValueError(f"ci_level must be a number in (0, 1), got {level!r}")
+        check_level(self.ci_level)
         self._check_game_params()
 
     def _check_game_params(self) -> None:
