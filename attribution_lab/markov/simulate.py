@@ -16,7 +16,7 @@ import numpy as np
 from .._validation import check_random_state
 from .chain import MarkovChain
 
-__all__ = ["WalkEstimate", "simulate_removal_effects"]
+__all__ = ["WalkEstimate", "simulate_removal_effects", "walk_table"]
 
 # Walkers needed before the standard errors are trusted enough to stop early.
 _MIN_CONVERSIONS = 100
@@ -60,12 +60,22 @@ class WalkEstimate:
     value_shares: np.ndarray | None = None
 
 
-def _walk_table(chain: MarkovChain) -> tuple[np.ndarray, np.ndarray]:
+def walk_table(chain: MarkovChain) -> tuple[np.ndarray, np.ndarray]:
     """Row-offset cumulative probabilities and destination states of every transition.
 
     Entry k of row r stores ``r + P(r -> first k+1 destinations)`` with the row's last entry
     set to exactly ``r + 1``; a walker in state r draws u in [0, 1) and moves to the
     destination of the first entry above ``r + u``, one ``np.searchsorted`` for all walkers.
+    Shared by the removal-effect simulation and the Markov world's journey draws.
+
+    Examples
+    --------
+    >>> from attribution_lab import Journeys
+    >>> from attribution_lab.markov import fit_chain
+    >>> chain = fit_chain(Journeys.from_paths(["a > b", "a"], conversions=[1, 0], nulls=[0, 1]))
+    >>> cum, dest = walk_table(chain)
+    >>> bool((np.diff(cum) >= 0).all()), cum.size == dest.size == chain.probabilities.nnz
+    (True, True)
     """
     p = chain.probabilities
     data = p.data.astype(np.float64)
@@ -145,7 +155,7 @@ def simulate_removal_effects(
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
     rng = check_random_state(random_state)
-    cum, dest = _walk_table(chain)
+    cum, dest = walk_table(chain)
     n = len(chain.channel_names)
     m = chain.n_states
     conv_state = m + 1

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from .._validation import check_random_state
 from ..journeys import Journeys
 from ..markov.chain import MarkovChain, removal_effects
-from ..markov.simulate import _walk_table
+from ..markov.simulate import walk_table
 from .base import GroundTruth, Simulation, World, check_n_journeys
 
 __all__ = ["MarkovWorld"]
@@ -242,7 +242,7 @@ class MarkovWorld(World):
         n_journeys = check_n_journeys(n_journeys)
         rng = check_random_state(random_state)
         chain = self.chain
-        cum, dest = _walk_table(chain)
+        cum, dest = walk_table(chain)
         m = chain.n_states
         conv_state = m + 1
         width = np.maximum((chain.state_channels >= 0).sum(axis=1), 1)
