@@ -17,6 +17,7 @@ from attribution_lab import (
     accuracy_table,
     agreement,
     compare,
+    get_model,
 )
 from attribution_lab.evaluate import METRICS
 from attribution_lab.plot import plot_agreement
@@ -164,6 +165,30 @@ def test_bad_types():
 
 
 # ----------------------------------------------------------------------------- compare
+def test_compare_tidy_and_wide():
+    j = Journeys.from_paths(["A > B", "B"], conversions=[1, 1], values=[4.0, 2.0])
+    tidy = compare(j, ["first_touch", get_model("linear", unique_channels=True)])
+    assert list(tidy.columns[:3]) == ["model", "channel", "estimand"]
+    assert len(tidy) == 4
+    assert tidy.groupby("model")["conversions"].sum().tolist() == [2.0, 2.0]
+    wide = compare(j, {"ft": "first_touch", "lt": get_model("last_touch")}, wide=True)
+    assert list(wide.columns) == ["ft", "lt"]
+    assert wide.loc["B", "lt"] == 1.0
+    with pytest.raises(ValueError, match="unknown model"):
+        compare(j, ["nope"])
+
+
+def test_compare_accepts_the_model_listing():
+    from attribution_lab import available_models, compare
+
+    j = Journeys.from_paths(["A > B", "B"], conversions=[1, 1])
+    timed = [n for n in available_models() if n not in available_models(j)]
+    assert "hazard" in timed and all(get_model(n).needs_times for n in timed)
+    with pytest.warns(UserWarning, match="left out hazard: they need touch times"):
+        wide = compare(j, available_models(), wide=True)
+    assert list(wide.columns) == [n for n in available_models() if n not in timed]
+
+
 def test_compare_with_truth_adds_truth_rows_and_errors(markov_sim):
     journeys, truth = markov_sim
     tidy = compare(journeys, ["last_touch", "markov"], truth=truth)

@@ -11,14 +11,8 @@ import pytest
 
 from attribution_lab.cli import main, parse_value
 
+# the table of tests/conftest.py's known_csv fixture, which the tests here use
 KNOWN = "path,total_conversions,total_null\nA>B>C,3,2\nA>C,1,4\nB,0,5\nC>A,2,1\nB>C>C,1,0\n"
-
-
-@pytest.fixture
-def known_csv(tmp_path):
-    p = tmp_path / "known.csv"
-    p.write_text(KNOWN)
-    return str(p)
 
 
 def run(capsys, *argv):
