@@ -116,7 +116,7 @@ row of each touch) is in ``EventsReport.touches``.
 Each step is a function of its own: steps 1-5 row by row (``_rows``), 2 shared with
 the touch-table reader and the SQL path (`attribution_lab._times`), 6-10 from the rows
 kept to journeys (``_segments``); `events_to_journeys` (``_journeys``) runs them in turn.
-``tests/test_events.py`` holds a slow per-unit Python version of these rules, compared
+``tests/events/test_events.py`` holds a slow per-unit Python version of these rules, compared
 with this vectorised one (one stable sort, cumulative sums and `numpy.bincount`; no
 Python loop per unit or per event) on random event logs.
 """
