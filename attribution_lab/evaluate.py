@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from ._align import align_channels, as_reference
-from ._validation import check_random_state
+from ._validation import check_instance, check_random_state
 from .base import AttributionModel, available_models, get_model
 from .journeys import Journeys
 from .result import AttributionResult
@@ -407,8 +407,7 @@ def compare(
     2  last_touch       A          0.0               0.5   -0.5
     3  last_touch       B          2.0               1.5    0.5
     """
-    if not isinstance(journeys, Journeys):
-        raise TypeError(f"journeys must be a Journeys object, got {type(journeys).__name__}")
+    check_instance(journeys, Journeys, "journeys")
     listing = isinstance(models, Mapping) and _is_listing(models)
     fitted = _as_models(models)
     if listing:

@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from ._resample import take_rows
-from ._validation import check_level, check_random_state
+from ._validation import check_instance, check_level, check_random_state
 from .base import AttributionModel, get_model
 from .journeys import Journeys
 from .result import AttributionResult
@@ -111,8 +111,7 @@ class BootstrapResult(AttributionResult):
 
 
 def _check_args(model: Any, journeys: Any, n_boot: Any, ci_level: Any, unit: Any) -> None:
-    if not isinstance(journeys, Journeys):
-        raise TypeError(f"journeys must be a Journeys object, got {type(journeys).__name__}")
+    check_instance(journeys, Journeys, "journeys")
     if not isinstance(model, AttributionModel):
         raise TypeError(
             f"model must be an AttributionModel or a registry name, got {type(model).__name__}"

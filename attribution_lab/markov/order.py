@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_random_state
+from .._validation import check_instance, check_random_state
 from ..journeys import Journeys
 
 __all__ = ["OrderSelection", "select_order"]
@@ -296,8 +296,7 @@ def select_order(
         raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}, got {criterion!r}")
     if isinstance(n_folds, bool) or not isinstance(n_folds, (int, np.integer)) or n_folds < 2:
         raise ValueError(f"n_folds must be an integer >= 2, got {n_folds!r}")
-    if not isinstance(journeys, Journeys):
-        raise TypeError(f"select_order expects a Journeys object, got {type(journeys).__name__}")
+    check_instance(journeys, Journeys, "journeys")
     if journeys.n_conversions <= 0:
         raise ValueError(
             "the journeys have no conversions; there is nothing to select an order for"

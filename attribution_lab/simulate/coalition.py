@@ -10,21 +10,13 @@ import numpy as np
 from .._validation import check_random_state
 from ..journeys import Journeys
 from ..shapley.exact import intersection_sums, shapley_values_from_table
+from ._draws import _vector
 from .base import GroundTruth, Simulation, World, check_n_journeys
 
 __all__ = ["CoalitionWorld"]
 
 # 2^n coalition values are tabulated; beyond this the truth would be slow to compute.
 MAX_CHANNELS = 14
-
-
-def _vector(x: Any, n: int, what: str) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim == 0:
-        arr = np.full(n, float(arr))
-    if arr.shape != (n,) or not np.all(np.isfinite(arr)):
-        raise ValueError(f"{what} must be a number or {n} finite numbers, got shape {arr.shape}")
-    return arr
 
 
 class CoalitionWorld(World):
