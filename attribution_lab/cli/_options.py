@@ -166,6 +166,13 @@ def count(x: float) -> str:
     return f"{int(x):,}" if float(x).is_integer() else f"{x:,.6g}"
 
 
+def print_listing(items: dict[str, str]) -> None:
+    """Print names and their one-line summaries, the names in one aligned column."""
+    width = max(map(len, items))
+    for name, summary in items.items():
+        print(f"{name:<{width}}  {summary}")
+
+
 def _print_table(frame: pd.DataFrame, fmt: str, json_obj: Any = None) -> None:
     if fmt == "csv":
         frame.to_csv(sys.stdout, float_format="%.10g")

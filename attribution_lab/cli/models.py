@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..base import available_models
+from ._options import print_listing
 
 
 def add_models_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -24,7 +25,4 @@ def add_models_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_models(args: argparse.Namespace) -> None:
-    models = available_models()
-    width = max(map(len, models))
-    for name, summary in models.items():
-        print(f"{name:<{width}}  {summary}")
+    print_listing(available_models())

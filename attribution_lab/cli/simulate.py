@@ -7,7 +7,7 @@ import json
 import os
 from typing import Any
 
-from ._options import CLIError, _print_table, parse_params
+from ._options import CLIError, _print_table, parse_params, print_listing
 
 
 def add_simulate_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -56,10 +56,7 @@ def add_scenarios_parser(subparsers: Any) -> argparse.ArgumentParser:
 def cmd_scenarios(args: argparse.Namespace) -> None:
     from ..simulate import scenarios
 
-    items = scenarios()
-    width = max(map(len, items))
-    for name, summary in items.items():
-        print(f"{name:<{width}}  {summary}")
+    print_listing(scenarios())
 
 
 def cmd_simulate(args: argparse.Namespace) -> None:
