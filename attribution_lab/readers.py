@@ -19,9 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ._io import existing_file, open_text, read_table, row_namer
-from ._times import TIME_UNITS, numeric_times_to_days
-from ._times import UNIT_WORDS as _UNIT_WORDS
-from ._times import scalar_days as _days
+from ._times import TIME_UNITS, UNIT_WORDS, numeric_times_to_days, scalar_days
 from ._validation import check_columns, first_bad, show
 from .journeys import Journeys
 
@@ -556,7 +554,7 @@ def read_touch_table(
 
     def to_days(guess: str | None) -> str:
         if guess in TIME_UNITS:
-            return f"they look like Unix epoch {_UNIT_WORDS[guess]}: pass --time-unit {guess}"
+            return f"they look like Unix epoch {UNIT_WORDS[guess]}: pass --time-unit {guess}"
         return "pass --time-unit for times in hours, s or ms (the default is days)"
 
     bad_row(frame["journey"].isna(), "journey", lambda v: "missing journey id")
@@ -591,7 +589,7 @@ def read_touch_table(
     if end_col is not None:
         end = numeric_times_to_days(numbers(end_col), time_unit, end_col, name_row, to_days)
     else:
-        end = np.full(len(frame), _days(end_value, f"{path}: --end-time", False, time_unit))
+        end = np.full(len(frame), scalar_days(end_value, f"{path}: --end-time", False, time_unit))
 
     # row positions in journey order, each journey's touches in time order (ties: file order)
     keys = pd.DataFrame({"journey": frame["journey"].to_numpy(), "time": times})

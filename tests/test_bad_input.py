@@ -2025,3 +2025,20 @@ def test_mutation_helper() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     print(summary())
+
+
+def test_the_readme_quotes_the_catalogue_as_it_is():
+    # the README's counts are this file's, not typed-in numbers that drift from it
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    by_outcome = Counter(c.outcome for c in CASES)
+    quoted = re.search(
+        r"pins (\d+) such cases \((\d+) refused, (\d+) warned, (\d+) answered\)",
+        " ".join(readme.split()),
+    )
+    assert quoted is not None, "the README no longer quotes the catalogue's counts"
+    assert tuple(map(int, quoted.groups())) == (
+        len(CASES),
+        by_outcome["refused"],
+        by_outcome["warned"],
+        by_outcome["ok"],
+    )

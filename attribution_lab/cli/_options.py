@@ -220,12 +220,13 @@ def make_model(
             " touch CSV with --events (e.g. PREFIX_events.csv of 'attribution-lab simulate')"
         )
     accepted = model.get_params()
-    if "random_state" in accepted and "random_state" not in params:
+    if (
+        "random_state" in accepted
+        and "random_state" not in params
+        and "random_state" not in model.inert_params(journeys)
+    ):
         model.set_params(random_state=args.seed)
-        if "random_state" in model.inert_params(journeys):
-            model.set_params(random_state=accepted["random_state"])
-        else:
-            args.seed_acts = True
+        args.seed_acts = True
     if "progress" in accepted and "progress" not in params:
         # with --ci the bootstrap draws the one bar; its refits would each draw their own
         model.set_params(progress=show_progress(args) and not getattr(args, "ci", False))

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import optimize
 from scipy.stats import norm
 
-from .._validation import check_random_state
+from .._validation import check_level, check_random_state
 from ..base import AttributionModel, register_model
 from ..journeys import Journeys
 from ..result import AttributionResult
@@ -207,7 +207,7 @@ class HazardAttribution(AttributionModel):
         self.progress = progress
 
     def _validate_params(self) -> None:
-        _check_number("ci_level", self.ci_level, 0.0, 1.0)
+        check_level(self.ci_level)
         _check_int("max_iter", self.max_iter, 1)
         _check_number("tol", self.tol, 0.0)
         _check_int("n_starts", self.n_starts, 1)
