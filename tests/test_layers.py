@@ -18,7 +18,7 @@ PACKAGE = Path(attribution_lab.__file__).resolve().parent
 LAYERS = [
     {"_validation", "_io", "_times"},
     {"journeys", "result", "base", "channels", "events", "readers", "sql", "datasets"},
-    {"rules", "markov", "shapley", "hazard"},
+    {"rules", "markov", "shapley", "hazard", "hawkes"},
     {"simulate"},
     {"evaluate", "uncertainty", "calibrate", "analytics", "roi", "_align", "_resample"},
     {"plot"},
