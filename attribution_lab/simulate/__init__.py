@@ -16,6 +16,7 @@ from .causal import CausalWorld
 from .coalition import CoalitionWorld
 from .hazard import HazardWorld
 from .markov import MarkovWorld
+from .point_process import PointProcessWorld
 
 __all__ = [
     "AccountWorld",
@@ -24,6 +25,7 @@ __all__ = [
     "GroundTruth",
     "HazardWorld",
     "MarkovWorld",
+    "PointProcessWorld",
     "Simulation",
     "World",
     "make_world",
