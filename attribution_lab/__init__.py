@@ -23,6 +23,7 @@ from .channels import ChannelGrouping, group_channels
 from .datasets import load_pathdata
 from .evaluate import AgreementResult, accuracy, accuracy_table, agreement, compare
 from .events import EventsReport, events_to_journeys, stitch_identities
+from .hawkes import PointProcessAttribution
 from .hazard import HazardAttribution, HazardGame
 from .journeys import MILESTONES, Journeys
 from .markov import MarkovAttribution
@@ -66,6 +67,7 @@ __all__ = [
     "LinearAttribution",
     "MarkovAttribution",
     "NegativeCreditWarning",
+    "PointProcessAttribution",
     "PositionBasedAttribution",
     "PositionWeightsResult",
     "ShapleyAttribution",

@@ -20,6 +20,8 @@ ESTIMANDS = {
     "incremental": "conversions caused by the channel (counterfactual)",
     "hazard_share": "each conversion split over its touches by their hazard at the conversion"
     " (time-to-event model)",
+    "shapley_mediated": "Shapley value of the channel when removing it also removes the touches"
+    " it triggered, down the chain (mutually exciting point process)",
 }
 
 # Why a model of each estimand can give a channel negative credit (rules cannot).

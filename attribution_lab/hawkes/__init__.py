@@ -8,4 +8,7 @@ conversions of the touches it caused.
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from .kernels import point_process_log_likelihood
+from .model import PointProcessAttribution
+
+__all__ = ["PointProcessAttribution", "point_process_log_likelihood"]

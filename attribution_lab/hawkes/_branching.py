@@ -1,0 +1,235 @@
+r"""The branching structure of observed touches, sampled, and the game it defines.
+
+Given the fitted intensities, each observed touch after the first was either organic
+(probability :math:`\mu_{c_i}/\lambda_i`) or triggered by one earlier touch k
+(probability :math:`\alpha_{c_k c_i}\delta e^{-\delta(t_i - t_k)}/\lambda_i`): the
+posterior of the process's cluster representation given the touches. A draw of every
+touch's parent gives each touch its *lineage set* (its channel and its ancestors'), an
+int64 bitmask: under a coalition S the touch happens iff its lineage set is within S.
+Sampling a parent is vectorised: first the source channel, from the per-pair excitations
+of the likelihood, then which of that channel's earlier touches, by walking back its run
+with the recursion of the kernel (stop at q with probability :math:`1/(1 + Y(q))`).
+"""
+
+from __future__ import annotations
+
+from math import factorial
+
+import numpy as np
+
+from ._data import _Prepared
+from .kernels import _layout, _moments
+
+#: Journeys touching more distinct channels than this have no exact per-journey table.
+MAX_EXACT_SET = 16
+# journeys x subsets cells per block of the per-journey tables
+_BLOCK_CELLS = 1 << 22
+
+
+def _shapley_weights(m: int) -> np.ndarray:
+    """W (2^m, m) with phi = table @ W: the Shapley value as a linear map of the table."""
+    size = 1 << m
+    masks = np.arange(size)
+    card = np.bitwise_count(masks).astype(np.int64)
+    fact = np.array([factorial(k) for k in range(m + 1)], dtype=np.float64)
+    w_in = np.zeros(size)
+    ok = card >= 1
+    w_in[ok] = fact[card[ok] - 1] * fact[m - card[ok]] / fact[m]
+    w_out = np.zeros(size)
+    ok = card <= m - 1
+    w_out[ok] = fact[card[ok]] * fact[m - card[ok] - 1] / fact[m]
+    has = (masks[:, None] >> np.arange(m)) & 1
+    return np.where(has == 1, w_in[:, None], -w_out[:, None])
+
+
+class _Branching:
+    """Parameter-free arrays of the sampler and of the per-journey coalition tables."""
+
+    def __init__(self, prep: _Prepared, pair_decay: bool) -> None:
+        self.prep = prep
+        self.pair_decay = pair_decay
+        c = prep.n_channels
+        self.by_touch = np.argsort(prep.pair_touch, kind="stable")
+        sorted_touch = prep.pair_touch[self.by_touch]
+        ev = prep.event
+        self.first_pair = np.searchsorted(sorted_touch, ev, side="left")
+        self.end_pair = np.searchsorted(sorted_touch, ev, side="right")
+        bit = np.left_shift(np.int64(1), prep.channel)
+        self.bit = bit
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(prep.jid, minlength=prep.n_journeys))])
+        nonempty = np.diff(offsets) > 0
+        masks = np.zeros(prep.n_journeys, dtype=np.int64)
+        if prep.n_touches:
+            masks[nonempty] = np.bitwise_or.reduceat(bit, offsets[:-1][nonempty])
+        self.set_mask = masks
+        size = np.bitwise_count(masks).astype(np.int64)
+        too_big = size > MAX_EXACT_SET
+        if too_big.any():
+            raise ValueError(
+                f"journey {int(np.flatnonzero(too_big)[0])} touches {int(size.max())} distinct"
+                f" channels; the exact per-journey game handles at most {MAX_EXACT_SET}: group"
+                " channels first"
+            )
+        self.offsets = offsets
+        # groups of journeys by the number of distinct channels they touch, with the
+        # channel of each rank (ranks follow the channel codes)
+        self.groups = []
+        for m in np.unique(size[size > 0]):
+            js = np.flatnonzero(size == m)
+            rank_channel = np.zeros((js.size, int(m)), dtype=np.int64)
+            have = (masks[js, None] >> np.arange(c)) & 1
+            order = np.argsort(-have, axis=1, kind="stable")[:, : int(m)]
+            rank_channel[:] = order
+            self.groups.append((int(m), js, rank_channel))
+        self._weights = {}
+
+    def weights(self, m: int) -> np.ndarray:
+        if m not in self._weights:
+            self._weights[m] = _shapley_weights(m)
+        return self._weights[m]
+
+    # ------------------------------------------------------------------ sampling
+    def parents(self, theta_t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One draw of every touch's parent (itself for organic and first touches)."""
+        prep = self.prep
+        c = prep.n_channels
+        s_mu, s_alpha, s_dec = _layout(c, self.pair_decay)
+        mu = np.exp(theta_t[s_mu])
+        alpha = theta_t[s_alpha].reshape(c, c)
+        decay = np.exp(theta_t[s_dec])
+        if self.pair_decay:
+            decay = decay.reshape(c, c)
+        runs: list[tuple[int, int, int, np.ndarray]] = []
+        big_r, _, _, dec = _moments(prep, decay, self.pair_decay, False, runs)
+        kern = alpha[prep.pair_source, prep.channel[prep.pair_touch]] * dec * big_r
+        parent = np.arange(prep.n_touches, dtype=np.int64)
+        ev = prep.event
+        if ev.size == 0:
+            return parent
+        mu_ev = mu[prep.channel[ev]]
+        cum = np.cumsum(kern[self.by_touch])
+        before = np.where(self.first_pair > 0, cum[np.maximum(self.first_pair - 1, 0)], 0.0)
+        has = self.end_pair > self.first_pair
+        excited = np.where(has, cum[np.maximum(self.end_pair - 1, 0)] - before, 0.0)
+        u = rng.random(ev.size) * (mu_ev + excited)
+        trig = np.flatnonzero(u >= mu_ev)
+        if trig.size == 0:
+            return parent
+        target = before[trig] + (u[trig] - mu_ev[trig])
+        pick = np.searchsorted(cum, target, side="right")
+        pick = np.clip(pick, self.first_pair[trig], self.end_pair[trig] - 1)
+        pair = self.by_touch[pick]
+        # walk back along the chosen source's run: stop at q with probability 1/(1 + Y(q))
+        block_of = np.zeros(prep.pair_touch.size, dtype=np.int64)
+        for k, (a0, a1, _, _) in enumerate(runs):
+            block_of[a0:a1] = k
+        blocks = block_of[pair]
+        for k in np.unique(blocks):
+            _, _, d, y = runs[k]
+            sel = np.flatnonzero(blocks == k)
+            q = prep.pair_p[pair[sel]].copy()
+            active = np.arange(sel.size)
+            while active.size:
+                stop = rng.random(active.size) * (1.0 + y[q[active]]) < 1.0
+                active = active[~stop]
+                q[active] -= 1
+            parent[ev[trig[sel]]] = prep.sources[d].pos[q]
+        return parent
+
+    def lineage(self, parent: np.ndarray) -> np.ndarray:
+        """Bitmask of the channels of every touch and of all its ancestors."""
+        mask = self.bit.copy()
+        anc = parent.copy()
+        while True:
+            mask |= mask[anc]
+            nxt = anc[anc]
+            if np.array_equal(nxt, anc):
+                return mask
+            anc = nxt
+
+    # ------------------------------------------------------------------ the game
+    def tables(
+        self, lineage: np.ndarray, gain: np.ndarray, base: np.ndarray, weights: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        r"""Exact Shapley values, removal effects, v(N) and v(empty) of
+        :math:`v(S) = \sum_j w_j (1 - e^{-b_j - \sum_{i: L_i \subseteq S} g_i})` for each
+        row of `weights` (shape (W, n_journeys)), journey by journey on the subsets of
+        its own channels (the others are null players of its term)."""
+        prep = self.prep
+        c = prep.n_channels
+        n_w = weights.shape[0]
+        phi = np.zeros((n_w, c))
+        removal = np.zeros((n_w, c))
+        v_all = np.zeros(n_w)
+        v_empty = weights @ -np.expm1(-base)
+        touches_of = self.offsets
+        for m, js, rank_channel in self.groups:
+            size = 1 << m
+            full = size - 1
+            wmat = self.weights(m)
+            step = max(1, _BLOCK_CELLS // size)
+            for lo in range(0, js.size, step):
+                jb, rc = js[lo : lo + step], rank_channel[lo : lo + step]
+                lengths = touches_of[jb + 1] - touches_of[jb]
+                local = np.repeat(np.arange(jb.size), lengths)
+                idx = np.repeat(touches_of[jb] - np.cumsum(lengths) + lengths, lengths)
+                idx = idx + np.arange(local.size)
+                lin = lineage[idx]
+                comp = np.zeros(idx.size, dtype=np.int64)
+                for r in range(m):
+                    comp |= ((lin >> rc[local, r]) & 1) << r
+                h = np.bincount(local * size + comp, gain[idx], minlength=jb.size * size)
+                h = h.reshape(jb.size, size)
+                for b in range(m):  # zeta transform: h(U) = sum over subsets of U
+                    view = h.reshape(jb.size, -1, 2, 1 << b)
+                    view[:, :, 1, :] += view[:, :, 0, :]
+                p = -np.expm1(-(base[jb][:, None] + h))
+                phi_j = p @ wmat  # (journeys, m)
+                rem_j = p[:, [full]] - p[:, full ^ (1 << np.arange(m))]
+                w = weights[:, jb]
+                for k in range(n_w):
+                    phi[k] += np.bincount(rc.ravel(), (phi_j * w[k][:, None]).ravel(), minlength=c)
+                    removal[k] += np.bincount(
+                        rc.ravel(), (rem_j * w[k][:, None]).ravel(), minlength=c
+                    )
+                v_all += w @ p[:, full]
+        return {"shapley": phi, "removal": removal, "v_all": v_all, "v_empty": v_empty}
+
+    def values(
+        self,
+        lineage: np.ndarray,
+        gain: np.ndarray,
+        base: np.ndarray,
+        weights: np.ndarray,
+        coalitions: np.ndarray,
+    ) -> np.ndarray:
+        """v(S) of integer coalition bitmasks, directly over the touches."""
+        prep = self.prep
+        out = np.empty(coalitions.size)
+        for k, s in enumerate(coalitions):
+            alive = (lineage & ~np.int64(s)) == 0
+            lam = base + np.bincount(prep.jid, gain * alive, minlength=prep.n_journeys)
+            out[k] = weights @ -np.expm1(-lam)
+        return out
+
+    def direct(self, gain: np.ndarray, base: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """v(N) - v(N with channel c's own conversion effect off), per channel: exact."""
+        prep = self.prep
+        c = prep.n_channels
+        key = prep.jid * c + prep.channel
+        own = np.bincount(key, gain, minlength=prep.n_journeys * c).reshape(-1, c)
+        total = base + own.sum(axis=1)
+        # e^{-(total - own)} - e^{-total} = e^{-total} (e^{own} - 1)
+        diff = np.exp(-total)[:, None] * np.expm1(own)
+        return weights @ diff
+
+
+def conversion_terms(
+    prep: _Prepared, log_baseline: float, log_beta: np.ndarray, log_omega: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Per touch :math:`g_i = \beta_{c_i}(1 - e^{-\omega_{c_i}(T_j - t_i)})` and per
+    journey the baseline's :math:`\lambda_0 (T_j - s_j)`."""
+    beta, omega = np.exp(log_beta), np.exp(log_omega)
+    ch = prep.channel
+    gain = beta[ch] * -np.expm1(-omega[ch] * prep.end_lag)
+    return gain, np.exp(log_baseline) * prep.window
