@@ -18,6 +18,9 @@ touch :math:`s_j` to :math:`T_j` = ``end_time[j]``; it stands for
 - `reference_direct_effect`: v(N) - v(N with beta_c = 0), by the same simulation.
 - `reference_coalition_value_exact`: v(S) by enumerating every parent assignment of a
   tiny journey, with the closed-form conversion probability; a check on the simulation.
+- `reference_coalition_table_exact`: the same for all coalitions at once, with the
+  covariance of one draw (the Monte Carlo error of a closed-form estimator with common
+  random numbers).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from .._validation import check_random_state
 from ..journeys import Journeys
 
 __all__ = [
+    "reference_coalition_table_exact",
     "reference_coalition_value",
     "reference_coalition_value_exact",
     "reference_direct_effect",
@@ -295,6 +299,33 @@ def reference_direct_effect(
     return _mean_and_stderr(per_draw)
 
 
+def parent_assignments(
+    channels: list[int], times: list[float], mu, alpha, decay
+) -> list[tuple[float, list[int]]]:
+    """Every assignment of parents to the touches of one journey, with its probability."""
+    options = []
+    for i in range(len(channels)):
+        weights = parent_weights(channels, times, i, mu, alpha, decay)
+        norm = sum(weights.values())
+        options.append([(k, w / norm) for k, w in weights.items()])
+    return [
+        (math.prod(p for _, p in assignment), [k for k, _ in assignment])
+        for assignment in itertools.product(*options)
+    ]
+
+
+def converts_in_closed_form(
+    channels: list[int], times: list[float], keep: list[bool], end: float, baseline, beta, omega
+) -> float:
+    """P(conversion within [s, T]) = 1 - exp(-Lambda) when only the `keep` touches act."""
+    kept_channels = [c for c, k in zip(channels, keep, strict=True) if k]
+    kept_times = [t for t, k in zip(times, keep, strict=True) if k]
+    cumulative = conversion_cumulative(
+        kept_channels, kept_times, times[0], end, baseline, beta, omega
+    )
+    return 1.0 - math.exp(-cumulative)
+
+
 def reference_coalition_value_exact(
     journeys: Journeys,
     mu: Any,
@@ -313,18 +344,51 @@ def reference_coalition_value_exact(
     total = 0.0
     for j in range(journeys.n_journeys):
         channels, times, end, _, n = journey(journeys, j)
-        options = []
-        for i in range(len(channels)):
-            weights = parent_weights(channels, times, i, mu, alpha, decay)
-            norm = sum(weights.values())
-            options.append([(k, w / norm) for k, w in weights.items()])
-        for assignment in itertools.product(*options):
-            probability = math.prod(p for _, p in assignment)
-            keep = surviving(channels, [k for k, _ in assignment], coalition)
-            kept_channels = [c for c, k in zip(channels, keep, strict=True) if k]
-            kept_times = [t for t, k in zip(times, keep, strict=True) if k]
-            cumulative = conversion_cumulative(
-                kept_channels, kept_times, times[0], end, baseline, beta, omega
-            )
-            total += n * probability * (1.0 - math.exp(-cumulative))
+        for probability, parents in parent_assignments(channels, times, mu, alpha, decay):
+            keep = surviving(channels, parents, coalition)
+            p = converts_in_closed_form(channels, times, keep, end, baseline, beta, omega)
+            total += n * probability * p
     return total
+
+
+def reference_coalition_table_exact(
+    journeys: Journeys, mu: Any, alpha: Any, decay: Any, baseline: float, beta: Any, omega: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """v of all 2^C coalitions (indexed by bitmask) by enumeration, and the covariance of
+    one draw's table.
+
+    A draw here is one parent assignment per journey (journeys independent), shared by
+    every coalition, scored in closed form: the Monte Carlo covariance, per draw, of an
+    estimator that averages ``sum_j n_j (1 - exp(-Lambda_j(S)))`` over draws with common
+    random numbers. Any linear statistic L of the table (a Shapley value, a removal
+    effect) has mean ``L @ mean`` and per-draw variance ``L @ covariance @ L``.
+    """
+    mu, alpha, decay, beta, omega = _arrays(mu, alpha, decay, beta, omega)
+    size = 1 << mu.size
+    coalitions = [[bool(s >> c & 1) for c in range(mu.size)] for s in range(size)]
+    mean = np.zeros(size)
+    covariance = np.zeros((size, size))
+    for j in range(journeys.n_journeys):
+        channels, times, end, _, n = journey(journeys, j)
+        first = np.zeros(size)
+        second = np.zeros((size, size))
+        for probability, parents in parent_assignments(channels, times, mu, alpha, decay):
+            p = np.array(
+                [
+                    converts_in_closed_form(
+                        channels,
+                        times,
+                        surviving(channels, parents, s),
+                        end,
+                        baseline,
+                        beta,
+                        omega,
+                    )
+                    for s in coalitions
+                ]
+            )
+            first += probability * p
+            second += probability * np.outer(p, p)
+        mean += n * first
+        covariance += n * n * (second - np.outer(first, first))
+    return mean, covariance

@@ -17,6 +17,7 @@ import pytest
 from attribution_lab import Journeys
 from attribution_lab.hawkes._reference import (
     journey,
+    reference_coalition_table_exact,
     reference_coalition_value,
     reference_coalition_value_exact,
     reference_direct_effect,
@@ -190,6 +191,22 @@ def test_exact_two_touch_game_by_hand():
     for coalition, v in expected.items():
         exact = reference_coalition_value_exact(j, *PARAMS, coalition)
         assert exact == pytest.approx(v, rel=1e-14)
+
+
+def test_exact_table_and_its_draw_covariance_by_hand():
+    # the journey above, 2 customers: only S containing b but not a depend on the draw,
+    # v(S) = 2 p1 with probability q = organic_b, 2 p0 otherwise: variance 4 q (1 - q) (p1 - p0)^2
+    j = build([([0, 1], [0.0, 1.0], 3.0, 1, 1)])
+    mean, covariance = reference_coalition_table_exact(j, *PARAMS)
+    for mask in range(8):
+        coalition = [bool(mask >> c & 1) for c in range(3)]
+        assert mean[mask] == pytest.approx(reference_coalition_value_exact(j, *PARAMS, coalition))
+    q = 0.1 / (0.1 + 0.5 * E(-1.0))
+    p1, p0 = 1 - E(-0.15 - gained(1, 2.0)), 1 - E(-0.15)
+    random = [0b010, 0b110]  # {b}, {b, c}
+    expected = np.zeros((8, 8))
+    expected[np.ix_(random, random)] = 4 * q * (1 - q) * (p1 - p0) ** 2
+    np.testing.assert_allclose(covariance, expected, atol=1e-15)
 
 
 def test_a_touch_at_the_same_time_is_no_cause():
