@@ -219,8 +219,8 @@ class _Branching:
         key = prep.jid * c + prep.channel
         own = np.bincount(key, gain, minlength=prep.n_journeys * c).reshape(-1, c)
         total = base + own.sum(axis=1)
-        # e^{-(total - own)} - e^{-total} = e^{-total} (e^{own} - 1)
-        diff = np.exp(-total)[:, None] * np.expm1(own)
+        # e^{-(total - own)} - e^{-total}, written so that nothing overflows
+        diff = np.exp(own - total[:, None]) * -np.expm1(-own)
         return weights @ diff
 
 
