@@ -274,15 +274,15 @@ def test_model_removal_and_direct_effects_equal_the_direct_simulation(fitted):
     model = copy.deepcopy(fitted).set_params(n_draws=draws, random_state=3)
     details = model.attribute(journeys).details
     _, covariance = reference_coalition_table_exact(journeys, *params)
-    everyone = reference_coalition_value(journeys, *params, [True] * 3, 2000, 10)
+    everyone = reference_coalition_value(journeys, *params, [True] * 3, 1000, 10)
     for c in range(3):
         without = [k != c for k in range(3)]
-        rest = reference_coalition_value(journeys, *params, without, 2000, 20 + c)
+        rest = reference_coalition_value(journeys, *params, without, 1000, 20 + c)
         removal = everyone[0] - rest[0]
         other = N_ALL ^ (1 << c)
         model_var = covariance[other, other] / draws  # v(N) is the same in every draw
         se = math.sqrt(everyone[1] ** 2 + rest[1] ** 2 + model_var)
         assert abs(details["removal_effect"][c] - removal) <= Z * se, (c, details, removal, se)
         # direct: its touches and their offspring kept, beta_c = 0 (exact in the model)
-        direct = reference_direct_effect(journeys, *params[3:], c, 2000, 30 + c)
+        direct = reference_direct_effect(journeys, *params[3:], c, 1000, 30 + c)
         assert abs(details["direct"][c] - direct[0]) <= Z * direct[1], (c, details, direct)

@@ -279,15 +279,15 @@ def test_without_excitation_the_game_is_the_hazard_game(seed):
         coalition = [bool(mask >> c & 1) for c in range(3)]
         closed = hazard_game_value(j, coalition)
         assert reference_coalition_value_exact(j, *no_alpha, coalition) == pytest.approx(closed)
-        close_in_mc(reference_coalition_value(j, *no_alpha, coalition, 1000, seed + mask), closed)
+        close_in_mc(reference_coalition_value(j, *no_alpha, coalition, 500, seed + mask), closed)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_the_grand_coalition_keeps_every_touch_whatever_alpha(seed):
     j = build(SEVERAL)
-    close_in_mc(reference_coalition_value(j, *PARAMS, ALL, 2000, seed), hazard_game_value(j, ALL))
+    close_in_mc(reference_coalition_value(j, *PARAMS, ALL, 1000, seed), hazard_game_value(j, ALL))
     # nobody acts: the baseline alone over each window
-    close_in_mc(reference_coalition_value(j, *PARAMS, NONE, 2000, seed), hazard_game_value(j, NONE))
+    close_in_mc(reference_coalition_value(j, *PARAMS, NONE, 1000, seed), hazard_game_value(j, NONE))
 
 
 @pytest.mark.parametrize("seed", [0, 1])
