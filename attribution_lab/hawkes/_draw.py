@@ -170,19 +170,35 @@ def _check_frailty(frailty: Any) -> float | None:
 # ---------------------------------------------------------------------- the kernel
 def _cumulative_hazard(
     jid: np.ndarray,
-    ch: np.ndarray,
+    beta: np.ndarray,
+    omega: np.ndarray,
     t: np.ndarray,
     at: np.ndarray,
     z: np.ndarray,
     baseline: float,
-    beta: np.ndarray,
-    omega: np.ndarray,
 ) -> np.ndarray:
     """The cumulative conversion hazard of each journey at the time `at_j`:
-    Z_j (baseline at_j + sum_{t_i <= at_j} beta_c (1 - exp(-omega_c (at_j - t_i))))."""
-    d = at[jid] - t
-    gained = np.where(d > 0, beta[ch] * -np.expm1(-omega[ch] * np.maximum(d, 0.0)), 0.0)
+    Z_j (baseline at_j + sum_{t_i <= at_j} beta_i (1 - exp(-omega_i (at_j - t_i)))),
+    with `beta` and `omega` given per touch (a touch after `at_j` adds 0)."""
+    gained = beta * -np.expm1(-omega * np.maximum(at[jid] - t, 0.0))
     return z * (baseline * at + np.bincount(jid, gained, minlength=at.size))
+
+
+def _journey_time_order(journey: np.ndarray, time: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """The order of touches by journey, then time; ties keep their order (first touch first).
+
+    One stable argsort of the float key 2 j + t / W_j (runs of the key are already
+    sorted, one per generation, which the stable sort exploits): 15-30x faster than
+    `np.lexsort` on two keys. The key resolves times to about 1e-16 j W_j; touches of a
+    journey closer than that may come out of order and their journeys are sorted again.
+    """
+    order = np.argsort(2.0 * journey + time / window[journey], kind="stable")
+    j, t = journey[order], time[order]
+    wrong = (j[1:] == j[:-1]) & (t[1:] < t[:-1])
+    if wrong.any():
+        redo = np.flatnonzero(np.isin(j, j[1:][wrong]))  # whole journeys, contiguous
+        order[redo] = order[redo][np.lexsort((t[redo], j[redo]))]
+    return order
 
 
 def draw_point_process(
@@ -366,8 +382,7 @@ def draw_point_process(
 
     all_j, all_c, all_t = np.concatenate(jid), np.concatenate(ch), np.concatenate(t)
     all_parent, all_gen = np.concatenate(parent), np.concatenate(gen)
-    # sort by journey, then time; the stable sort keeps each first touch (t = 0) first
-    order = np.lexsort((all_t, all_j))
+    order = _journey_time_order(all_j, all_t, w)
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
     all_parent = all_parent[order]
@@ -375,18 +390,19 @@ def draw_point_process(
     all_j, all_c, all_t, all_gen = all_j[order], all_c[order], all_t[order], all_gen[order]
 
     # conversion: the whole window's cumulative hazard decides who converts
-    lam_w = _cumulative_hazard(all_j, all_c, all_t, w, z, baseline, beta, omega)
+    lam_w = _cumulative_hazard(all_j, beta[all_c], omega[all_c], all_t, w, z, baseline)
     e = rng.exponential(size=n)
     converted = e <= lam_w
     rows = np.flatnonzero(converted)
     keep = converted[all_j]
     compact = np.cumsum(converted) - 1
-    cj, cc, ct = compact[all_j[keep]], all_c[keep], all_t[keep]
+    cj, ct = compact[all_j[keep]], all_t[keep]
+    cb, co = beta[all_c[keep]], omega[all_c[keep]]
     lo, hi = np.zeros(rows.size), w[rows].copy()
     target, zr = e[rows], z[rows]
     for _ in range(_BISECTIONS):
         mid = 0.5 * (lo + hi)
-        below = _cumulative_hazard(cj, cc, ct, mid, zr, baseline, beta, omega) < target
+        below = _cumulative_hazard(cj, cb, co, ct, mid, zr, baseline) < target
         lo = np.where(below, mid, lo)
         hi = np.where(below, hi, mid)
     end = w.copy()

@@ -246,11 +246,16 @@ class PointProcessWorld(World):
         >>> v.shape, bool(v[0] < v[1] < v[3] and v[2] < v[3])
         ((4,), True)
         """
-        n = self.n_channels
-        size = 1 << n
-        gained = self._gained(draw)
-        # one column per distinct lineage set; coalition S keeps the sets inside it
-        masks, column = np.unique(draw.lineage(), return_inverse=True)
+        return self._coalition_values(draw, self._gained(draw))
+
+    def _coalition_values(self, draw: PointProcessDraw, gained: np.ndarray) -> np.ndarray:
+        size = 1 << self.n_channels
+        # one column per lineage set present; coalition S keeps the sets inside it
+        lineage = draw.lineage()
+        masks = np.flatnonzero(np.bincount(lineage, minlength=size))
+        column = np.zeros(size, dtype=np.int64)
+        column[masks] = np.arange(masks.size)
+        column = column[lineage]
         coalitions = np.arange(size, dtype=np.int64)
         inside = ((masks[:, None] & ~coalitions[None, :]) == 0).astype(np.float64)
         base = self.baseline * draw.window
@@ -271,10 +276,9 @@ class PointProcessWorld(World):
         c = draw.channel
         return self.beta[c] * -np.expm1(-self.omega[c] * (draw.window[draw.journey] - draw.time))
 
-    def _direct_values(self, draw: PointProcessDraw) -> np.ndarray:
+    def _direct_values(self, draw: PointProcessDraw, gained: np.ndarray) -> np.ndarray:
         """v(N) with beta_c = 0 for each channel c, every touch kept."""
         n, nj = self.n_channels, draw.n_journeys
-        gained = self._gained(draw)
         per = np.bincount(draw.journey * n + draw.channel, gained, minlength=nj * n)
         per = per.reshape(nj, n)
         lam = self.baseline * draw.window + per.sum(axis=1)
@@ -317,8 +321,9 @@ class PointProcessWorld(World):
             times=draw.time[seen],
             end_time=draw.end_time,
         )
-        v = self.coalition_values(draw)
-        truths = self._truths(v, self._direct_values(draw), journeys)
+        gained = self._gained(draw)
+        v = self._coalition_values(draw, gained)
+        truths = self._truths(v, self._direct_values(draw, gained), journeys)
         return Simulation(
             journeys,
             truths[self.truth],
