@@ -15,8 +15,28 @@ from .causal import CausalWorld
 from .coalition import CoalitionWorld
 from .hazard import HazardWorld
 from .markov import MarkovWorld
+from .point_process import PointProcessWorld
 
 _LN2 = float(np.log(2.0))
+
+# The point-process worlds: display and social trigger brand searches, email triggers direct
+# visits (alpha[source][target]; every other pair 0).
+_POINT_PROCESS = dict(
+    mu=[0.05, 0.03, 0.005, 0.03, 0.005],
+    alpha=[
+        [0.0, 0.0, 0.5, 0.0, 0.0],
+        [0.0, 0.0, 0.4, 0.0, 0.0],
+        [0.0, 0.0, 0.0, 0.0, 0.0],
+        [0.0, 0.0, 0.0, 0.0, 0.5],
+        [0.0, 0.0, 0.0, 0.0, 0.0],
+    ],
+    decay=[0.5, 0.5, 1.0, 0.5, 1.0],
+    baseline=0.0002,
+    beta=[0.003, 0.003, 0.03, 0.008, 0.02],
+    omega=_LN2 / np.array([7.0, 7.0, 1.0, 3.0, 0.5]),
+    window=30.0,
+    channel_names=["display", "social", "brand_search", "email", "direct"],
+)
 
 _TABLE: dict[str, Scenario] = {
     "independent": Scenario(
@@ -230,6 +250,47 @@ _TABLE: dict[str, Scenario] = {
     journey is watched, the more channels it collects): its game has v(N) < v(empty) and
     negative Shapley values for every channel, while the hazard model, which knows how
     long each journey was at risk, is not fooled.
+    """,
+    ),
+    "point_process": Scenario(
+        PointProcessWorld,
+        "journeys from a mutually exciting point process: display and social trigger brand"
+        " searches days later, email triggers direct visits; truth: exact Shapley values of"
+        " expected conversions, a channel's triggered touches removed with it. Built to show"
+        " last touch and the hazard model crediting brand search for display's work.",
+        _POINT_PROCESS,
+        notes="""Display and social act mostly through the brand searches they trigger.
+
+    One display touch triggers 0.5 brand-search touches on average (social 0.4), 2 days
+    later on average; one e-mail triggers 0.5 direct visits. Display and social have a
+    small, slow effect of their own (beta 0.003, 7-day half-life), brand search and
+    direct a large, short-lived one (0.03 and 0.02; 1 day and 12 hours). About 6 touches
+    per journey, 29% of them triggered; 7.6% of journeys convert within 30 days.
+    Removing display removes the searches it triggered, so most of its credit is mediated
+    (``truth.details["mediated"]``); brand search, last before most conversions, takes
+    it in every model that credits the touches present. At 10^5 journeys (seeds 0-2) the
+    total variation of the shares from the truth is 0.30 for last touch and 0.30 for
+    `HazardAttribution`, which fits the conversion process exactly but not the
+    triggering (linear 0.07, Markov 0.10 and Shapley 0.07, which spread credit over the
+    path, land nearer without modelling it). `PointProcessWorld` with alpha = 0 is
+    `HazardWorld`.
+    """,
+    ),
+    "point_process_frailty": Scenario(
+        PointProcessWorld,
+        "the point_process world with purchase intent: a gamma frailty (shape 2) multiplies"
+        " every touch and conversion intensity of a journey. Built to show brand search, whose"
+        " triggered touches mark high-intent journeys, over-credited further.",
+        {**_POINT_PROCESS, "frailty": 2.0},
+        world_name="point_process_frailty",
+        notes="""The `point_process` world where each journey has a purchase intent Z.
+
+    Z ~ Gamma(2, rate 2) (mean 1, variance 0.5) multiplies the organic and triggered
+    touch intensities and the conversion hazard. High-intent journeys have more touches,
+    more triggered brand searches (their number grows like Z^2) and convert more (12% of
+    journeys): brand search marks intent beyond what it causes. The truth holds each
+    journey's Z fixed across coalitions. At 10^5 journeys (seeds 0-2) the total variation
+    from the truth is 0.32 for last touch and 0.37 for `HazardAttribution`.
     """,
     ),
     # Both chains report the world name "markov" (the class's), as they always have.
