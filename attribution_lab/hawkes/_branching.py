@@ -16,6 +16,7 @@ from __future__ import annotations
 from math import factorial
 
 import numpy as np
+from scipy.special import expit
 
 from ._data import _Prepared
 from .kernels import _layout, _moments
@@ -24,6 +25,12 @@ from .kernels import _layout, _moments
 MAX_EXACT_SET = 16
 # journeys x subsets cells per block of the per-journey tables
 _BLOCK_CELLS = 1 << 22
+
+
+def _probability(eta: np.ndarray, link: str) -> np.ndarray:
+    """Conversion probability from the linear predictor: the hazard's 1 - e^{-eta} (eta a
+    cumulative hazard) or the window-end model's logistic."""
+    return -np.expm1(-eta) if link == "hazard" else expit(eta)
 
 
 def _shapley_weights(m: int) -> np.ndarray:
@@ -149,7 +156,12 @@ class _Branching:
 
     # ------------------------------------------------------------------ the game
     def tables(
-        self, lineage: np.ndarray, gain: np.ndarray, base: np.ndarray, weights: np.ndarray
+        self,
+        lineage: np.ndarray,
+        gain: np.ndarray,
+        base: np.ndarray,
+        weights: np.ndarray,
+        link: str = "hazard",
     ) -> dict[str, np.ndarray]:
         r"""Exact Shapley values, removal effects, v(N) and v(empty) of
         :math:`v(S) = \sum_j w_j (1 - e^{-b_j - \sum_{i: L_i \subseteq S} g_i})` for each
@@ -161,7 +173,7 @@ class _Branching:
         phi = np.zeros((n_w, c))
         removal = np.zeros((n_w, c))
         v_all = np.zeros(n_w)
-        v_empty = weights @ -np.expm1(-base)
+        v_empty = weights @ _probability(base, link)
         touches_of = self.offsets
         for m, js, rank_channel in self.groups:
             size = 1 << m
@@ -183,7 +195,7 @@ class _Branching:
                 for b in range(m):  # zeta transform: h(U) = sum over subsets of U
                     view = h.reshape(jb.size, -1, 2, 1 << b)
                     view[:, :, 1, :] += view[:, :, 0, :]
-                p = -np.expm1(-(base[jb][:, None] + h))
+                p = _probability(base[jb][:, None] + h, link)
                 phi_j = p @ wmat  # (journeys, m)
                 rem_j = p[:, [full]] - p[:, full ^ (1 << np.arange(m))]
                 w = weights[:, jb]
@@ -202,6 +214,7 @@ class _Branching:
         base: np.ndarray,
         weights: np.ndarray,
         coalitions: np.ndarray,
+        link: str = "hazard",
     ) -> np.ndarray:
         """v(S) of integer coalition bitmasks, directly over the touches."""
         prep = self.prep
@@ -209,27 +222,41 @@ class _Branching:
         for k, s in enumerate(coalitions):
             alive = (lineage & ~np.int64(s)) == 0
             lam = base + np.bincount(prep.jid, gain * alive, minlength=prep.n_journeys)
-            out[k] = weights @ -np.expm1(-lam)
+            out[k] = weights @ _probability(lam, link)
         return out
 
-    def direct(self, gain: np.ndarray, base: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    def direct(
+        self, gain: np.ndarray, base: np.ndarray, weights: np.ndarray, link: str = "hazard"
+    ) -> np.ndarray:
         """v(N) - v(N with channel c's own conversion effect off), per channel: exact."""
         prep = self.prep
         c = prep.n_channels
         key = prep.jid * c + prep.channel
         own = np.bincount(key, gain, minlength=prep.n_journeys * c).reshape(-1, c)
         total = base + own.sum(axis=1)
-        # e^{-(total - own)} - e^{-total}, written so that nothing overflows
-        diff = np.exp(own - total[:, None]) * -np.expm1(-own)
+        if link == "hazard":
+            # e^{-(total - own)} - e^{-total}, written so that nothing overflows
+            diff = np.exp(own - total[:, None]) * -np.expm1(-own)
+        else:
+            diff = expit(total)[:, None] - expit(total[:, None] - own)
         return weights @ diff
 
 
 def conversion_terms(
-    prep: _Prepared, log_baseline: float, log_beta: np.ndarray, log_omega: np.ndarray
+    prep: _Prepared, link: str, theta: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    r"""Per touch :math:`g_i = \beta_{c_i}(1 - e^{-\omega_{c_i}(T_j - t_i)})` and per
-    journey the baseline's :math:`\lambda_0 (T_j - s_j)`."""
-    beta, omega = np.exp(log_beta), np.exp(log_omega)
+    r"""Per touch its term :math:`g_i` of the linear predictor, per journey the baseline's.
+
+    Hazard (theta = log baseline, log beta, log omega): :math:`g_i = \beta_{c_i}(1 -
+    e^{-\omega_{c_i}(T_j - t_i)})` and :math:`\lambda_0 (T_j - s_j)`; window end (theta
+    = intercept, beta, log omega): :math:`g_i = \beta_{c_i} e^{-\omega_{c_i}(T_j - t_i)}`
+    and :math:`b_0`.
+    """
+    c = prep.n_channels
     ch = prep.channel
-    gain = beta[ch] * -np.expm1(-omega[ch] * prep.end_lag)
-    return gain, np.exp(log_baseline) * prep.window
+    omega = np.exp(theta[c + 1 :])
+    if link == "hazard":
+        beta = np.exp(theta[1 : c + 1])
+        return beta[ch] * -np.expm1(-omega[ch] * prep.end_lag), np.exp(theta[0]) * prep.window
+    beta = theta[1 : c + 1]
+    return beta[ch] * np.exp(-omega[ch] * prep.end_lag), np.full(prep.n_journeys, theta[0])

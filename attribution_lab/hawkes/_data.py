@@ -64,8 +64,12 @@ class _Prepared:
     pair_p: np.ndarray
     pair_lag: np.ndarray
     pair_bounds: np.ndarray
+    pair_target: np.ndarray  # channel of each pair's event
+    pair_key: np.ndarray  # source * C + target
     by_channel: np.ndarray
     channel_bounds: np.ndarray
+    lag_by_channel: np.ndarray  # end_lag in by_channel order
+    weight_by_channel: np.ndarray
 
 
 def _prepare(journeys: Journeys, what: str = "the point-process model") -> _Prepared:
@@ -153,6 +157,10 @@ def _prepare(journeys: Journeys, what: str = "the point-process model") -> _Prep
         pair_p=pair_p,
         pair_lag=pair_lag,
         pair_bounds=pair_bounds,
+        pair_target=channel[pair_touch],
+        pair_key=key[order],
         by_channel=by_channel,
         channel_bounds=channel_bounds,
+        lag_by_channel=(end[jid] - times)[by_channel],
+        weight_by_channel=weight[by_channel],
     )

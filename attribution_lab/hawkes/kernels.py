@@ -112,10 +112,10 @@ def _touch_loglik(
     if pair_decay:
         decay = decay.reshape(c, c)
     big_r, big_l, big_m, dec = _moments(prep, decay, pair_decay, hessian)
-    ps, pt = prep.pair_source, prep.pair_touch
-    target = prep.channel[pt]
-    a_pair = alpha[ps, target]
-    kern = a_pair * dec * big_r
+    ps, pt, target, key = prep.pair_source, prep.pair_touch, prep.pair_target, prep.pair_key
+    a_pair = alpha.ravel()[key]
+    dr = dec * big_r
+    kern = a_pair * dr
     ev = prep.event
     c_ev = prep.channel[ev]
     ex = np.bincount(pt, kern, minlength=prep.n_touches)
@@ -127,10 +127,10 @@ def _touch_loglik(
     g_sum = np.zeros((c, c)) if hessian else None
     cb = prep.channel_bounds
     for d in range(c):
-        idx = prep.by_channel[cb[d] : cb[d + 1]]
-        if idx.size == 0:
+        if cb[d] == cb[d + 1]:
             continue
-        lag, w = prep.end_lag[idx], prep.weight[idx]
+        lag = prep.lag_by_channel[cb[d] : cb[d + 1]]
+        w = prep.weight_by_channel[cb[d] : cb[d + 1]]
         for t in range(c) if pair_decay else [None]:
             delta = decay[d, t] if pair_decay else decay[d]
             x = delta * lag
@@ -147,9 +147,8 @@ def _touch_loglik(
     r_pair = r_full[pt]
     grad = np.empty(theta.size)
     grad[s_mu] = mu * (np.bincount(c_ev, r, minlength=c) - prep.exposure)
-    key = ps * c + target
-    grad[s_alpha] = np.bincount(key, r_pair * dec * big_r, minlength=c * c) - e_sum.ravel()
-    dlam_dec = a_pair * dec * (big_r - dec * big_l)  # d lambda_i / d log decay, per pair
+    grad[s_alpha] = np.bincount(key, r_pair * dr, minlength=c * c) - e_sum.ravel()
+    dlam_dec = a_pair * (dr - dec * dec * big_l)  # d lambda_i / d log decay, per pair
     d_dec = r_pair * dlam_dec
     if pair_decay:
         grad[s_dec] = np.bincount(key, d_dec, minlength=c * c) - (alpha * f_sum).ravel()
@@ -177,7 +176,7 @@ def _touch_loglik(
         g[:, 0] = mu[t]
         sel = np.flatnonzero(target == t)
         rk = ev_rank[pt[sel]]
-        g[rk, 1 + ps[sel]] = dec[sel] * big_r[sel]
+        g[rk, 1 + ps[sel]] = dr[sel]
         g[rk, 1 + c + ps[sel]] = dlam_dec[sel]
         cols = np.concatenate([[i_mu[t]], i_alpha[:, t], i_dec[:, t] if pair_decay else i_dec])
         wt = w2[ev_order[ev_bounds[t] : ev_bounds[t + 1]]]

@@ -20,6 +20,7 @@ from ..journeys import Journeys
 from ..result import AttributionResult
 from ._branching import _Branching, conversion_terms
 from ._data import _prepare, _Prepared
+from ._window_end import WindowEndConversion
 from .kernels import _layout, _touch_loglik
 
 __all__ = ["PointProcessAttribution"]
@@ -39,6 +40,12 @@ class PointProcessAttribution(AttributionModel):
     ----------
     decay : {"source", "pair"}, default "source"
         One excitation decay per source channel, or one per (source, target) pair.
+    conversion : {"hazard", "window_end"}, default "hazard"
+        How conversions depend on the touches. ``"hazard"``: the additive hazard of
+        `HazardAttribution`, for journeys that stop at their conversion time.
+        ``"window_end"``: a logistic model of converting at the end of each journey's
+        window from the touches' decayed effects, for data whose conversion is only a
+        yes / no at the end of observation (Notes).
     l1, l2 : float, default 0.0
         Penalties :math:`l_1\sum\alpha + l_2\sum\alpha^2` subtracted from the
         log-likelihood (in its units: conversions and touches are counted once per
@@ -64,10 +71,11 @@ class PointProcessAttribution(AttributionModel):
     decay_ : pandas.Series or pandas.DataFrame
         Excitation decay per day (per source; per source and target with
         ``decay="pair"``).
-    hazard_ : HazardAttribution
-        The fitted conversion part (baseline, beta, omega with their covariance).
+    conversion_ : HazardAttribution or WindowEndConversion
+        The fitted conversion part, with its own ``theta_`` and ``covariance_``.
     baseline_, beta_, omega_ : float, pandas.Series
-        The conversion hazard's parameters (from `hazard_`).
+        The conversion part's parameters: the hazard's :math:`\lambda_0`, or the
+        window-end model's intercept :math:`b_0` (logit); effects and decays by channel.
     covariance_ : pandas.DataFrame
         Inverse observed information of the touch parameters (log mu, alpha, log decay);
         NaN for parameters on the edge of the search box or not identified.
@@ -91,7 +99,11 @@ class PointProcessAttribution(AttributionModel):
     at the same moment do not excite each other. Conversion has the additive hazard of
     `HazardAttribution`, :math:`\lambda_0 + \sum_{t_i \le t} \beta_{c_i}\omega_{c_i}
     e^{-\omega_{c_i}(t - t_i)}`. The first touch is conditioned on (it starts the
-    observation) but excites later touches and acts on conversion.
+    observation) but excites later touches and acts on conversion. With
+    ``conversion="window_end"`` the conversion is instead a yes / no at :math:`T_j`,
+    :math:`P(y_j = 1) = \operatorname{logistic}(b_0 + \sum_i \beta_{c_i}
+    e^{-\omega_{c_i}(T_j - t_i)})`: the form of `attribution_lab.simulate.CausalWorld`,
+    where a time-to-event model is misspecified.
 
     **Likelihood.** With :math:`n_j` customers per row and :math:`y_j` conversions,
 
@@ -123,7 +135,9 @@ class PointProcessAttribution(AttributionModel):
               - \sum_{i \text{ surviving}} \beta_{c_i}(1 - e^{-\omega_{c_i}(T_j -
               t_i)})\big)\Big),
 
-    the same draws for every coalition (common random numbers). Each journey's term
+    the same draws for every coalition (common random numbers); with
+    ``conversion="window_end"`` each term is the logistic probability of the surviving
+    touches instead. Each journey's term
     depends only on the channels it touches, so the exact Shapley values are sums of
     per-journey ones over the subsets of its own channels (cost
     :math:`\sum_j 2^{|T_j|}`, not :math:`2^C`). Credit is the draws' mean scaled to the
@@ -172,6 +186,7 @@ class PointProcessAttribution(AttributionModel):
     def __init__(
         self,
         decay: str = "source",
+        conversion: str = "hazard",
         l1: float = 0.0,
         l2: float = 0.0,
         n_draws: int = 20,
@@ -182,6 +197,7 @@ class PointProcessAttribution(AttributionModel):
         progress: bool = False,
     ) -> None:
         self.decay = decay
+        self.conversion = conversion
         self.l1 = l1
         self.l2 = l2
         self.n_draws = n_draws
@@ -194,6 +210,10 @@ class PointProcessAttribution(AttributionModel):
     def _validate_params(self) -> None:
         if self.decay not in ("source", "pair"):
             raise ValueError(f"decay must be 'source' or 'pair', got {self.decay!r}")
+        if self.conversion not in ("hazard", "window_end"):
+            raise ValueError(
+                f"conversion must be 'hazard' or 'window_end', got {self.conversion!r}"
+            )
         for name in ("l1", "l2"):
             v = getattr(self, name)
             if v != 0:
@@ -217,11 +237,21 @@ class PointProcessAttribution(AttributionModel):
                 "every journey has a single touch: the point-process model learns which"
                 " channels trigger which from the touches after the first, and there are none"
             )
-        # the conversion part: the additive-hazard model, fitted on its own (no shared
-        # parameter); its checks (channels that never appear, no conversions) apply
-        self.hazard_ = HazardAttribution(
-            ci_level=self.ci_level, max_iter=self.max_iter, tol=self.tol
-        ).fit(journeys)
+        seen = np.bincount(prep.channel, minlength=c)
+        if np.any(seen == 0):
+            raise ValueError(
+                f"channel {names[int(np.flatnonzero(seen == 0)[0])]!r} never appears in the"
+                " journeys, so what it triggers and its effect cannot be estimated; drop it"
+                " from channel_names"
+            )
+        # the conversion part shares no parameter with the touches': fitted on its own
+        if self.conversion == "hazard":
+            self.conversion_ = HazardAttribution(
+                ci_level=self.ci_level, max_iter=self.max_iter, tol=self.tol
+            ).fit(journeys)
+        else:
+            self.conversion_ = WindowEndConversion()
+            self.conversion_.fit(journeys, prep, self.max_iter, self.tol)
         theta, cov, ll, info = self._fit_touches(prep, pair, names)
         self.theta_ = theta
         s_mu, s_alpha, s_dec = _layout(c, pair)
@@ -248,13 +278,19 @@ class PointProcessAttribution(AttributionModel):
             else [f"log_decay[{n}]" for n in names]
         )
         self.covariance_ = pd.DataFrame(cov, index=labels, columns=labels)
-        self.baseline_ = self.hazard_.baseline_
-        self.beta_ = self.hazard_.beta_
-        self.omega_ = self.hazard_.omega_
-        self.log_likelihood_ = float(ll + self.hazard_.log_likelihood_)
+        conv = self.conversion_.theta_
+        if self.conversion == "hazard":
+            self.baseline_ = float(np.exp(conv[0]))
+            beta = np.exp(conv[1 : c + 1])
+        else:
+            self.baseline_ = float(conv[0])
+            beta = conv[1 : c + 1]
+        self.beta_ = pd.Series(beta, index=index, name="beta")
+        self.omega_ = pd.Series(np.exp(conv[c + 1 :]), index=index, name="omega")
+        self.log_likelihood_ = float(ll + self.conversion_.log_likelihood_)
         self.touch_log_likelihood_ = float(ll)
         self.branching_ratio_ = float(np.max(np.abs(np.linalg.eigvals(self.alpha_.to_numpy()))))
-        self.converged_ = bool(info.success and self.hazard_.converged_)
+        self.converged_ = bool(info.success and self.conversion_.converged_)
         self.n_iter_ = int(info.nit)
         self.optimizer_ = info
         if self.branching_ratio_ >= 1:
@@ -292,7 +328,6 @@ class PointProcessAttribution(AttributionModel):
         hi[s_dec] = _LOG_DECAY_MAX
         start = np.clip(start, lo + 1e-3, hi - 1e-3)
         start[s_alpha] = np.clip(alpha0.ravel(), 1e-3, 10.0)
-        scale = 1.0 / float(prep.weight[prep.event].sum() + prep.window.size)
         l1, l2 = float(self.l1), float(self.l2)
         from tqdm import tqdm
 
@@ -312,35 +347,8 @@ class PointProcessAttribution(AttributionModel):
                     hess[s_alpha, s_alpha] -= 2.0 * l2
                 return ll, grad, hess
 
-            def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-                ll, grad, _ = penalised(theta)
-                return -ll * scale, -grad * scale
-
-            res = optimize.minimize(
-                objective, start, jac=True, method="L-BFGS-B",
-                bounds=list(zip(lo, hi, strict=True)),
-                options={"maxiter": int(self.max_iter), "ftol": float(self.tol), "gtol": 1e-10,
-                         "maxcor": 30},
-            )  # fmt: skip
-            theta = res.x
-            ll, grad, hess = penalised(theta, True)
-            # Newton steps on the parameters inside the box: L-BFGS-B stops on a relative
-            # change of the objective; Newton converges quadratically from there
-            for _ in range(5):
-                edge = _edge(theta, lo, hi, s_alpha)
-                free = ~edge
-                try:
-                    step = np.linalg.solve(-hess[np.ix_(free, free)], grad[free])
-                except np.linalg.LinAlgError:
-                    break
-                if not np.all(np.isfinite(step)) or np.max(np.abs(step)) < 1e-10:
-                    break
-                new = theta.copy()
-                new[free] = np.clip(theta[free] + step, lo[free], hi[free])
-                ll_new, grad_new, hess_new = penalised(new, True)
-                if not ll_new >= ll:
-                    break
-                theta, ll, grad, hess = new, ll_new, grad_new, hess_new
+            res = _projected_newton(penalised, start, lo, hi, int(self.max_iter), float(self.tol))
+            theta, ll, hess = res.x, res.ll, res.hess
         labels_dec = [f"{a}->{b}" for a in names for b in names] if pair else list(names)
         alpha = theta[s_alpha].reshape(c, c)
         # a decay acts only through its excitations: with all of them at 0 it is not
@@ -369,11 +377,18 @@ class PointProcessAttribution(AttributionModel):
                 stacklevel=4,
             )
         if not res.success:
-            warnings.warn(
-                f"L-BFGS-B did not report convergence: {res.message}", UserWarning, stacklevel=4
-            )
-        keep = ~(edge | dead)
+            warnings.warn(f"the fit did not converge: {res.message}", UserWarning, stacklevel=4)
+        # an excitation at 0 is on the boundary: the Wald covariance is taken over the
+        # parameters inside the box, and each zero excitation gets the standard error of
+        # the curvature in its own direction (a one-sided interval [0, z se])
+        zero = np.zeros(size, dtype=bool)
+        zero[s_alpha] = theta[s_alpha] <= 0
+        keep = ~(edge | dead | zero)
         cov = np.full((size, size), np.nan)
+        curv = -np.diag(hess)
+        cov[zero, zero] = np.where(
+            curv[zero] > 0, 1.0 / np.where(curv[zero] > 0, curv[zero], 1), np.nan
+        )
         if keep.any():
             try:
                 cov[np.ix_(keep, keep)] = np.linalg.inv(-hess[np.ix_(keep, keep)])
@@ -446,8 +461,11 @@ class PointProcessAttribution(AttributionModel):
             out, columns=["parameter", "source", "channel", "estimate", "stderr", "ci_low",
                           "ci_high"],
         )  # fmt: skip
-        conv = self.hazard_.params_frame()
-        conv.insert(1, "source", None)
+        if self.conversion == "hazard":
+            conv = self.conversion_.params_frame()
+            conv.insert(1, "source", None)
+        else:
+            conv = self.conversion_.params_frame(self.ci_level)
         return pd.concat([frame, conv], ignore_index=True)
 
     def _check_fitted(self) -> None:
@@ -472,15 +490,15 @@ class PointProcessAttribution(AttributionModel):
         weights = _row_weights(journeys)
         rng = check_random_state(self.random_state)
         c = journeys.n_channels
-        conv_theta = self.hazard_.theta_
+        conv_theta = self.conversion_.theta_
+        link = self.conversion
         r = int(self.n_draws)
 
         def one(theta_t: np.ndarray, theta_c: np.ndarray) -> dict[str, np.ndarray]:
-            gain, base = conversion_terms(prep, theta_c[0], theta_c[1 : c + 1],
-                                          theta_c[c + 1 :])  # fmt: skip
+            gain, base = conversion_terms(prep, link, theta_c)
             lineage = branching.lineage(branching.parents(theta_t, rng))
-            out = branching.tables(lineage, gain, base, weights)
-            out["direct"] = branching.direct(gain, base, weights)
+            out = branching.tables(lineage, gain, base, weights, link)
+            out["direct"] = branching.direct(gain, base, weights, link)
             return out
 
         at_fit = [one(self.theta_, conv_theta) for _ in range(r)]
@@ -491,7 +509,8 @@ class PointProcessAttribution(AttributionModel):
         # normal distribution (parameters without a standard error held at the estimate)
         theta_draws = _draw_params(self.theta_, self.covariance_.to_numpy(), r, rng,
                                    _layout(c, pair)[1])  # fmt: skip
-        conv_draws = _draw_params(conv_theta, self.hazard_.covariance_.to_numpy(), r, rng, None)
+        conv_cov = self.conversion_.covariance_.to_numpy()
+        conv_draws = _draw_params(conv_theta, conv_cov, r, rng, None)
         spread = np.stack(
             [one(tt, tc)["shapley"] for tt, tc in zip(theta_draws, conv_draws, strict=True)]
         )
@@ -527,6 +546,68 @@ class PointProcessAttribution(AttributionModel):
                 "v_empty": np.full(c, mean["v_empty"][0]),
             },
         )
+
+
+def _projected_newton(
+    f: Any, theta: np.ndarray, lo: np.ndarray, hi: np.ndarray, max_iter: int, tol: float
+) -> optimize.OptimizeResult:
+    """Maximise f (returning value, gradient and, when asked, Hessian) in a box.
+
+    Newton steps on the parameters not held at a bound by their gradient, with
+    Levenberg damping where the Hessian is not negative definite and a backtracking line
+    search on the projected step. The analytic Hessian makes every step cost about four
+    gradient evaluations, and the iterations converge quadratically near the maximum,
+    where a quasi-Newton method needs a hundred or more evaluations.
+    """
+    ll, grad, hess = f(theta, True)
+    message = "maximum number of iterations reached"
+    success = False
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007 - the count is reported
+        held = ((theta - lo <= 1e-12) & (grad < 0)) | ((hi - theta <= 1e-12) & (grad > 0))
+        # a decay whose excitations are all 0 does not act: flat, nothing to step on
+        held |= (np.diag(hess) == 0) & (grad == 0)
+        free = ~held
+        neg = -hess[np.ix_(free, free)]
+        g = grad[free]
+        diag = np.abs(np.diag(neg))
+        scale = np.sqrt(np.maximum(diag, 1e-12 * max(float(diag.max(initial=0.0)), 1e-300)))
+        damp = 0.0
+        step = None
+        for _ in range(60):
+            try:
+                chol = np.linalg.cholesky(neg / np.outer(scale, scale) + damp * np.eye(g.size))
+            except np.linalg.LinAlgError:
+                damp = max(2.0 * damp, 1e-8)
+                continue
+            step = np.linalg.solve(chol.T, np.linalg.solve(chol, g / scale)) / scale
+            break
+        if step is None or not np.all(np.isfinite(step)):
+            message = "the Hessian could not be regularised"
+            break
+        t = 1.0
+        accepted = False
+        while t > 1e-12:
+            new = theta.copy()
+            new[free] = np.clip(theta[free] + t * step, lo[free], hi[free])
+            ll_new = f(new, False)[0]
+            if np.isfinite(ll_new) and ll_new >= ll + 1e-4 * float((new - theta)[free] @ g):
+                accepted = True
+                break
+            t *= 0.5
+        if not accepted:
+            success = bool(np.max(np.abs(g)) < 1e-6 * max(1.0, abs(ll)))
+            message = "converged" if success else "the line search found no ascent"
+            break
+        gain = ll_new - ll
+        theta = new
+        ll, grad, hess = f(theta, True)
+        if gain <= tol * max(1.0, abs(ll)) and t == 1.0:
+            success, message = True, "converged"
+            break
+    return optimize.OptimizeResult(
+        x=theta, ll=ll, grad=grad, hess=hess, nit=it, success=success, message=message
+    )
 
 
 def _edge(theta: np.ndarray, lo: np.ndarray, hi: np.ndarray, s_alpha: slice) -> np.ndarray:
