@@ -112,8 +112,7 @@ class WindowEndConversion:
             cov[np.ix_(free, free)] = np.linalg.inv(-hess[np.ix_(free, free)])
         except np.linalg.LinAlgError:
             warnings.warn(
-                "the window-end conversion model's information is singular; no standard"
-                " errors",
+                "the window-end conversion model's information is singular; no standard errors",
                 UserWarning,
                 stacklevel=4,
             )
