@@ -543,6 +543,16 @@ class PointProcessAttribution(AttributionModel):
             end_time=end_time,
         )
 
+    def plot_excitation(self, result: AttributionResult | None = None, axes: Any = None) -> Any:
+        """The fitted excitations as a heatmap, and each channel's credit split into its
+        direct and mediated parts, see `attribution_lab.plot.plot_excitation`.
+
+        `result` is this model's `attribute()` (computed when not given)."""
+        self._check_fitted()
+        from ..plot import plot_excitation
+
+        return plot_excitation(self, self.attribute() if result is None else result, axes)
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "theta_"):
             raise RuntimeError(
