@@ -26,7 +26,7 @@ LAYERS = [
 ]
 RANK = {name: k for k, names in enumerate(LAYERS) for name in names}
 #: lazy imports that reach up on purpose (source component -> target component)
-SHORTCUTS = {("journeys", "events"), ("markov", "plot"), ("evaluate", "plot")}
+SHORTCUTS = {("journeys", "events"), ("markov", "plot"), ("evaluate", "plot"), ("hawkes", "plot")}
 MAX_LINES = 1_000
 
 

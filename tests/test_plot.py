@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -11,14 +13,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attribution_lab import Journeys, compare
-from attribution_lab.plot import plot_comparison, plot_convergence, plot_error_curve
+from attribution_lab import Journeys, LinearAttribution, compare
+from attribution_lab.hawkes import PointProcessAttribution
+from attribution_lab.plot import (
+    plot_comparison,
+    plot_convergence,
+    plot_error_curve,
+    plot_excitation,
+)
 from attribution_lab.shapley import (
     ExactShapley,
     GloveGame,
     PermutationSampling,
     convergence,
 )
+from attribution_lab.simulate import simulate
 
 
 @pytest.fixture(autouse=True)
@@ -117,3 +126,46 @@ def test_shapley_result_plot_whiskers():
     segs = bars.errorbar.lines[2][0].get_segments()
     spans = sorted(round(s[1][0] - s[0][0], 9) for s in segs)
     np.testing.assert_allclose(spans, sorted(np.round(high - low, 9)))
+
+
+def test_excitation_heatmap_and_split_bars_render_to_a_file(tmp_path):
+    journeys = simulate("point_process", 3_000, random_state=0).journeys
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # decays of quiet channels at the edge
+        model = PointProcessAttribution(n_draws=4, random_state=0).fit(journeys)
+    result = model.attribute()
+    heat, bars = model.plot_excitation(result)
+    path = tmp_path / "excitation.png"
+    heat.figure.savefig(path)
+    assert path.stat().st_size > 10_000
+    names = list(journeys.channel_names)
+    assert [t.get_text() for t in heat.get_yticklabels()] == names
+    assert [t.get_text() for t in heat.get_xticklabels()] == names
+    # one annotation per cell, row by row: alpha[source, target]
+    cells = [t.get_text() for t in heat.texts]
+    assert cells == [f"{v:.2f}" for v in model.alpha_.to_numpy().ravel()]
+    # the direct and mediated parts add up to the credit, in the removal effect's proportions
+    direct, mediated = (c for c in bars.containers if hasattr(c, "patches"))
+    d = np.array([p.get_width() for p in direct.patches])
+    m = np.array([p.get_width() for p in mediated.patches])
+    np.testing.assert_allclose(d + m, result.conversions)
+    removal = result.details["removal_effect"]
+    share = np.clip(result.details["direct"] / removal, 0, 1)
+    np.testing.assert_allclose(d, result.conversions * share)
+    np.testing.assert_allclose([p.get_x() for p in mediated.patches], d)
+    # the credit's interval is the whisker
+    segs = bars.containers[-1].lines[2][0].get_segments()
+    np.testing.assert_allclose([s[0][0] for s in segs], result.ci_low)
+    np.testing.assert_allclose([s[1][0] for s in segs], result.ci_high)
+    # bars in the heatmap's row order, first channel on top
+    assert [t.get_text() for t in bars.get_yticklabels()] == names
+    assert bars.get_ylim()[0] > bars.get_ylim()[1]
+    # onto given axes
+    _, given = plt.subplots(1, 2)
+    assert list(plot_excitation(model, result, given)) == list(given)
+    with pytest.raises(ValueError, match="two Axes"):
+        plot_excitation(model, result, given[:1])
+    with pytest.raises(ValueError, match="lacks details"):
+        plot_excitation(model, LinearAttribution().fit(journeys).attribute())
+    with pytest.raises(TypeError, match="fitted PointProcessAttribution"):
+        plot_excitation(PointProcessAttribution(), result)
