@@ -23,6 +23,9 @@ from .._validation import check_random_state
 
 __all__ = ["PointProcessDraw", "check_process", "draw_point_process"]
 
+#: A journey with more touches than this stops the draw with an error: only a
+#: supercritical journey (frailty Z rho(alpha) >= 1) gets anywhere near it.
+MAX_TOUCHES = 10_000
 # Halvings of the bracket [0, W] of a conversion time: 2^-64 W is below the spacing of
 # float64 numbers near any time in the bracket, so the bisection ends at machine precision.
 _BISECTIONS = 64
@@ -269,8 +272,11 @@ def draw_point_process(
     :math:`\alpha` is below 1). A journey's total count of children of a d-touch is
     drawn as one Poisson of mean :math:`Z_j\sum_c\alpha_{dc}` and split over the channels
     in proportion to :math:`\alpha_{d\cdot}`, the same law in far less memory. With
-    frailty, journeys with :math:`Z_j\rho(\alpha) \ge 1` are supercritical, but their
-    windows are finite and so are their touches.
+    frailty, journeys with :math:`Z_j\rho(\alpha) \ge 1` are supercritical: their
+    touches are finite on a finite window but grow exponentially with it, and a journey
+    past `MAX_TOUCHES` (10,000) stops the draw with a `ValueError`. An acyclic
+    :math:`\alpha` (nilpotent, :math:`\rho = 0`: no chain of triggers returns to a
+    channel) is safe with any frailty.
 
     **Conversion.** The hazard :math:`Z_j(\lambda_0 + \sum_{i:\, t_i \le t}\beta_{c_i}
     \omega_{c_i} e^{-\omega_{c_i}(t - t_i)})` acts from :math:`t = 0`. The touches do not
@@ -359,7 +365,17 @@ def draw_point_process(
     cur_j, cur_c, cur_t = np.concatenate(jid), np.concatenate(ch), np.concatenate(t)
     cur_index = np.arange(cur_j.size)
     size, g = cur_j.size, 0
+    touches = np.bincount(cur_j, minlength=n)
     while cur_j.size and total.any():
+        if touches.max() > MAX_TOUCHES:
+            radius = float(np.max(np.abs(np.linalg.eigvals(alpha))))
+            raise ValueError(
+                f"journey {int(touches.argmax())} has more than {MAX_TOUCHES} touches in its"
+                f" window: with frailty, journeys whose Z exceeds 1/rho(alpha) ="
+                f" {1 / radius if radius else np.inf:.3g} are supercritical and their touches"
+                " grow exponentially with time; use a larger frailty shape, smaller or acyclic"
+                " alpha, or a shorter window"
+            )
         kids = rng.poisson(z[cur_j] * total[cur_c])
         src = np.repeat(np.arange(cur_j.size), kids)
         src_c = cur_c[src]
@@ -379,6 +395,7 @@ def draw_point_process(
         gen.append(np.full(src.size, g, dtype=np.int64))
         cur_index = size + np.arange(src.size)
         size += src.size
+        touches += np.bincount(cur_j, minlength=n)
 
     all_j, all_c, all_t = np.concatenate(jid), np.concatenate(ch), np.concatenate(t)
     all_parent, all_gen = np.concatenate(parent), np.concatenate(gen)

@@ -59,7 +59,8 @@ class PointProcessWorld(World):
     frailty : float, optional
         Shape k of a per-journey gamma frailty :math:`Z \sim \Gamma(k, \text{rate } k)`
         (purchase intent, mean 1, variance 1/k) multiplying every intensity after the
-        first touch; None (default) for none.
+        first touch; None (default) for none. With a cyclic `alpha`, journeys whose
+        :math:`Z\rho(\alpha) \ge 1` are supercritical (see `draw_point_process`).
     channel_names : sequence of str, optional
         Default ``c0, c1, ...``.
     value_mean, value_sigma : float, default 100.0 and 0.5
@@ -115,7 +116,8 @@ class PointProcessWorld(World):
     incremental credit), ``direct``: :math:`v(N) - v_{\beta_c = 0}(N)`, the conversions
     its own touches cause (its touches and their offspring kept, its :math:`\beta`
     set to 0), ``mediated``: removal effect minus direct, the conversions of the touches
-    it triggers, and ``shapley_value``. Values: conversions times a log-normal value of
+    it triggers (exactly 0 for a channel whose touches triggered none in the draw), and
+    ``shapley_value``. Values: conversions times a log-normal value of
     mean `value_mean`, so the value game is ``value_mean * v``.
 
     References
@@ -323,7 +325,9 @@ class PointProcessWorld(World):
         )
         gained = self._gained(draw)
         v = self._coalition_values(draw, gained)
-        truths = self._truths(v, self._direct_values(draw, gained), journeys)
+        triggered = draw.parent[draw.parent >= 0]
+        triggers = np.bincount(draw.channel[triggered], minlength=self.n_channels) > 0
+        truths = self._truths(v, self._direct_values(draw, gained), triggers, journeys)
         return Simulation(
             journeys,
             truths[self.truth],
@@ -334,12 +338,14 @@ class PointProcessWorld(World):
         )
 
     def _truths(
-        self, v: np.ndarray, v_direct: np.ndarray, journeys: Journeys
+        self, v: np.ndarray, v_direct: np.ndarray, triggers: np.ndarray, journeys: Journeys
     ) -> dict[str, GroundTruth]:
         n = self.n_channels
         full = (1 << n) - 1
         removal = v[full] - v[full ^ (1 << np.arange(n))]
-        direct = v[full] - v_direct
+        # a channel whose touches triggered none: removing it is setting its beta to 0, the
+        # same number computed two ways; take one, so its mediated effect is exactly 0
+        direct = np.where(triggers, v[full] - v_direct, removal)
         phi = shapley_values_from_table(v, n)
         details = {
             "removal_effect": removal,
