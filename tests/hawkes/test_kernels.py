@@ -212,12 +212,13 @@ def build(rows) -> Journeys:
 
 @pytest.fixture(scope="module")
 def fitted() -> PointProcessAttribution:
-    """A model fitted on the world (any fit will do: the reference takes its parameters)."""
+    """A model fitted on the world: any fit will do (the reference takes its parameters), so
+    a few Newton iterations are enough and a warning about the fit is no concern here."""
     world = PointProcessWorld(**WORLD, channel_names=["a", "b", "c"], window=20.0)
     journeys = world.simulate(1000, random_state=0).journeys
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # an excitation may sit at 0
-        return PointProcessAttribution(random_state=0).fit(journeys)
+        warnings.simplefilter("ignore", UserWarning)
+        return PointProcessAttribution(max_iter=50, random_state=0).fit(journeys)
 
 
 def params_of(model: PointProcessAttribution) -> tuple:
@@ -264,7 +265,8 @@ def test_model_credit_equals_the_enumerated_game(fitted, seed):
         statistics["removal_effect"][c, N_ALL ^ (1 << c)] = -1.0
     for name, rows in statistics.items():
         exact = rows @ mean
-        se = np.sqrt(np.einsum("cs,st,ct->c", rows, covariance, rows) / draws)
+        variance = np.einsum("cs,st,ct->c", rows, covariance, rows) / draws
+        se = np.sqrt(np.maximum(variance, 0.0))  # rounding leaves -1e-20 for a constant
         assert np.all(np.abs(details[name] - exact) <= Z * se + 1e-12), (name, details[name], exact)
 
 
