@@ -10,6 +10,7 @@ within Monte Carlo error. Any seed must pass: the tolerances are justified where
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import warnings
 
@@ -210,15 +211,15 @@ def build(rows) -> Journeys:
     )
 
 
-@pytest.fixture(scope="module")
-def fitted() -> PointProcessAttribution:
+@functools.cache
+def fitted(decay: str = "source") -> PointProcessAttribution:
     """A model fitted on the world: any fit will do (the reference takes its parameters), so
     a few Newton iterations are enough and a warning about the fit is no concern here."""
     world = PointProcessWorld(**WORLD, channel_names=["a", "b", "c"], window=20.0)
     journeys = world.simulate(1000, random_state=0).journeys
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return PointProcessAttribution(max_iter=50, random_state=0).fit(journeys)
+        return PointProcessAttribution(decay=decay, max_iter=50, random_state=0).fit(journeys)
 
 
 def params_of(model: PointProcessAttribution) -> tuple:
@@ -247,14 +248,14 @@ def shapley_matrix(n: int) -> np.ndarray:
     return w
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_model_credit_equals_the_enumerated_game(fitted, seed):
+@pytest.mark.parametrize(("decay", "seed"), [("source", 0), ("source", 1), ("pair", 2)])
+def test_model_credit_equals_the_enumerated_game(decay, seed):
     # the model averages sum_j n_j (1 - e^(-Lambda_j(S))) over n_draws parent draws shared by
     # all coalitions; the enumeration gives the exact mean and the covariance of one draw,
     # so each statistic L of the table may stray Z sqrt(L cov L / n_draws)
-    journeys, params, draws = build(TINY), params_of(fitted), 400
-    assert fitted.alpha_.to_numpy().max() > 0.1  # the fit found mediation to test
-    model = copy.deepcopy(fitted).set_params(n_draws=draws, random_state=seed)
+    journeys, params, draws = build(TINY), params_of(fitted(decay)), 400
+    assert params[1].max() > 0.1  # the fit found mediation to test
+    model = copy.deepcopy(fitted(decay)).set_params(n_draws=draws, random_state=seed)
     details = model.attribute(journeys).details
     mean, covariance = reference_coalition_table_exact(journeys, *params)
     assert details["v_all"][0] == pytest.approx(mean[N_ALL], rel=1e-10)  # every touch acts
@@ -270,10 +271,10 @@ def test_model_credit_equals_the_enumerated_game(fitted, seed):
         assert np.all(np.abs(details[name] - exact) <= Z * se + 1e-12), (name, details[name], exact)
 
 
-def test_model_removal_and_direct_effects_equal_the_direct_simulation(fitted):
+def test_model_removal_and_direct_effects_equal_the_direct_simulation():
     # the same against the reference's simulation of parents and conversion times
-    journeys, params, draws = build(TINY), params_of(fitted), 400
-    model = copy.deepcopy(fitted).set_params(n_draws=draws, random_state=3)
+    journeys, params, draws = build(TINY), params_of(fitted()), 400
+    model = copy.deepcopy(fitted()).set_params(n_draws=draws, random_state=3)
     details = model.attribute(journeys).details
     _, covariance = reference_coalition_table_exact(journeys, *params)
     everyone = reference_coalition_value(journeys, *params, [True] * 3, 1000, 10)
