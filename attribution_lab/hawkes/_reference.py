@@ -1,7 +1,7 @@
 """Slow, obviously correct versions of the point-process model, for the tests.
 
 Plain Python loops per journey, per touch and per earlier touch, written straight from the
-model's formulas (the Notes of `attribution_lab.hawkes`), with no recursion, no sorting
+model's formulas (the Notes of `PointProcessAttribution`), with no recursion, no sorting
 trick and no vectorisation: the fast kernels of `attribution_lab.hawkes` must agree with
 these on any input.
 
