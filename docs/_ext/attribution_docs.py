@@ -54,6 +54,7 @@ PUBLIC_MODULES: list[tuple[str, str]] = [
     ("attribution_lab.markov", "Models"),
     ("attribution_lab.shapley", "Models"),
     ("attribution_lab.hazard", "Models"),
+    ("attribution_lab.hawkes", "Models"),
     ("attribution_lab.simulate", "Worlds with a known answer"),
     ("attribution_lab.evaluate", "Measuring, calibrating and describing"),
     ("attribution_lab.uncertainty", "Measuring, calibrating and describing"),
