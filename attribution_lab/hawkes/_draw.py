@@ -26,8 +26,8 @@ __all__ = ["PointProcessDraw", "check_process", "draw_point_process"]
 #: A journey with more touches than this stops the draw with an error: only a
 #: supercritical journey (frailty Z rho(alpha) >= 1) gets anywhere near it.
 MAX_TOUCHES = 10_000
-# Halvings of the bracket [0, W] of a conversion time: 2^-64 W is the float64 spacing of times
-# near 2^-11 W (21 minutes in 30 days) and below it for any later time: machine precision.
+# Halvings of the bracket [0, W] of a conversion time: 2^-64 W is about the float64 spacing of
+# times near 2^-12 W (11 minutes in 30 days) and below it for any later time.
 _BISECTIONS = 64
 
 
