@@ -670,6 +670,10 @@ def _projected_newton(
         if step is None or not np.all(np.isfinite(step)):
             message = "the Hessian could not be regularised"
             break
+        # the Newton decrement: half of it is the gain the quadratic model promises
+        if float(g @ step) <= 2.0 * tol * max(1.0, abs(ll)):
+            success, message = True, "converged"
+            break
         t = 1.0
         accepted = False
         while t > 1e-12:
@@ -687,7 +691,7 @@ def _projected_newton(
         gain = ll_new - ll
         theta = new
         ll, grad, hess = f(theta, True)
-        if gain <= tol * max(1.0, abs(ll)) and t == 1.0:
+        if gain <= tol * max(1.0, abs(ll)):
             success, message = True, "converged"
             break
     return optimize.OptimizeResult(
