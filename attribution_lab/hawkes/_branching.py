@@ -14,6 +14,7 @@ with the recursion of the kernel (stop at q with probability :math:`1/(1 + Y(q))
 from __future__ import annotations
 
 from math import factorial
+from typing import Any
 
 import numpy as np
 from scipy.special import expit
@@ -25,6 +26,41 @@ from .kernels import _layout, _moments
 MAX_EXACT_SET = 16
 # journeys x subsets cells per block of the per-journey tables
 _BLOCK_CELLS = 1 << 22
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser, elementwise on uint64 (wrapping arithmetic)."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _uniform(key: np.ndarray, draw: int, stream: int, seed: int) -> np.ndarray:
+    """Uniforms in [0, 1) as a hash of (key, draw, stream, seed): a counter-based
+    generator, so that a touch's random numbers depend on what the touch is, not on
+    where it is stored or what its channel is called."""
+    salt = _mix(np.array([seed, draw, stream], dtype=np.uint64) + _GOLDEN)
+    x = _mix(key ^ salt[0]) ^ salt[1]
+    x = _mix(x) ^ salt[2]
+    return (_mix(x) >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def _touch_keys(prep: _Prepared, times: np.ndarray) -> np.ndarray:
+    """A key per touch from its journey's times (relative to the journey's first touch)
+    and its position: label-free, so two journeys that differ only in their channels'
+    names draw the same numbers, and credit stays exactly symmetric and permutes with
+    relabelling."""
+    with np.errstate(over="ignore"):
+        rel = times - times[prep.first_of[prep.jid]] if times.size else times
+        bits = _mix(rel.view(np.uint64) + _GOLDEN * (prep.position.astype(np.uint64) + 1))
+        per_journey = np.zeros(prep.n_journeys, dtype=np.uint64)
+        np.add.at(per_journey, prep.jid, bits)
+        end = _mix(prep.window.view(np.uint64))
+        journey = _mix(per_journey ^ end)
+        return _mix(journey[prep.jid] + _GOLDEN * prep.position.astype(np.uint64))
 
 
 def _probability(eta: np.ndarray, link: str) -> np.ndarray:
@@ -52,11 +88,19 @@ def _shapley_weights(m: int) -> np.ndarray:
 class _Branching:
     """Parameter-free arrays of the sampler and of the per-journey coalition tables."""
 
-    def __init__(self, prep: _Prepared, pair_decay: bool) -> None:
+    def __init__(self, prep: _Prepared, pair_decay: bool, times: np.ndarray) -> None:
         self.prep = prep
+        self.keys = _touch_keys(prep, times)
         self.pair_decay = pair_decay
         c = prep.n_channels
-        self.by_touch = np.argsort(prep.pair_touch, kind="stable")
+        # pairs by event, and within an event by the touch of the source: an order that
+        # does not depend on the channels' codes, so relabelling channels leaves the draws
+        # (and the credit) the same
+        src_touch = np.empty(prep.pair_touch.size, dtype=np.int64)
+        for d in range(c):
+            lo, hi = prep.pair_bounds[d * c], prep.pair_bounds[d * c + c]
+            src_touch[lo:hi] = prep.sources[d].pos[prep.pair_p[lo:hi]]
+        self.by_touch = np.lexsort((src_touch, prep.pair_touch))
         sorted_touch = prep.pair_touch[self.by_touch]
         ev = prep.event
         self.first_pair = np.searchsorted(sorted_touch, ev, side="left")
@@ -96,8 +140,10 @@ class _Branching:
         return self._weights[m]
 
     # ------------------------------------------------------------------ sampling
-    def parents(self, theta_t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """One draw of every touch's parent (itself for organic and first touches)."""
+    def sampler(self, theta_t: np.ndarray) -> Any:
+        """A function ``draw(index, seed)`` giving every touch's parent (itself for organic
+        and first touches) in draw number `index` under the touch parameters `theta_t`;
+        what does not depend on the draw is computed once here."""
         prep = self.prep
         c = prep.n_channels
         s_mu, s_alpha, s_dec = _layout(c, self.pair_decay)
@@ -108,40 +154,69 @@ class _Branching:
             decay = decay.reshape(c, c)
         runs: list[tuple[int, int, int, np.ndarray]] = []
         big_r, _, _, dec = _moments(prep, decay, self.pair_decay, False, runs)
-        kern = alpha[prep.pair_source, prep.channel[prep.pair_touch]] * dec * big_r
-        parent = np.arange(prep.n_touches, dtype=np.int64)
+        kern = alpha.ravel()[prep.pair_key] * dec * big_r
         ev = prep.event
-        if ev.size == 0:
-            return parent
         mu_ev = mu[prep.channel[ev]]
         cum = np.cumsum(kern[self.by_touch])
         before = np.where(self.first_pair > 0, cum[np.maximum(self.first_pair - 1, 0)], 0.0)
         has = self.end_pair > self.first_pair
-        excited = np.where(has, cum[np.maximum(self.end_pair - 1, 0)] - before, 0.0)
-        u = rng.random(ev.size) * (mu_ev + excited)
-        trig = np.flatnonzero(u >= mu_ev)
-        if trig.size == 0:
-            return parent
-        target = before[trig] + (u[trig] - mu_ev[trig])
-        pick = np.searchsorted(cum, target, side="right")
-        pick = np.clip(pick, self.first_pair[trig], self.end_pair[trig] - 1)
-        pair = self.by_touch[pick]
-        # walk back along the chosen source's run: stop at q with probability 1/(1 + Y(q))
-        block_of = np.zeros(prep.pair_touch.size, dtype=np.int64)
-        for k, (a0, a1, _, _) in enumerate(runs):
-            block_of[a0:a1] = k
-        blocks = block_of[pair]
-        for k in np.unique(blocks):
-            _, _, d, y = runs[k]
-            sel = np.flatnonzero(blocks == k)
-            q = prep.pair_p[pair[sel]].copy()
-            active = np.arange(sel.size)
+        total = mu_ev + np.where(has, cum[np.maximum(self.end_pair - 1, 0)] - before, 0.0)
+        # Y of every block of pairs, end to end, so that one loop walks back all of them
+        n_pairs = prep.pair_touch.size
+        start = np.zeros(n_pairs, dtype=np.int64)  # where the pair's source run's Y starts
+        ys, where = [], 0
+        for a0, a1, _, y in runs:
+            start[a0:a1] = where
+            ys.append(y)
+            where += y.size
+        y_all = np.concatenate(ys) if ys else np.zeros(0)
+        n_touches = prep.n_touches
+
+        ev_key = self.keys[ev]
+
+        def draw(index: int, seed: int) -> np.ndarray:
+            parent = np.arange(n_touches, dtype=np.int64)
+            if ev.size == 0:
+                return parent
+            u = _uniform(ev_key, index, 0, seed) * total
+            trig = np.flatnonzero(u >= mu_ev)
+            if trig.size == 0:
+                return parent
+            target = before[trig] + (u[trig] - mu_ev[trig])
+            pick = np.searchsorted(cum, target, side="right")
+            pick = np.clip(pick, self.first_pair[trig], self.end_pair[trig] - 1)
+            pair = self.by_touch[pick]
+            # walk back along the chosen source's run: stop at q with probability
+            # 1 / (1 + Y(q)); all walks at once, uniforms in the events' order
+            q = prep.pair_p[pair].copy()
+            base = start[pair]
+            active = np.arange(pair.size)
+            walk_key = ev_key[trig]
+            step = 0
             while active.size:
-                stop = rng.random(active.size) * (1.0 + y[q[active]]) < 1.0
+                step += 1
+                v = _uniform(walk_key[active], index, step, seed)
+                stop = v * (1.0 + y_all[base[active] + q[active]]) < 1.0
                 active = active[~stop]
                 q[active] -= 1
-            parent[ev[trig[sel]]] = prep.sources[d].pos[q]
-        return parent
+            parent[ev[trig]] = self.source_touch(pair, q)
+            return parent
+
+        return draw
+
+    def source_touch(self, pair: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Touch index of the q-th touch of each pair's source channel."""
+        prep = self.prep
+        out = np.empty(pair.size, dtype=np.int64)
+        src = prep.pair_source[pair]
+        for d in np.unique(src):
+            sel = src == d
+            out[sel] = prep.sources[d].pos[q[sel]]
+        return out
+
+    def parents(self, theta_t: np.ndarray, index: int, seed: int) -> np.ndarray:
+        """Draw `index` of every touch's parent (itself for organic and first touches)."""
+        return self.sampler(theta_t)(index, seed)
 
     def lineage(self, parent: np.ndarray) -> np.ndarray:
         """Bitmask of the channels of every touch and of all its ancestors."""

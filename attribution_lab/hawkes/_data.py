@@ -57,6 +57,8 @@ class _Prepared:
     exposure: float  # sum_j n_j (T_j - s_j)
     window: np.ndarray  # T_j - s_j per journey (0 for a journey without touches)
     event: np.ndarray  # indices of the events (touches after the first)
+    first_of: np.ndarray  # per journey, its first touch (0 for a journey without touches)
+    position: np.ndarray  # per touch, its position in its journey
     event_count: np.ndarray  # weighted events per channel
     sources: tuple[_Source, ...]
     pair_touch: np.ndarray
@@ -150,6 +152,8 @@ def _prepare(journeys: Journeys, what: str = "the point-process model") -> _Prep
         exposure=float(n @ window),
         window=window,
         event=event,
+        first_of=np.where(nonempty, offsets[:-1], 0),
+        position=idx - offsets[:-1][jid],
         event_count=np.bincount(channel[event], weight[event], minlength=c),
         sources=tuple(sources),
         pair_touch=pair_touch,

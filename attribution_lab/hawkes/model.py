@@ -569,48 +569,62 @@ class PointProcessAttribution(AttributionModel):
     # ------------------------------------------------------------------ credit
     def _attribute(self, journeys: Journeys) -> AttributionResult:
         self._check_channels(journeys)
-        pair = self.decay == "pair"
-        prep = _prepare(journeys)
-        branching = _Branching(prep, pair)
-        weights = _row_weights(journeys)
         rng = check_random_state(self.random_state)
-        c = journeys.n_channels
-        conv_theta = self.conversion_.theta_
-        link = self.conversion
+        # the branching draws hash each touch's label-free key with this seed (see
+        # _branching._uniform): symmetric channels get exactly equal credit
+        seed = int(rng.integers(2**63))
         r = int(self.n_draws)
-
-        def one(theta_t: np.ndarray, theta_c: np.ndarray) -> dict[str, np.ndarray]:
-            gain, base = conversion_terms(prep, link, theta_c)
-            lineage = branching.lineage(branching.parents(theta_t, rng))
-            out = branching.tables(lineage, gain, base, weights, link)
-            out["direct"] = branching.direct(gain, base, weights, link)
-            return out
-
-        at_fit = [one(self.theta_, conv_theta) for _ in range(r)]
-        phi = np.stack([d["shapley"] for d in at_fit])  # (draws, 2, C)
-        mean = {k: np.mean([d[k] for d in at_fit], axis=0) for k in at_fit[0]}
-        mc_var = phi.var(axis=0, ddof=1)
-        # parameter uncertainty: the same draws with parameters from their asymptotic
-        # normal distribution (parameters without a standard error held at the estimate)
-        theta_draws = _draw_params(self.theta_, self.covariance_.to_numpy(), r, rng,
-                                   _layout(c, pair)[1])  # fmt: skip
+        c = journeys.n_channels
+        link = self.conversion
+        conv_theta = self.conversion_.theta_
+        pair = self.decay == "pair"
+        at_fit = _Draws(journeys, pair, link)
+        draw = at_fit.branching.sampler(self.theta_)
+        gain, base = conversion_terms(at_fit.prep, link, conv_theta)
+        direct = at_fit.branching.direct(gain, base, at_fit.weights, link)[0]
+        runs = [at_fit.tables(draw(k, seed), gain, base) for k in range(r)]
+        mean = {k: np.mean([d[k] for d in runs], axis=0) for k in runs[0]}
+        mc_var = np.var([d["shapley"][0] for d in runs], axis=0, ddof=1) / r
+        # parameter uncertainty: draws with the parameters from their asymptotic normal
+        # distribution, against draws at the estimate, on at most _SUBSAMPLE journeys (the
+        # parameters move every journey's credit together, so a subsample shows how much,
+        # scaled by its share of the customers)
+        n = journeys.n_journeys
+        sub = journeys
+        if n > _SUBSAMPLE:
+            sub = journeys.subset(np.sort(rng.choice(n, _SUBSAMPLE, replace=False)))
+        small = _Draws(sub, pair, link)
+        ratio = at_fit.weights[0].sum() / small.weights[0].sum()
+        draw_small = small.branching.sampler(self.theta_)
+        gain_s, base_s = conversion_terms(small.prep, link, conv_theta)
+        hat = [
+            small.tables(draw_small(r + k, seed), gain_s, base_s)["shapley"][0] for k in range(r)
+        ]
+        order = _canonical(self.journeys_)
+        touch_draws = _draw_params(self.theta_, self.covariance_.to_numpy(), r, rng,
+                                   _touch_order(order, pair), _layout(c, pair)[1])  # fmt: skip
+        conv_order = np.concatenate([[0], 1 + order, 1 + c + order])
         conv_cov = self.conversion_.covariance_.to_numpy()
-        conv_draws = _draw_params(conv_theta, conv_cov, r, rng, None)
-        spread = np.stack(
-            [one(tt, tc)["shapley"] for tt, tc in zip(theta_draws, conv_draws, strict=True)]
+        conv_draws = _draw_params(conv_theta, conv_cov, r, rng, conv_order, None)
+        star = []
+        for k, (tt, tc) in enumerate(zip(touch_draws, conv_draws, strict=True)):
+            g, b = conversion_terms(small.prep, link, tc)
+            parent = small.branching.sampler(tt)(2 * r + k, seed)
+            star.append(small.tables(parent, g, b)["shapley"][0])
+        param_var = ratio**2 * np.maximum(
+            np.var(star, axis=0, ddof=1) - np.var(hat, axis=0, ddof=1), 0.0
         )
-        var = np.maximum(spread.var(axis=0, ddof=1) - mc_var, 0.0) + mc_var / r
+        var = param_var + mc_var
         totals = np.array([journeys.n_conversions, journeys.total_value])
-        phi_mean = mean["shapley"]
-        sums = phi_mean.sum(axis=1)
+        phi = mean["shapley"]
+        sums = phi.sum(axis=1)
         scale = np.divide(totals, sums, out=np.zeros(2), where=sums > 0)
-        credit = phi_mean * scale[:, None]
-        se = np.sqrt(var[0]) * scale[0]
+        credit = phi * scale[:, None]
+        se = np.sqrt(var) * scale[0]
         from scipy.stats import norm
 
         z = float(norm.ppf(0.5 + self.ci_level / 2))
         removal = mean["removal"][0]
-        direct = mean["direct"][0]
         return self._result(
             journeys,
             credit[0],
@@ -619,18 +633,52 @@ class PointProcessAttribution(AttributionModel):
             ci_low=credit[0] - z * se,
             ci_high=credit[0] + z * se,
             ci_level=float(self.ci_level),
-            n_evaluations=2 * r,
+            n_evaluations=3 * r,
             estimated=True,
             details={
-                "shapley_value": phi_mean[0],
+                "shapley_value": phi[0],
                 "removal_effect": removal,
                 "direct": direct,
                 "mediated": removal - direct,
-                "shapley_stderr": np.sqrt(var[0]),
+                "shapley_stderr": np.sqrt(var),
                 "v_all": np.full(c, mean["v_all"][0]),
                 "v_empty": np.full(c, mean["v_empty"][0]),
             },
         )
+
+
+#: Journeys on which the parameters' share of the credit's uncertainty is measured.
+_SUBSAMPLE = 20_000
+
+
+class _Draws:
+    """The arrays of one set of journeys the credit's draws share."""
+
+    def __init__(self, journeys: Journeys, pair: bool, link: str) -> None:
+        self.prep = _prepare(journeys)
+        self.branching = _Branching(self.prep, pair, np.asarray(journeys.times, dtype=float))
+        self.weights = _row_weights(journeys)
+        self.link = link
+
+    def tables(self, parent: np.ndarray, gain: np.ndarray, base: np.ndarray) -> dict[str, Any]:
+        lineage = self.branching.lineage(parent)
+        return self.branching.tables(lineage, gain, base, self.weights, self.link)
+
+
+def _canonical(journeys: Journeys) -> np.ndarray:
+    """Channel codes in the order of their first touch: an order that relabelling the
+    channels does not change, in which the random parameter draws are made."""
+    first = np.full(journeys.n_channels, np.iinfo(np.int64).max)
+    np.minimum.at(first, journeys.channels, np.arange(journeys.n_touchpoints))
+    return np.argsort(first, kind="stable")
+
+
+def _touch_order(order: np.ndarray, pair: bool) -> np.ndarray:
+    """Indices of the touch parameters (log mu, alpha, log decay) in canonical order."""
+    c = order.size
+    alpha = c + (order[:, None] * c + order[None, :]).ravel()
+    dec = c + c * c + ((order[:, None] * c + order[None, :]).ravel() if pair else order)
+    return np.concatenate([order, alpha, dec])
 
 
 def _projected_newton(
@@ -717,18 +765,29 @@ def _row_weights(journeys: Journeys) -> np.ndarray:
 
 
 def _draw_params(
-    theta: np.ndarray, cov: np.ndarray, n: int, rng: np.random.Generator, nonneg: slice | None
+    theta: np.ndarray,
+    cov: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+    order: np.ndarray,
+    nonneg: slice | None,
 ) -> list[np.ndarray]:
-    """`n` draws from N(theta, cov) over the parameters with a variance; alpha kept >= 0."""
-    ok = np.isfinite(np.diag(cov)) & (np.diag(cov) > 0)
-    out = []
+    """`n` draws from N(theta, cov) over the parameters with a variance, made in the
+    canonical `order` of the parameters (so relabelling channels permutes the draws);
+    alpha kept >= 0."""
+    theta_c, cov_c = theta[order], cov[np.ix_(order, order)]
+    ok = np.isfinite(np.diag(cov_c)) & (np.diag(cov_c) > 0)
     # the one-sided standard errors of zero excitations have no covariances: independent
-    sub = np.nan_to_num(cov[np.ix_(ok, ok)])
+    sub = np.nan_to_num(cov_c[np.ix_(ok, ok)])
+    vals, vecs = np.linalg.eigh(sub) if ok.any() else (np.zeros(0), np.zeros((0, 0)))
+    root = vecs * np.sqrt(np.maximum(vals, 0.0))
+    out = []
     for _ in range(n):
-        t = theta.copy()
-        if ok.any():
-            t[ok] = rng.multivariate_normal(theta[ok], sub, check_valid="ignore")
+        t = theta_c.copy()
+        t[ok] += root @ rng.standard_normal(int(ok.sum()))
+        back = np.empty_like(t)
+        back[order] = t
         if nonneg is not None:
-            t[nonneg] = np.maximum(t[nonneg], 0.0)
-        out.append(t)
+            back[nonneg] = np.maximum(back[nonneg], 0.0)
+        out.append(back)
     return out
