@@ -10,6 +10,7 @@ from typing import Any
 
 from ..evaluate import compare
 from ..journeys import Journeys
+from ..result import AttributionResult
 from ..roi import read_costs, roi
 from ._options import (
     CLIError,
@@ -97,18 +98,68 @@ def cmd_attribute(args: argparse.Namespace) -> None:
                 f"{args.ci_level:.0%} percentile intervals of the conversions credit from"
                 f" {args.n_boot} bootstrap resamples of customers (seed {args.seed})"
             )
+        elif result.ci_level is not None:
+            print(
+                f"{result.ci_level:.0%} intervals of the conversions credit from the model's"
+                " own standard errors"
+                + (f" (seed {args.seed} of its random draws)" if args.seed_acts else "")
+            )
     frame = result.to_frame()
     payload = {**result.to_dict(), "seed": args.seed}
     if args.costs:
         returns = roi(result, _read_costs_arg(args.costs))
         if args.format == "table":
-            _print_table(frame, "table")
+            print_credit(result)
             print(f"\nspend from {args.costs}; return on it as credited by {result.model}:")
             _print_table(returns, "table")
             return
         frame = frame.join(returns.drop(columns=["conversions", "value"]), how="outer")
         payload["returns"] = returns.reset_index().to_dict(orient="records")
-    _print_table(frame, args.format, payload)
+    if args.format == "table":
+        print_credit(result)
+    else:
+        _print_table(frame, args.format, payload)
+
+
+#: Columns of one credit table at most: wider, it wraps on an ordinary terminal (about
+#: 120 characters), and the details behind the credit get a table of their own.
+MAX_COLUMNS = 10
+
+
+def print_credit(result: AttributionResult) -> None:
+    """Print a result as a table for people: the credit per channel with its details.
+
+    A model's details (``result.details``) are further columns of the credit table while
+    it stays narrow (`MAX_COLUMNS`); beyond, they are a second table below it (the
+    point-process model's removal effect, direct and mediated split, ...). A detail with
+    one value for every channel (a total, such as ``v_all``) is one line at the end.
+    CSV and JSON output keep every detail as a column, whatever the width.
+
+    Examples
+    --------
+    >>> r = AttributionResult(["a", "b"], [3.0, 1.0], [30.0, 5.0], total_conversions=4,
+    ...                       total_value=35, estimand="shapley", model="shapley",
+    ...                       details={"direct": [2.0, 1.0], "v_all": [4.0, 4.0]})
+    >>> print_credit(r)
+             conversions   value  share  value_share  direct
+    channel
+    a             3.0000 30.0000 0.7500       0.8571  2.0000
+    b             1.0000  5.0000 0.2500       0.1429  1.0000
+    the same for every channel: v_all 4
+    """
+    frame = result.to_frame()
+    details = list(result.details)
+    constant = [k for k in details if len(frame) > 1 and frame[k].nunique(dropna=False) == 1]
+    varying = [k for k in details if k not in constant]
+    if frame.shape[1] - len(constant) <= MAX_COLUMNS:
+        _print_table(frame.drop(columns=constant), "table")
+    else:
+        _print_table(frame.drop(columns=details), "table")
+        print(f"\ndetails per channel ({result.model}):")
+        _print_table(frame[varying], "table")
+    if constant:
+        values = ", ".join(f"{k} {frame[k].iloc[0]:,.6g}" for k in constant)
+        print(f"the same for every channel: {values}")
 
 
 def _read_costs_arg(path: str) -> Any:
