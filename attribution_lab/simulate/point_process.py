@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_random_state
-from ..hawkes._draw import PointProcessDraw, check_process, draw_point_process
+from ..hawkes import PointProcessDraw, check_process, draw_point_process
 from ..journeys import Journeys
 from ..shapley.exact import shapley_values_from_table
 from ._draws import _number
@@ -87,7 +87,7 @@ class PointProcessWorld(World):
     .. math:: h(t) = Z_j\Big(\lambda_0 + \sum_{i:\, t_i \le t} \beta_{c_i}\omega_{c_i}
               e^{-\omega_{c_i}(t - t_i)}\Big).
 
-    Both are drawn exactly by `attribution_lab.hawkes._draw.draw_point_process`: the
+    Both are drawn exactly by `attribution_lab.hawkes.draw_point_process`: the
     touches by the cluster representation, one generation at a time (each touch begets
     :math:`\mathrm{Poisson}(Z_j\alpha_{dc})` c-touches at :math:`\mathrm{Exp}(\delta)`
     delays), so every triggered touch knows its parent; the conversion time by inverting
