@@ -146,6 +146,23 @@ def shapley_10() -> str:
     return PT3 + rows
 
 
+def hazard_touch_log() -> str:
+    """400 journeys of the ``hazard`` scenario as ``attribution-lab simulate`` writes them."""
+    from attribution_lab.simulate import simulate
+
+    return simulate("hazard", 400, random_state=0).touch_frame().to_csv(index=False)
+
+
+def mediation_split(out: str) -> None:
+    """Check of a point-process JSON: every channel's removal effect is its direct plus its
+    mediated effect, and the credit sums to the conversions."""
+    doc = _strict_json(out)
+    credit(None)(out)
+    for c in doc["channels"]:
+        assert c["direct"] + c["mediated"] == pytest.approx(c["removal_effect"], rel=1e-12)
+        assert c["ci_low"] <= c["conversions"] <= c["ci_high"]
+
+
 # ---------------------------------------------------------------------- checks
 def _strict_json(text: str) -> Any:
     """JSON as the standard has it: NaN and Infinity are not numbers there."""
@@ -274,6 +291,21 @@ def api_attr(file: str, model: str = "linear", table: Mapping[str, Any] | None =
         return get_model(model, **params).fit(journeys).attribute()
 
     return call
+
+
+def api_touches(file: str, model: str, **params: Any):
+    """`model` fitted on a touch CSV as ``attribute --events`` reads it."""
+
+    def call() -> Any:
+        from attribution_lab.readers import read_touch_table
+
+        return get_model(model, **params).fit(read_touch_table(file)).attribute()
+
+    return call
+
+
+def attr_touches(file: str, model: str, *extra: str) -> tuple[str, ...]:
+    return ("attribute", file, "--events", "--model", model, "--format", "json", *extra)
 
 
 def api_table(file: str, **kw: Any):
@@ -1021,6 +1053,56 @@ CASES: list[Case] = [
         r"hazard.*touch times.*--events",
         python=api_attr("t.csv", "hazard"),
         py_match=r"touch times",
+    ),
+    # the point-process model (issue 20): it learns from the touches after the first
+    Case(
+        "point-process-on-path-table",
+        {"t.csv": PT + ROWS},
+        attr("t.csv", "point_process"),
+        "refused",
+        r"point_process.*touch times.*--events",
+        python=api_attr("t.csv", "point_process"),
+        py_match=r"touch times",
+    ),
+    Case(
+        "point-process-single-touch-journeys",
+        {"e.csv": TOUCH + "1,A,0,1,10,5\n2,B,1,0,0,6\n3,A,2,1,5,4\n"},
+        attr_touches("e.csv", "point_process"),
+        "refused",
+        r"every journey has a single touch",
+        python=api_touches("e.csv", "point_process"),
+    ),
+    Case(
+        "point-process-touch-log",
+        {"e.csv": hazard_touch_log},
+        attr_touches("e.csv", "point_process"),
+        "ok",
+        check=mediation_split,
+        runs=2,  # the posterior draws follow the run's seed (0 by default)
+    ),
+    Case(
+        "point-process-negative-l1",
+        {"e.csv": TOUCH + TOUCH_ROWS},
+        attr_touches("e.csv", "point_process", "--param", "l1=-1"),
+        "refused",
+        r"l1 must be .*-1",
+        python=api_touches("e.csv", "point_process", l1=-1),
+    ),
+    Case(
+        "point-process-unknown-decay",
+        {"e.csv": TOUCH + TOUCH_ROWS},
+        attr_touches("e.csv", "point_process", "--param", "decay=x"),
+        "refused",
+        r"decay must be 'source' or 'pair'.*'x'",
+        python=api_touches("e.csv", "point_process", decay="x"),
+    ),
+    Case(
+        "point-process-one-draw",
+        {"e.csv": TOUCH + TOUCH_ROWS},
+        attr_touches("e.csv", "point_process", "--param", "n_draws=1"),
+        "refused",
+        r"n_draws must be an integer >= 2, got 1",
+        python=api_touches("e.csv", "point_process", n_draws=1),
     ),
     # --- command-line flags ---------------------------------------------------------
     Case(
