@@ -28,6 +28,7 @@ PLOTS = {
     "events": [],
     "analytics": ["analytics.png"],
     "calibration": ["calibration.png"],
+    "mediation": ["mediation.png", "mediation_recovery.png"],
 }
 
 
@@ -105,6 +106,31 @@ def test_peers_quick(tmp_path):
         assert ((rows.status == "ok") | ((rows.status == "error") & (rows.note != ""))).all()
     ok = frame[frame.status == "ok"]
     assert ok.max_share_dev_vs_truth.notna().all()  # the quick world has a truth
+
+
+def test_mediation_quick(tmp_path):
+    from benchmarks.suites.mediation import MODELS, SCENARIOS, TASKS
+
+    frame, text = run_quick("mediation", tmp_path)
+    assert set(frame.task) == set(TASKS)
+    acc = frame[frame.task == "accuracy"]
+    assert set(acc.scenario) == set(SCENARIOS) and set(acc.model) == set(MODELS)
+    ok = acc[acc.status == "ok"]
+    assert (ok.tv_share >= 0).all() and ok.tv_share_vs_shapley.notna().all()
+    # the point-process model's conversion part follows the world, not the name
+    pp = acc[acc.model == "point_process"].set_index("scenario").params
+    assert pp["mediation"] == "conversion=window_end"
+    assert pp["hazard"] == pp["point_process"] == "conversion=hazard"
+    control = frame[frame.task == "control"]
+    assert control.alpha_ci_zero.between(0, 1).all() and control.tv_vs_hazard.notna().all()
+    rec = frame[frame.task == "recovery"]
+    assert {"alpha[display->brand_search]", "mu[display]", "decay[display]"} <= set(rec.parameter)
+    assert "decay[brand_search]" not in set(rec.parameter)  # excites nothing: not identified
+    assert frame[frame.task == "coverage"].seed.nunique() == 2
+    speed = frame[(frame.task == "speed") & (frame.status == "ok")]
+    assert (speed.fit_s > 0).all() and (speed.n_touches > 0).all()
+    for heading in ("Targets of issue 20", "No-mediation control", "Coverage of the 95%"):
+        assert heading in text, heading
 
 
 def test_every_suite_has_a_test():
