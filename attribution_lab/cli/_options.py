@@ -295,7 +295,7 @@ def _add_touch_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="INPUT is a touch CSV (journey, channel, time, converted[, value, end_time]),"
         " e.g. PREFIX_events.csv of 'attribution-lab simulate' (times for time decay and"
-        " the hazard model)",
+        " the hazard and point-process models)",
     )
     p.add_argument(
         "--end-time",
@@ -330,7 +330,8 @@ def _add_ci_options(p: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help="seed of every random choice of the run: the bootstrap and the models that"
-        " sample (Markov removal=simulate, sampled Shapley); default: 0",
+        " sample (Markov removal=simulate, sampled Shapley, point_process's draws);"
+        " default: 0",
     )
     _add_quiet_option(p)
     p.add_argument(

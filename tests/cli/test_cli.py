@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from attribution_lab.cli import main, parse_value
@@ -364,6 +366,87 @@ def test_touch_csv_input_runs_the_hazard_model(tmp_path, capsys):
     assert main(["attribute", "example", "--model", "hazard"]) == 2
     assert "times" in capsys.readouterr().err
     assert main(["attribute", "example", "--model", "linear", "--end-time", "9"]) == 2
+
+
+@pytest.fixture(scope="module")
+def point_process_log(tmp_path_factory):
+    """A touch CSV from 'attribution-lab simulate hazard' (800 journeys), and the same log
+    with its times in hours."""
+    folder = tmp_path_factory.mktemp("pp")
+    prefix = str(folder / "sim")
+    assert main(["simulate", "hazard", "--n", "800", "--seed", "0", "--out", prefix]) == 0
+    events = prefix + "_events.csv"
+    frame = pd.read_csv(events)
+    hours = str(folder / "hours.csv")
+    frame.assign(time=frame.time * 24, end_time=frame.end_time * 24).to_csv(hours, index=False)
+    return events, hours
+
+
+def test_point_process_prints_credit_intervals_and_the_direct_mediated_split(
+    point_process_log, capsys
+):
+    events, _ = point_process_log
+    code, out, err = run(capsys, "attribute", events, "--events", "--model", "point_process")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("model point_process (shapley_mediated); ")
+    assert "95% intervals of the conversions credit from the model's own standard errors" in out
+    assert "(seed 0 of its random draws)" in out
+    # the credit table keeps to the credit; its details get a table of their own and the
+    # totals v(N), v(empty) one line
+    credit_header = next(ln for ln in lines if ln.lstrip().startswith("conversions"))
+    assert credit_header.split() == [
+        "conversions", "value", "share", "value_share", "stderr", "ci_low", "ci_high",
+    ]  # fmt: skip
+    assert "details per channel (point_process):" in out
+    detail_header = next(ln for ln in lines if ln.lstrip().startswith("shapley_value"))
+    assert detail_header.split() == [
+        "shapley_value", "removal_effect", "direct", "mediated", "shapley_stderr",
+    ]  # fmt: skip
+    assert lines[-1].startswith("the same for every channel: v_all ")
+    assert "v_empty" in lines[-1]
+
+
+def test_point_process_with_the_seed_and_in_hours(point_process_log, capsys):
+    events, hours = point_process_log
+
+    def doc(*argv):
+        code, out, err = run(capsys, "attribute", *argv, "--model", "point_process",
+                             "--format", "json")  # fmt: skip
+        assert code == 0, err
+        return json.loads(out)
+
+    base = doc(events, "--events")
+    assert base["seed"] == 0 and base["params"]["random_state"] == 0
+    assert doc(events, "--events", "--seed", "0") == base
+    other = doc(events, "--events", "--seed", "1")
+    assert other["params"]["random_state"] == 1
+    assert [c["conversions"] for c in other["channels"]] != [
+        c["conversions"] for c in base["channels"]
+    ]
+    # times read in hours are the same journeys in days: the same fit up to rounding,
+    # the same draws of the seed
+    in_hours = doc(hours, "--events", "--time-unit", "hours")
+    for a, b in zip(in_hours["channels"], base["channels"], strict=True):
+        assert a["channel"] == b["channel"]
+        assert a["share"] == pytest.approx(b["share"], abs=1e-3)
+
+
+def test_compare_includes_point_process_on_touch_times_only(point_process_log, capsys):
+    events, _ = point_process_log
+    code, out, err = run(
+        capsys, "compare", events, "--events", "--models", "hazard,point_process", "--format",
+        "csv",
+    )  # fmt: skip
+    assert code == 0, err
+    tidy = pd.read_csv(io.StringIO(out))
+    assert set(tidy.model) == {"hazard", "point_process"}
+    pp = tidy[tidy.model == "point_process"]
+    assert pp.share.sum() == pytest.approx(1.0)
+    assert {"direct", "mediated", "removal_effect"} <= set(tidy.columns)
+    # a path table has no touch times: refused in one line, naming the model
+    code, _, err = run(capsys, "compare", "example", "--models", "linear,point_process")
+    assert code == 2 and "point_process needs touch times" in err
 
 
 def test_missing_optional_column_hint_names_the_flag(tmp_path, capsys):
