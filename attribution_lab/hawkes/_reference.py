@@ -13,6 +13,7 @@ touch :math:`s_j` to :math:`T_j` = ``end_time[j]``; it stands for
 :math:`n_j` = conversions + nulls customers of whom :math:`y_j` = conversions converted.
 
 - `reference_log_likelihood`: the touch and conversion parts of the log-likelihood.
+- `reference_frailty_log_likelihood`: the same with a gamma frailty integrated out.
 - `reference_coalition_value`: v(S) by direct simulation (draw each touch's parent, drop
   the touches outside S and their descendants, simulate the conversion time by thinning).
 - `reference_direct_effect`: v(N) - v(N with beta_c = 0), by the same simulation.
@@ -39,6 +40,7 @@ __all__ = [
     "reference_coalition_value",
     "reference_coalition_value_exact",
     "reference_direct_effect",
+    "reference_frailty_log_likelihood",
     "reference_log_likelihood",
 ]
 
@@ -151,6 +153,46 @@ def reference_log_likelihood(
         cumulative = conversion_cumulative(channels, times, times[0], end, baseline, beta, omega)
         conversion_part -= n * cumulative
     return touch_part, conversion_part
+
+
+def reference_frailty_log_likelihood(
+    journeys: Journeys,
+    mu: Any,
+    alpha: Any,
+    decay: Any,
+    baseline: float,
+    beta: Any,
+    omega: Any,
+    shape: float,
+) -> float:
+    """Log-likelihood with a gamma frailty Z ~ Gamma(shape k, rate k) per customer
+    multiplying every intensity after the first touch, integrated out customer by customer.
+
+    Given Z, a customer with m touch events and y_c in {0, 1} conversions has density
+    prod (Z lambda) * exp(-Z (C + Lambda)), and
+    E[Z^a exp(-Z s)] = k^k Gamma(k + a) / (Gamma(k) (k + s)^(k + a)).
+    """
+    mu, alpha, decay, beta, omega = _arrays(mu, alpha, decay, beta, omega)
+    k = float(shape)
+    total = 0.0
+    for j in range(journeys.n_journeys):
+        channels, times, end, y, n = journey(journeys, j)
+        logs = 0.0
+        for i in range(1, len(channels)):
+            logs += math.log(touch_intensity(channels, times, i, mu, alpha, decay))
+        m = len(channels) - 1
+        s = touch_compensator(channels, times, end, mu, alpha, decay)
+        s += conversion_cumulative(channels, times, times[0], end, baseline, beta, omega)
+        hazard = conversion_intensity(channels, times, end, baseline, beta, omega)
+        for converted, customers in ((1, y), (0, n - y)):
+            if customers == 0:
+                continue
+            a = m + converted
+            mixed = (
+                k * math.log(k) + math.lgamma(k + a) - math.lgamma(k) - (k + a) * math.log(k + s)
+            )
+            total += customers * (logs + converted * math.log(hazard) + mixed)
+    return total
 
 
 # ------------------------------------------------------------------- branching structure

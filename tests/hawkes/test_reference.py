@@ -21,6 +21,7 @@ from attribution_lab.hawkes._reference import (
     reference_coalition_value,
     reference_coalition_value_exact,
     reference_direct_effect,
+    reference_frailty_log_likelihood,
     reference_log_likelihood,
 )
 
@@ -169,6 +170,25 @@ def test_a_shifted_clock_changes_nothing():
     shifted = [(c, [t + 100.0 for t in ts], end + 100.0, y, n) for c, ts, end, y, n in SEVERAL]
     before = reference_log_likelihood(build(SEVERAL), *PARAMS)
     assert reference_log_likelihood(build(shifted), *PARAMS) == pytest.approx(before, rel=1e-12)
+
+
+def test_frailty_by_hand_and_in_its_limit():
+    # one customer, a@0, b@1, converts at 3: given Z the density is
+    # Z lambda_b(1) Z lambda_conv(3) e^(-Z s), s = touch compensator + conversion cumulative;
+    # E[Z^2 e^(-Z s)] for Z ~ Gamma(k, rate k) is k^k Gamma(k + 2) / (Gamma(k) (k + s)^(k + 2))
+    j = build([([0, 1], [0.0, 1.0], 3.0, 1, 0)])
+    touch, conversion = reference_log_likelihood(j, *PARAMS)
+    events = LOG(0.1 + 0.5 * E(-1.0)) + LOG(0.05 + 0.3 * 0.5 * E(-1.5) + 0.6 * E(-2.0))
+    s = events - touch - conversion  # what the two logs leave: minus the compensators
+    k = 2.0
+    mixed = k * LOG(k) + LOG(k * (k + 1)) - (k + 2) * LOG(k + s)
+    assert reference_frailty_log_likelihood(j, *PARAMS, k) == pytest.approx(events + mixed)
+    # without heterogeneity (k -> infinity) the frailty drops out, its effect shrinking as 1/k
+    several = build(SEVERAL)
+    plain = sum(reference_log_likelihood(several, *PARAMS))
+    gaps = [reference_frailty_log_likelihood(several, *PARAMS, k) - plain for k in (1e4, 1e5)]
+    assert gaps[0] == pytest.approx(10 * gaps[1], rel=0.01)
+    assert abs(gaps[1]) < 1e-3
 
 
 # ------------------------------------------------------------------- v(S) by hand
