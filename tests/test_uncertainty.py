@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -319,3 +320,30 @@ def test_intervals_cover_the_truth_at_nominal_rate_200_runs():
     # (normal coverage 0.90 at se x 0.85, 0.98 at se x 1.2)
     rate = interval_coverage(MarkovAttribution(order=1), 20_000, 200, 100, first_seed=1000)
     assert 0.92 <= rate <= 0.975, rate
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RuntimeWarning,
+    reason="hawkes.model: a resample of 400 journeys leaves a conversion parameter"
+    " unidentified (log-scale variance ~1e8); its normal draws for the standard errors"
+    " overflow exp() in _branching.conversion_terms",
+)
+def test_the_point_process_model_is_refitted_on_every_replicate():
+    # a model with intervals of its own (point_process: Monte Carlo and parameter
+    # uncertainty) is bootstrapped like any other: a refit per resample of customers, its
+    # own draws seeded per replicate; 2,000 journeys take about 2.5 s per replicate
+    journeys = simulate("hazard", 400, random_state=0).journeys
+    model = get_model("point_process", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # parameters on the edge, small data
+        res = bootstrap(model, journeys, 3, random_state=0)
+        point = get_model("point_process", random_state=0).fit(journeys).attribute()
+    np.testing.assert_array_equal(res.conversions, point.conversions)
+    assert res.replicates.shape == (3, journeys.n_channels)
+    assert not np.array_equal(res.replicates.iloc[0], res.replicates.iloc[1])
+    np.testing.assert_allclose(res.replicates.sum(axis=1), journeys.n_conversions, rtol=1e-9)
+    # the model's details stay (its own standard errors among them), the value's added
+    assert {"direct", "mediated", "removal_effect", "shapley_stderr"} <= set(res.details)
+    assert "value_stderr" in res.details
+    assert not hasattr(model, "theta_")  # clones were fitted
