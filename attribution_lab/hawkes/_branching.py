@@ -63,10 +63,17 @@ def _touch_keys(prep: _Prepared, times: np.ndarray) -> np.ndarray:
         return _mix(journey[prep.jid] + _GOLDEN * prep.position.astype(np.uint64))
 
 
-def _probability(eta: np.ndarray, link: str) -> np.ndarray:
+def _probability(
+    eta: np.ndarray, link: str, shape: np.ndarray | None = None, rate: np.ndarray | None = None
+) -> np.ndarray:
     """Conversion probability from the linear predictor: the hazard's 1 - e^{-eta} (eta a
-    cumulative hazard) or the window-end model's logistic."""
-    return -np.expm1(-eta) if link == "hazard" else expit(eta)
+    cumulative hazard), with a gamma frailty of posterior (shape, rate) 1 - (rate / (rate +
+    eta))^shape, or the window-end model's logistic."""
+    if link == "hazard":
+        return -np.expm1(-eta)
+    if link == "frailty":
+        return -np.expm1(-shape * np.log1p(eta / rate))
+    return expit(eta)
 
 
 def _shapley_weights(m: int) -> np.ndarray:
@@ -237,6 +244,7 @@ class _Branching:
         base: np.ndarray,
         weights: np.ndarray,
         link: str = "hazard",
+        frailty: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> dict[str, np.ndarray]:
         r"""Exact Shapley values, removal effects, v(N) and v(empty) of
         :math:`v(S) = \sum_j w_j (1 - e^{-b_j - \sum_{i: L_i \subseteq S} g_i})` for each
@@ -248,7 +256,8 @@ class _Branching:
         phi = np.zeros((n_w, c))
         removal = np.zeros((n_w, c))
         v_all = np.zeros(n_w)
-        v_empty = weights @ _probability(base, link)
+        shape, rate = frailty if frailty is not None else (None, None)
+        v_empty = weights @ _probability(base, link, shape, rate)
         touches_of = self.offsets
         for m, js, rank_channel in self.groups:
             size = 1 << m
@@ -270,7 +279,11 @@ class _Branching:
                 for b in range(m):  # zeta transform: h(U) = sum over subsets of U
                     view = h.reshape(jb.size, -1, 2, 1 << b)
                     view[:, :, 1, :] += view[:, :, 0, :]
-                p = _probability(base[jb][:, None] + h, link)
+                if shape is not None:
+                    p = _probability(base[jb][:, None] + h, link, shape[jb][:, None],
+                                     rate[jb][:, None])  # fmt: skip
+                else:
+                    p = _probability(base[jb][:, None] + h, link)
                 phi_j = p @ wmat  # (journeys, m)
                 rem_j = p[:, [full]] - p[:, full ^ (1 << np.arange(m))]
                 w = weights[:, jb]
@@ -301,7 +314,12 @@ class _Branching:
         return out
 
     def direct(
-        self, gain: np.ndarray, base: np.ndarray, weights: np.ndarray, link: str = "hazard"
+        self,
+        gain: np.ndarray,
+        base: np.ndarray,
+        weights: np.ndarray,
+        link: str = "hazard",
+        frailty: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
         """v(N) - v(N with channel c's own conversion effect off), per channel: exact."""
         prep = self.prep
@@ -312,6 +330,12 @@ class _Branching:
         if link == "hazard":
             # e^{-(total - own)} - e^{-total}, written so that nothing overflows
             diff = np.exp(own - total[:, None]) * -np.expm1(-own)
+        elif link == "frailty":
+            assert frailty is not None
+            a, b = frailty[0][:, None], frailty[1][:, None]
+            diff = _probability(total[:, None], link, a, b) - _probability(
+                total[:, None] - own, link, a, b
+            )
         else:
             diff = expit(total)[:, None] - expit(total[:, None] - own)
         return weights @ diff
@@ -330,7 +354,7 @@ def conversion_terms(
     c = prep.n_channels
     ch = prep.channel
     omega = np.exp(theta[c + 1 :])
-    if link == "hazard":
+    if link in ("hazard", "frailty"):
         beta = np.exp(theta[1 : c + 1])
         return beta[ch] * -np.expm1(-omega[ch] * prep.end_lag), np.exp(theta[0]) * prep.window
     beta = theta[1 : c + 1]

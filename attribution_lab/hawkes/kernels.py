@@ -95,7 +95,11 @@ def _moments(
 
 
 def _touch_loglik(
-    theta: np.ndarray, prep: _Prepared, pair_decay: bool, hessian: bool = False
+    theta: np.ndarray,
+    prep: _Prepared,
+    pair_decay: bool,
+    hessian: bool = False,
+    comp_weight: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray | None]:
     r"""Touch log-likelihood, its gradient and (optionally) Hessian in
     (log mu, alpha, log decay).
@@ -103,6 +107,9 @@ def _touch_loglik(
     .. math:: \ell = \sum_j n_j\Big[\sum_{i \ge 1} \log\lambda_{c_i}(t_i)
               - (T_j - s_j)\sum_c \mu_c - \sum_{k}\sum_c \alpha_{c_k c}
               \big(1 - e^{-\delta_{c_k c}(T_j - t_k)}\big)\Big]
+
+    With `comp_weight` (per journey), the compensator terms are weighted by it instead of
+    :math:`n_j` (the frailty's posterior means, `_frailty`); no Hessian then.
     """
     c = prep.n_channels
     s_mu, s_alpha, s_dec = _layout(c, pair_decay)
@@ -126,11 +133,15 @@ def _touch_loglik(
     f_sum = np.zeros((c, c))  # sum_k w_k delta l_k e^{-delta l_k}
     g_sum = np.zeros((c, c)) if hessian else None
     cb = prep.channel_bounds
+    exposure, w_all = prep.exposure, prep.weight_by_channel
+    if comp_weight is not None:
+        exposure = _dot(comp_weight, prep.window)
+        w_all = comp_weight[prep.jid[prep.by_channel]]
     for d in range(c):
         if cb[d] == cb[d + 1]:
             continue
         lag = prep.lag_by_channel[cb[d] : cb[d + 1]]
-        w = prep.weight_by_channel[cb[d] : cb[d + 1]]
+        w = w_all[cb[d] : cb[d + 1]]
         for t in range(c) if pair_decay else [None]:
             delta = decay[d, t] if pair_decay else decay[d]
             x = delta * lag
@@ -140,13 +151,13 @@ def _touch_loglik(
             f_sum[d, row] = _dot(w, x * e)
             if g_sum is not None:
                 g_sum[d, row] = _dot(w, x * e * (1.0 - x))
-    ll = _dot(w_ev, np.log(lam)) - prep.exposure * mu.sum() - float((alpha * e_sum).sum())
+    ll = _dot(w_ev, np.log(lam)) - exposure * mu.sum() - float((alpha * e_sum).sum())
     r = w_ev / lam
     r_full = np.zeros(prep.n_touches)
     r_full[ev] = r
     r_pair = r_full[pt]
     grad = np.empty(theta.size)
-    grad[s_mu] = mu * (np.bincount(c_ev, r, minlength=c) - prep.exposure)
+    grad[s_mu] = mu * (np.bincount(c_ev, r, minlength=c) - exposure)
     grad[s_alpha] = np.bincount(key, r_pair * dr, minlength=c * c) - e_sum.ravel()
     dlam_dec = a_pair * (dr - dec * dec * big_l)  # d lambda_i / d log decay, per pair
     d_dec = r_pair * dlam_dec
@@ -154,7 +165,7 @@ def _touch_loglik(
         grad[s_dec] = np.bincount(key, d_dec, minlength=c * c) - (alpha * f_sum).ravel()
     else:
         grad[s_dec] = np.bincount(ps, d_dec, minlength=c) - (alpha * f_sum).sum(axis=1)
-    if not hessian:
+    if not hessian or comp_weight is not None:
         return ll, grad, None
     assert big_m is not None and g_sum is not None
     hess = np.zeros((theta.size, theta.size))

@@ -15,11 +15,12 @@ from scipy import optimize
 from .._validation import check_level, check_random_state
 from ..base import AttributionModel, register_model
 from ..hazard import HazardAttribution
-from ..hazard.model import _check_int, _check_number
+from ..hazard.model import _check_int, _check_number, _params_frame
 from ..journeys import Journeys
 from ..result import AttributionResult
 from ._branching import _Branching, conversion_terms
 from ._data import _prepare, _Prepared
+from ._frailty import conversion_parts, event_counts, frailty_loglik, touch_compensator
 from ._window_end import WindowEndConversion
 from .kernels import _layout, _touch_loglik
 
@@ -27,6 +28,8 @@ __all__ = ["PointProcessAttribution"]
 
 _LOG_MU_BOUNDS = (np.log(1e-12), np.log(1e6))
 _ALPHA_BOUNDS = (0.0, 1e3)
+# the frailty's shape k (variance 1/k): from nearly all heterogeneity to none
+_LOG_FRAILTY_BOUNDS = (np.log(1e-2), np.log(1e4))
 # excitation half-lives from about 9 seconds (1e-4 days) to the longest observed window
 _LN2 = float(np.log(2.0))
 _LOG_DECAY_MAX = np.log(_LN2 / 1e-4)
@@ -187,6 +190,7 @@ class PointProcessAttribution(AttributionModel):
         self,
         decay: str = "source",
         conversion: str = "hazard",
+        frailty: bool = False,
         l1: float = 0.0,
         l2: float = 0.0,
         n_draws: int = 20,
@@ -198,6 +202,7 @@ class PointProcessAttribution(AttributionModel):
     ) -> None:
         self.decay = decay
         self.conversion = conversion
+        self.frailty = frailty
         self.l1 = l1
         self.l2 = l2
         self.n_draws = n_draws
@@ -213,6 +218,13 @@ class PointProcessAttribution(AttributionModel):
         if self.conversion not in ("hazard", "window_end"):
             raise ValueError(
                 f"conversion must be 'hazard' or 'window_end', got {self.conversion!r}"
+            )
+        if not isinstance(self.frailty, bool | np.bool_):
+            raise TypeError(f"frailty must be True or False, got {self.frailty!r}")
+        if self.frailty and self.conversion != "hazard":
+            raise ValueError(
+                "frailty=True needs conversion='hazard': the gamma frailty is integrated out"
+                " of the conversion hazard in closed form, which a window-end logistic has not"
             )
         for name in ("l1", "l2"):
             v = getattr(self, name)
@@ -245,6 +257,14 @@ class PointProcessAttribution(AttributionModel):
                 " from channel_names"
             )
         # the conversion part shares no parameter with the touches': fitted on its own
+        if self.frailty:
+            both = (np.asarray(journeys.conversions) > 0) & (np.asarray(journeys.nulls) > 0)
+            if both.any():
+                raise ValueError(
+                    f"frailty=True needs one outcome per row (raw journeys): row"
+                    f" {int(np.flatnonzero(both)[0])} has both conversions and non-converting"
+                    " customers, whose frailties differ"
+                )
         if self.conversion == "hazard":
             self.conversion_ = HazardAttribution(
                 ci_level=self.ci_level, max_iter=self.max_iter, tol=self.tol
@@ -253,7 +273,47 @@ class PointProcessAttribution(AttributionModel):
             self.conversion_ = WindowEndConversion()
             self.conversion_.fit(journeys, prep, self.max_iter, self.tol)
         theta, cov, ll, info = self._fit_touches(prep, pair, names)
+        self.conversion_theta_ = np.asarray(self.conversion_.theta_, dtype=np.float64)
+        self.conversion_covariance_ = self.conversion_.covariance_.to_numpy()
+        self.log_likelihood_ = float(ll + self.conversion_.log_likelihood_)
+        self.frailty_ = None
+        self.frailty_covariance_ = None
+        converged = bool(info.success and self.conversion_.converged_)
+        if self.frailty:
+            theta, cov, converged = self._fit_frailty(journeys, prep, pair, theta)
         self.theta_ = theta
+        self._set_params(names, pair)
+        self.covariance_ = pd.DataFrame(cov, index=self._touch_labels(names, pair),
+                                        columns=self._touch_labels(names, pair))  # fmt: skip
+        self.touch_log_likelihood_ = float(ll)
+        self.branching_ratio_ = float(np.max(np.abs(np.linalg.eigvals(self.alpha_.to_numpy()))))
+        self.converged_ = converged
+        self.n_iter_ = int(info.nit)
+        self.optimizer_ = info
+        if self.branching_ratio_ >= 1:
+            warnings.warn(
+                f"the fitted excitation has branching ratio {self.branching_ratio_:.3g} >= 1:"
+                " the process would not end, and simulated journeys grow without bound",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    @staticmethod
+    def _touch_labels(names: list[str], pair: bool) -> list[str]:
+        labels = [f"log_mu[{n}]" for n in names]
+        labels += [f"alpha[{a}->{b}]" for a in names for b in names]
+        labels += (
+            [f"log_decay[{a}->{b}]" for a in names for b in names]
+            if pair
+            else [f"log_decay[{n}]" for n in names]
+        )
+        return labels
+
+    def _set_params(self, names: list[str], pair: bool) -> None:
+        """The fitted parameters as pandas objects, from ``theta_`` and
+        ``conversion_theta_``."""
+        c = len(names)
+        theta = self.theta_
         s_mu, s_alpha, s_dec = _layout(c, pair)
         index = pd.Index(names, name="channel")
         self.mu_ = pd.Series(np.exp(theta[s_mu]), index=index, name="mu")
@@ -270,15 +330,7 @@ class PointProcessAttribution(AttributionModel):
             )
         else:
             self.decay_ = pd.Series(np.exp(theta[s_dec]), index=index, name="decay")
-        labels = [f"log_mu[{n}]" for n in names]
-        labels += [f"alpha[{a}->{b}]" for a in names for b in names]
-        labels += (
-            [f"log_decay[{a}->{b}]" for a in names for b in names]
-            if pair
-            else [f"log_decay[{n}]" for n in names]
-        )
-        self.covariance_ = pd.DataFrame(cov, index=labels, columns=labels)
-        conv = self.conversion_.theta_
+        conv = self.conversion_theta_
         if self.conversion == "hazard":
             self.baseline_ = float(np.exp(conv[0]))
             beta = np.exp(conv[1 : c + 1])
@@ -287,19 +339,79 @@ class PointProcessAttribution(AttributionModel):
             beta = conv[1 : c + 1]
         self.beta_ = pd.Series(beta, index=index, name="beta")
         self.omega_ = pd.Series(np.exp(conv[c + 1 :]), index=index, name="omega")
-        self.log_likelihood_ = float(ll + self.conversion_.log_likelihood_)
-        self.touch_log_likelihood_ = float(ll)
-        self.branching_ratio_ = float(np.max(np.abs(np.linalg.eigvals(self.alpha_.to_numpy()))))
-        self.converged_ = bool(info.success and self.conversion_.converged_)
-        self.n_iter_ = int(info.nit)
-        self.optimizer_ = info
-        if self.branching_ratio_ >= 1:
+
+    def _fit_frailty(
+        self, journeys: Journeys, prep: _Prepared, pair: bool, theta_t: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Joint fit with the gamma frailty integrated out (`_frailty`), from the fit
+        without it; sets the conversion and frailty attributes, returns the touch
+        parameters, their covariance and whether the fit converged."""
+        from ..hazard.model import (
+            _LOG_BASELINE_BOUNDS,
+            _LOG_BETA_BOUNDS,
+            _LOG_OMEGA_BOUNDS,
+            _hessian,
+        )
+
+        c = prep.n_channels
+        y = np.asarray(journeys.conversions, dtype=np.float64)
+        u = np.asarray(journeys.nulls, dtype=np.float64)
+        lo_t, hi_t = _touch_bounds(prep, pair)
+        p_t = lo_t.size
+        bounds = [
+            np.concatenate([edge_t, [b[k]], np.full(c, beta[k]), np.full(c, om[k]), [fr[k]]])
+            for k, edge_t in enumerate((lo_t, hi_t))
+            for b, beta, om, fr in [
+                (_LOG_BASELINE_BOUNDS, _LOG_BETA_BOUNDS, _LOG_OMEGA_BOUNDS, _LOG_FRAILTY_BOUNDS)
+            ]
+        ]
+        lo, hi = bounds
+        start = np.concatenate([theta_t, self.conversion_theta_, [np.log(2.0)]])
+        start = np.clip(start, lo, hi)
+        scale = 1.0 / float((y + u).sum())
+
+        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            ll, grad = frailty_loglik(theta, prep, pair, y, u)
+            return -ll * scale, -grad * scale
+
+        res = optimize.minimize(
+            objective, start, jac=True, method="L-BFGS-B",
+            bounds=list(zip(lo, hi, strict=True)),
+            options={"maxiter": int(self.max_iter), "ftol": float(self.tol), "gtol": 1e-10,
+                     "maxcor": 30},
+        )  # fmt: skip
+        theta = res.x
+        ll = frailty_loglik(theta, prep, pair, y, u)[0]
+        hess = _hessian(lambda t: frailty_loglik(t, prep, pair, y, u)[1], theta)
+        s_alpha = _layout(c, pair)[1]
+        alpha = theta[s_alpha].reshape(c, c)
+        dead = np.zeros(theta.size, dtype=bool)
+        s_dec = _layout(c, pair)[2]
+        dead[s_dec] = ~(alpha.ravel() > 0 if pair else alpha.sum(axis=1) > 0)
+        edge = _edge(theta, lo, hi, s_alpha)
+        if edge[-1]:
             warnings.warn(
-                f"the fitted excitation has branching ratio {self.branching_ratio_:.3g} >= 1:"
-                " the process would not end, and simulated journeys grow without bound",
+                "the frailty's shape is on the edge of its search box: "
+                + (
+                    "no heterogeneity found (k -> infinity)"
+                    if theta[-1] > 0
+                    else "extreme heterogeneity (k -> 0)"
+                )
+                + "; no standard error",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
+        if not res.success:
+            warnings.warn(
+                f"the fit with frailty did not converge: {res.message}", UserWarning, stacklevel=4
+            )
+        cov = _covariance(theta, hess, lo, hi, s_alpha, dead)
+        self.conversion_theta_ = theta[p_t:-1]
+        self.conversion_covariance_ = cov[p_t:-1, p_t:-1]
+        self.frailty_ = float(np.exp(theta[-1]))
+        self.frailty_covariance_ = cov
+        self.log_likelihood_ = float(ll)
+        return theta[:p_t], cov[:p_t, :p_t], bool(res.success)
 
     def _fit_touches(
         self, prep: _Prepared, pair: bool, names: list[str]
@@ -317,15 +429,7 @@ class PointProcessAttribution(AttributionModel):
         if pair:
             dec0 = np.repeat(dec0, c)
         start = np.concatenate([np.log(mu0), alpha0.ravel(), np.log(dec0)])
-        lo = np.empty(size)
-        hi = np.empty(size)
-        lo[s_mu], hi[s_mu] = _LOG_MU_BOUNDS
-        lo[s_alpha], hi[s_alpha] = _ALPHA_BOUNDS
-        # a kernel slower than the longest window adds a nearly constant rate per earlier
-        # touch: alpha and decay then trade off (alpha -> inf, decay -> 0 with their product
-        # fixed) and neither is identified, so half-lives stop at the longest window
-        lo[s_dec] = min(np.log(_LN2 / max(float(prep.window.max()), 1e-4)), _LOG_DECAY_MAX - 1)
-        hi[s_dec] = _LOG_DECAY_MAX
+        lo, hi = _touch_bounds(prep, pair)
         start = np.clip(start, lo + 1e-3, hi - 1e-3)
         start[s_alpha] = np.clip(alpha0.ravel(), 1e-3, 10.0)
         l1, l2 = float(self.l1), float(self.l2)
@@ -369,33 +473,7 @@ class PointProcessAttribution(AttributionModel):
                 )
         if not res.success:
             warnings.warn(f"the fit did not converge: {res.message}", UserWarning, stacklevel=4)
-        # an excitation at 0 is on the boundary: the Wald covariance is taken over the
-        # parameters inside the box, and each zero excitation gets the standard error of
-        # the curvature in its own direction (a one-sided interval [0, z se])
-        zero = np.zeros(size, dtype=bool)
-        zero[s_alpha] = theta[s_alpha] <= 0
-        keep = ~(edge | dead | zero)
-        cov = np.full((size, size), np.nan)
-        curv = -np.diag(hess)
-        cov[zero, zero] = np.where(
-            curv[zero] > 0, 1.0 / np.where(curv[zero] > 0, curv[zero], 1), np.nan
-        )
-        if keep.any():
-            try:
-                cov[np.ix_(keep, keep)] = np.linalg.inv(-hess[np.ix_(keep, keep)])
-            except np.linalg.LinAlgError:
-                warnings.warn(
-                    "the observed information is singular; no standard errors",
-                    UserWarning,
-                    stacklevel=4,
-                )
-        if np.any(keep & ~(np.diag(cov) > 0)):
-            warnings.warn(
-                "the observed information is not positive definite (the maximum may not be"
-                " reached); some standard errors are missing",
-                UserWarning,
-                stacklevel=4,
-            )
+        cov = _covariance(theta, hess, lo, hi, s_alpha, dead)
         return (
             theta,
             cov,
@@ -452,7 +530,20 @@ class PointProcessAttribution(AttributionModel):
             out, columns=["parameter", "source", "channel", "estimate", "stderr", "ci_low",
                           "ci_high"],
         )  # fmt: skip
-        if self.conversion == "hazard":
+        if self.frailty:
+            conv = _params_frame(
+                self.conversion_theta_, self.conversion_covariance_, names, self.ci_level
+            )
+            conv.insert(1, "source", None)
+            k_se = float(np.sqrt(self.frailty_covariance_[-1, -1]))
+            k = self.frailty_
+            conv = pd.concat(
+                [conv, pd.DataFrame([("frailty_shape", None, "(journey)", k, k * k_se,
+                                      k * np.exp(-z * k_se), k * np.exp(z * k_se))],
+                                    columns=conv.columns)],
+                ignore_index=True,
+            )  # fmt: skip
+        elif self.conversion == "hazard":
             conv = self.conversion_.params_frame()
             conv.insert(1, "source", None)
         else:
@@ -527,7 +618,7 @@ class PointProcessAttribution(AttributionModel):
         conv = draw.converted.astype(np.float64)
         end_time = draw.end_time
         if not hazard:
-            t = self.conversion_.theta_
+            t = self.conversion_theta_
             lag = draw.window[draw.journey] - draw.time
             gain = t[1 : c + 1][draw.channel] * np.exp(-np.exp(t[c + 1 :])[draw.channel] * lag)
             eta = t[0] + np.bincount(draw.journey, gain, minlength=n_journeys)
@@ -567,6 +658,31 @@ class PointProcessAttribution(AttributionModel):
             )
 
     # ------------------------------------------------------------------ credit
+    def _parameter_draws(
+        self, n: int, rng: np.random.Generator
+    ) -> list[tuple[np.ndarray, np.ndarray, float | None]]:
+        """`n` draws of (touch, conversion parameters, frailty shape) from their asymptotic
+        normal distribution, in the channels' first-touch order (relabelling channels
+        permutes them): the touch and conversion parts apart (they share no parameter),
+        or jointly with the frailty."""
+        c = len(self.channel_names_)
+        pair = self.decay == "pair"
+        order = _canonical(self.journeys_)
+        touch_order = _touch_order(order, pair)
+        conv_order = np.concatenate([[0], 1 + order, 1 + c + order])
+        s_alpha = _layout(c, pair)[1]
+        if self.frailty:
+            p_t = self.theta_.size
+            full = np.concatenate([self.theta_, self.conversion_theta_, [np.log(self.frailty_)]])
+            joint = np.concatenate([touch_order, p_t + conv_order, [full.size - 1]])
+            draws = _draw_params(full, self.frailty_covariance_, n, rng, joint, s_alpha)
+            return [(d[:p_t], d[p_t:-1], float(np.exp(d[-1]))) for d in draws]
+        touch = _draw_params(self.theta_, self.covariance_.to_numpy(), n, rng, touch_order,
+                             s_alpha)  # fmt: skip
+        conv = _draw_params(self.conversion_theta_, self.conversion_covariance_, n, rng,
+                            conv_order, None)  # fmt: skip
+        return [(t, v, None) for t, v in zip(touch, conv, strict=True)]
+
     def _attribute(self, journeys: Journeys) -> AttributionResult:
         self._check_channels(journeys)
         rng = check_random_state(self.random_state)
@@ -575,14 +691,16 @@ class PointProcessAttribution(AttributionModel):
         seed = int(rng.integers(2**63))
         r = int(self.n_draws)
         c = journeys.n_channels
-        link = self.conversion
-        conv_theta = self.conversion_.theta_
+        link = "frailty" if self.frailty else self.conversion
+        conv_theta = self.conversion_theta_
         pair = self.decay == "pair"
+        k_hat = self.frailty_
         at_fit = _Draws(journeys, pair, link)
         draw = at_fit.branching.sampler(self.theta_)
         gain, base = conversion_terms(at_fit.prep, link, conv_theta)
-        direct = at_fit.branching.direct(gain, base, at_fit.weights, link)[0]
-        runs = [at_fit.tables(draw(k, seed), gain, base) for k in range(r)]
+        fr = at_fit.frailty(self.theta_, conv_theta, k_hat)
+        direct = at_fit.branching.direct(gain, base, at_fit.weights, link, fr)[0]
+        runs = [at_fit.tables(draw(k, seed), gain, base, fr) for k in range(r)]
         mean = {k: np.mean([d[k] for d in runs], axis=0) for k in runs[0]}
         mc_var = np.var([d["shapley"][0] for d in runs], axis=0, ddof=1) / r
         # parameter uncertainty: draws with the parameters from their asymptotic normal
@@ -597,20 +715,17 @@ class PointProcessAttribution(AttributionModel):
         ratio = at_fit.weights[0].sum() / small.weights[0].sum()
         draw_small = small.branching.sampler(self.theta_)
         gain_s, base_s = conversion_terms(small.prep, link, conv_theta)
+        fr_s = small.frailty(self.theta_, conv_theta, k_hat)
         hat = [
-            small.tables(draw_small(r + k, seed), gain_s, base_s)["shapley"][0] for k in range(r)
+            small.tables(draw_small(r + k, seed), gain_s, base_s, fr_s)["shapley"][0]
+            for k in range(r)
         ]
-        order = _canonical(self.journeys_)
-        touch_draws = _draw_params(self.theta_, self.covariance_.to_numpy(), r, rng,
-                                   _touch_order(order, pair), _layout(c, pair)[1])  # fmt: skip
-        conv_order = np.concatenate([[0], 1 + order, 1 + c + order])
-        conv_cov = self.conversion_.covariance_.to_numpy()
-        conv_draws = _draw_params(conv_theta, conv_cov, r, rng, conv_order, None)
-        star = []
-        for k, (tt, tc) in enumerate(zip(touch_draws, conv_draws, strict=True)):
-            g, b = conversion_terms(small.prep, link, tc)
-            parent = small.branching.sampler(tt)(2 * r + k, seed)
-            star.append(small.tables(parent, g, b)["shapley"][0])
+        star: list[np.ndarray] = []
+        for touch, conv, shape in self._parameter_draws(r, rng):
+            g, b = conversion_terms(small.prep, link, conv)
+            parent = small.branching.sampler(touch)(2 * r + len(star), seed)
+            fr_k = small.frailty(touch, conv, shape)
+            star.append(small.tables(parent, g, b, fr_k)["shapley"][0])
         param_var = ratio**2 * np.maximum(
             np.var(star, axis=0, ddof=1) - np.var(hat, axis=0, ddof=1), 0.0
         )
@@ -659,10 +774,32 @@ class _Draws:
         self.branching = _Branching(self.prep, pair, np.asarray(journeys.times, dtype=float))
         self.weights = _row_weights(journeys)
         self.link = link
+        self.pair = pair
+        self.y = np.asarray(journeys.conversions, dtype=np.float64)
 
-    def tables(self, parent: np.ndarray, gain: np.ndarray, base: np.ndarray) -> dict[str, Any]:
+    def tables(
+        self,
+        parent: np.ndarray,
+        gain: np.ndarray,
+        base: np.ndarray,
+        frailty: tuple[np.ndarray, np.ndarray] | None,
+    ) -> dict[str, Any]:
         lineage = self.branching.lineage(parent)
-        return self.branching.tables(lineage, gain, base, self.weights, self.link)
+        return self.branching.tables(lineage, gain, base, self.weights, self.link, frailty)
+
+    def frailty(
+        self, theta_t: np.ndarray, theta_c: np.ndarray, shape: float | None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per journey the (shape, rate) of its frailty's posterior given its touches
+        and outcome, Gamma(k + N_j, k + Lambda_j); None without frailty."""
+        if shape is None:
+            return None
+        prep = self.prep
+        converted = (self.weights[0] > 0) & (self.y > 0)
+        events = event_counts(prep) + converted
+        total = touch_compensator(theta_t, prep, self.pair)
+        total += conversion_parts(theta_c, prep, self.y, None)[1]
+        return shape + events, shape + total
 
 
 def _canonical(journeys: Journeys) -> np.ndarray:
@@ -745,6 +882,64 @@ def _projected_newton(
     return optimize.OptimizeResult(
         x=theta, ll=ll, grad=grad, hess=hess, nit=it, success=success, message=message
     )
+
+
+def _touch_bounds(prep: _Prepared, pair: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Box of the touch parameters (log mu, alpha, log decay)."""
+    s_mu, s_alpha, s_dec = _layout(prep.n_channels, pair)
+    lo, hi = np.empty(s_dec.stop), np.empty(s_dec.stop)
+    lo[s_mu], hi[s_mu] = _LOG_MU_BOUNDS
+    lo[s_alpha], hi[s_alpha] = _ALPHA_BOUNDS
+    # a kernel slower than the longest window adds a nearly constant rate per earlier
+    # touch: alpha and decay then trade off (alpha -> inf, decay -> 0 with their product
+    # fixed) and neither is identified, so half-lives stop at the longest window
+    lo[s_dec] = min(np.log(_LN2 / max(float(prep.window.max()), 1e-4)), _LOG_DECAY_MAX - 1)
+    hi[s_dec] = _LOG_DECAY_MAX
+    return lo, hi
+
+
+def _covariance(
+    theta: np.ndarray,
+    hess: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    s_alpha: slice,
+    dead: np.ndarray,
+) -> np.ndarray:
+    """Inverse observed information over the parameters inside the box.
+
+    An excitation at 0 is on the boundary: the Wald covariance is taken over the other
+    parameters, and each zero excitation gets the standard error of the curvature in its
+    own direction (a one-sided interval [0, z se]). Parameters on the box's edge and the
+    `dead` ones (not identified) get none.
+    """
+    size = theta.size
+    edge = _edge(theta, lo, hi, s_alpha)
+    zero = np.zeros(size, dtype=bool)
+    zero[s_alpha] = theta[s_alpha] <= 0
+    keep = ~(edge | dead | zero)
+    cov = np.full((size, size), np.nan)
+    curv = -np.diag(hess)
+    cov[zero, zero] = np.where(
+        curv[zero] > 0, 1.0 / np.where(curv[zero] > 0, curv[zero], 1), np.nan
+    )
+    if keep.any():
+        try:
+            cov[np.ix_(keep, keep)] = np.linalg.inv(-hess[np.ix_(keep, keep)])
+        except np.linalg.LinAlgError:
+            warnings.warn(
+                "the observed information is singular; no standard errors",
+                UserWarning,
+                stacklevel=5,
+            )
+    if np.any(keep & ~(np.diag(cov) > 0)):
+        warnings.warn(
+            "the observed information is not positive definite (the maximum may not be"
+            " reached); some standard errors are missing",
+            UserWarning,
+            stacklevel=5,
+        )
+    return cov
 
 
 def _edge(theta: np.ndarray, lo: np.ndarray, hi: np.ndarray, s_alpha: slice) -> np.ndarray:

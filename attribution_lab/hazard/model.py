@@ -401,23 +401,8 @@ class HazardAttribution(AttributionModel):
         """
         if not hasattr(self, "theta_"):
             raise RuntimeError("HazardAttribution is not fitted yet; call fit(journeys) first")
-        c = len(self.channel_names_)
-        se_log = np.sqrt(np.diag(self.covariance_.to_numpy()))
-        z = float(norm.ppf(0.5 + self.ci_level / 2))
-        t = self.theta_
-        # log parameters of each row, its standard error, and the sign of the map
-        log_est = np.concatenate([t[:1], t[1 : c + 1], t[c + 1 :], np.log(_LN2) - t[c + 1 :]])
-        se = np.concatenate([se_log[:1], se_log[1 : c + 1], se_log[c + 1 :], se_log[c + 1 :]])
-        est = np.exp(log_est)
-        return pd.DataFrame(
-            {
-                "parameter": ["baseline"] + ["beta"] * c + ["omega"] * c + ["half_life"] * c,
-                "channel": ["(baseline)", *(list(self.channel_names_) * 3)],
-                "estimate": est,
-                "stderr": est * se,
-                "ci_low": np.exp(log_est - z * se),
-                "ci_high": np.exp(log_est + z * se),
-            }
+        return _params_frame(
+            self.theta_, self.covariance_.to_numpy(), list(self.channel_names_), self.ci_level
         )
 
     # ------------------------------------------------------------------ credit
@@ -508,6 +493,31 @@ class HazardAttribution(AttributionModel):
             },
             **extra,
         )
+
+
+def _params_frame(
+    theta: np.ndarray, cov: np.ndarray, names: list[str], ci_level: float
+) -> pd.DataFrame:
+    """Rows baseline, beta, omega, half_life of log parameters `theta` (log baseline,
+    log beta, log omega) with covariance `cov`: log-scale Wald intervals mapped back."""
+    c = len(names)
+    se_log = np.sqrt(np.diag(cov))
+    z = float(norm.ppf(0.5 + ci_level / 2))
+    t = theta
+    # log parameters of each row, its standard error, and the sign of the map
+    log_est = np.concatenate([t[:1], t[1 : c + 1], t[c + 1 :], np.log(_LN2) - t[c + 1 :]])
+    se = np.concatenate([se_log[:1], se_log[1 : c + 1], se_log[c + 1 :], se_log[c + 1 :]])
+    est = np.exp(log_est)
+    return pd.DataFrame(
+        {
+            "parameter": ["baseline"] + ["beta"] * c + ["omega"] * c + ["half_life"] * c,
+            "channel": ["(baseline)", *(names * 3)],
+            "estimate": est,
+            "stderr": est * se,
+            "ci_low": np.exp(log_est - z * se),
+            "ci_high": np.exp(log_est + z * se),
+        }
+    )
 
 
 def _credit_jacobian(journeys: Journeys, theta: np.ndarray, lag: np.ndarray) -> np.ndarray:
