@@ -322,13 +322,6 @@ def test_intervals_cover_the_truth_at_nominal_rate_200_runs():
     assert 0.92 <= rate <= 0.975, rate
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeWarning,
-    reason="hawkes.model: a resample of 400 journeys leaves a conversion parameter"
-    " unidentified (log-scale variance ~1e8); its normal draws for the standard errors"
-    " overflow exp() in _branching.conversion_terms",
-)
 def test_the_point_process_model_is_refitted_on_every_replicate():
     # a model with intervals of its own (point_process: Monte Carlo and parameter
     # uncertainty) is bootstrapped like any other: a refit per resample of customers, its

@@ -275,6 +275,9 @@ class PointProcessAttribution(AttributionModel):
         theta, cov, ll, info = self._fit_touches(prep, pair, names)
         self.conversion_theta_ = np.asarray(self.conversion_.theta_, dtype=np.float64)
         self.conversion_covariance_ = self.conversion_.covariance_.to_numpy()
+        lo_t, hi_t = _touch_bounds(prep, pair)
+        lo_c, hi_c = _conversion_box(self.conversion, c)
+        self.search_box_ = (np.concatenate([lo_t, lo_c]), np.concatenate([hi_t, hi_c]))
         self.log_likelihood_ = float(ll + self.conversion_.log_likelihood_)
         self.frailty_ = None
         self.frailty_covariance_ = None
@@ -409,6 +412,7 @@ class PointProcessAttribution(AttributionModel):
         self.conversion_theta_ = theta[p_t:-1]
         self.conversion_covariance_ = cov[p_t:-1, p_t:-1]
         self.frailty_ = float(np.exp(theta[-1]))
+        self.search_box_ = (lo, hi)
         self.frailty_covariance_ = cov
         self.log_likelihood_ = float(ll)
         return theta[:p_t], cov[:p_t, :p_t], bool(res.success)
@@ -662,26 +666,33 @@ class PointProcessAttribution(AttributionModel):
         self, n: int, rng: np.random.Generator
     ) -> list[tuple[np.ndarray, np.ndarray, float | None]]:
         """`n` draws of (touch, conversion parameters, frailty shape) from their asymptotic
-        normal distribution, in the channels' first-touch order (relabelling channels
-        permutes them): the touch and conversion parts apart (they share no parameter),
-        or jointly with the frailty."""
+        normal distribution, made in the channels' first-touch order (relabelling channels
+        permutes them) and kept in the search box (a parameter the data barely identify
+        has a huge variance, and its draws would mean nothing beyond the box). The touch
+        and conversion parts share no parameter and are drawn apart, or jointly with the
+        frailty."""
         c = len(self.channel_names_)
         pair = self.decay == "pair"
         order = _canonical(self.journeys_)
-        touch_order = _touch_order(order, pair)
-        conv_order = np.concatenate([[0], 1 + order, 1 + c + order])
-        s_alpha = _layout(c, pair)[1]
+        p_t = self.theta_.size
+        full = np.concatenate([self.theta_, self.conversion_theta_])
+        index = [_touch_order(order, pair), p_t + np.concatenate([[0], 1 + order, 1 + c + order])]
         if self.frailty:
-            p_t = self.theta_.size
-            full = np.concatenate([self.theta_, self.conversion_theta_, [np.log(self.frailty_)]])
-            joint = np.concatenate([touch_order, p_t + conv_order, [full.size - 1]])
-            draws = _draw_params(full, self.frailty_covariance_, n, rng, joint, s_alpha)
-            return [(d[:p_t], d[p_t:-1], float(np.exp(d[-1]))) for d in draws]
-        touch = _draw_params(self.theta_, self.covariance_.to_numpy(), n, rng, touch_order,
-                             s_alpha)  # fmt: skip
-        conv = _draw_params(self.conversion_theta_, self.conversion_covariance_, n, rng,
-                            conv_order, None)  # fmt: skip
-        return [(t, v, None) for t, v in zip(touch, conv, strict=True)]
+            full = np.concatenate([full, [np.log(self.frailty_)]])
+            index.append([full.size - 1])
+            cov = self.frailty_covariance_
+        else:
+            cov = np.full((full.size, full.size), np.nan)
+            cov[:p_t, :p_t] = self.covariance_.to_numpy()
+            cov[p_t:, p_t:] = self.conversion_covariance_
+        draws = _draw_params(full, cov, n, rng, np.concatenate(index), _layout(c, pair)[1])
+        lo, hi = self.search_box_
+        out = []
+        for d in draws:
+            d = np.clip(d, lo, hi)
+            shape = float(np.exp(d[-1])) if self.frailty else None
+            out.append((d[:p_t], d[p_t : p_t + 2 * c + 1], shape))
+        return out
 
     def _attribute(self, journeys: Journeys) -> AttributionResult:
         self._check_channels(journeys)
@@ -882,6 +893,21 @@ def _projected_newton(
     return optimize.OptimizeResult(
         x=theta, ll=ll, grad=grad, hess=hess, nit=it, success=success, message=message
     )
+
+
+def _conversion_box(kind: str, c: int) -> tuple[np.ndarray, np.ndarray]:
+    """Box of the conversion part's parameters (those its fit searched)."""
+    if kind == "hazard":
+        from ..hazard.model import _LOG_BASELINE_BOUNDS, _LOG_BETA_BOUNDS, _LOG_OMEGA_BOUNDS
+
+        bounds = (_LOG_BASELINE_BOUNDS, _LOG_BETA_BOUNDS, _LOG_OMEGA_BOUNDS)
+    else:
+        from ._window_end import _BETA_BOUND, _LOG_OMEGA_BOUNDS
+
+        bounds = ((-np.inf, np.inf), (-_BETA_BOUND, _BETA_BOUND), _LOG_OMEGA_BOUNDS)
+    lo = np.concatenate([[bounds[0][0]], np.full(c, bounds[1][0]), np.full(c, bounds[2][0])])
+    hi = np.concatenate([[bounds[0][1]], np.full(c, bounds[1][1]), np.full(c, bounds[2][1])])
+    return lo, hi
 
 
 def _touch_bounds(prep: _Prepared, pair: bool) -> tuple[np.ndarray, np.ndarray]:
