@@ -958,13 +958,16 @@ def _covariance(
                 UserWarning,
                 stacklevel=5,
             )
-    if np.any(keep & ~(np.diag(cov) > 0)):
+    bad = keep & ~(np.diag(cov) > 0)
+    if bad.any():
         warnings.warn(
             "the observed information is not positive definite (the maximum may not be"
             " reached); some standard errors are missing",
             UserWarning,
             stacklevel=5,
         )
+        cov[bad, :] = np.nan
+        cov[:, bad] = np.nan
     return cov
 
 
