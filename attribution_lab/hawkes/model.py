@@ -756,7 +756,11 @@ class PointProcessAttribution(AttributionModel):
             credit[0],
             credit[1],
             stderr=se,
-            ci_low=credit[0] - z * se,
+            # a hazard's game is monotone (a touch only adds hazard): its Shapley values
+            # cannot be negative, and neither can the interval's lower end
+            ci_low=credit[0] - z * se
+            if link == "window_end"
+            else np.maximum(credit[0] - z * se, 0),
             ci_high=credit[0] + z * se,
             ci_level=float(self.ci_level),
             n_evaluations=3 * r,
