@@ -751,6 +751,11 @@ class PointProcessAttribution(AttributionModel):
 
         z = float(norm.ppf(0.5 + self.ci_level / 2))
         removal = mean["removal"][0]
+        low = credit[0] - z * se
+        if link != "window_end":
+            # a hazard's game is monotone (a touch only adds hazard): its Shapley values
+            # cannot be negative, and neither can the interval's lower end
+            low = np.maximum(low, 0.0)
         return self._result(
             journeys,
             credit[0],
