@@ -9,12 +9,14 @@ conversions of the touches it caused.
 from __future__ import annotations
 
 from ._draw import PointProcessDraw, check_process, draw_point_process
+from .game import PointProcessGame
 from .kernels import point_process_log_likelihood
 from .model import PointProcessAttribution
 
 __all__ = [
     "PointProcessAttribution",
     "PointProcessDraw",
+    "PointProcessGame",
     "check_process",
     "draw_point_process",
     "point_process_log_likelihood",

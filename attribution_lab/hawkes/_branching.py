@@ -303,14 +303,18 @@ class _Branching:
         weights: np.ndarray,
         coalitions: np.ndarray,
         link: str = "hazard",
+        frailty: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
-        """v(S) of integer coalition bitmasks, directly over the touches."""
+        """v(S) of integer coalition bitmasks, directly over the touches (one pass over
+        the touches per coalition: for a few coalitions, or journeys beyond the exact
+        per-journey tables)."""
         prep = self.prep
+        shape, rate = frailty if frailty is not None else (None, None)
         out = np.empty(coalitions.size)
         for k, s in enumerate(coalitions):
             alive = (lineage & ~np.int64(s)) == 0
             lam = base + np.bincount(prep.jid, gain * alive, minlength=prep.n_journeys)
-            out[k] = weights @ _probability(lam, link)
+            out[k] = weights @ _probability(lam, link, shape, rate)
         return out
 
     def direct(

@@ -18,13 +18,18 @@ import numpy as np
 import pytest
 
 from attribution_lab import Journeys
-from attribution_lab.hawkes import PointProcessAttribution, point_process_log_likelihood
+from attribution_lab.hawkes import (
+    PointProcessAttribution,
+    PointProcessGame,
+    point_process_log_likelihood,
+)
 from attribution_lab.hawkes._reference import (
     reference_coalition_table_exact,
     reference_coalition_value,
     reference_direct_effect,
     reference_log_likelihood,
 )
+from attribution_lab.shapley.base import Game
 from attribution_lab.simulate import PointProcessWorld
 
 SEEDS = [0, 1, 2, 3, 4, 5]
@@ -289,3 +294,20 @@ def test_model_removal_and_direct_effects_equal_the_direct_simulation():
         # direct: its touches and their offspring kept, beta_c = 0 (exact in the model)
         direct = reference_direct_effect(journeys, *params[3:], c, 1000, 30 + c)
         assert abs(details["direct"][c] - direct[0]) <= Z * direct[1], (c, details, direct)
+
+
+def test_game_equals_the_enumerated_game_and_the_direct_simulation():
+    # PointProcessGame's v(S) of every coalition: against the exact mean within its Monte
+    # Carlo error (the enumeration's covariance of one draw over n_draws), and against the
+    # reference's direct simulation within both standard errors
+    journeys, params, draws = build(TINY), params_of(fitted()), 1000
+    game = PointProcessGame(journeys, fitted(), n_draws=draws, random_state=0)
+    assert isinstance(game, Game)
+    coalitions = np.array([[bool(s >> c & 1) for c in range(3)] for s in range(8)])
+    values = game(coalitions)
+    mean, covariance = reference_coalition_table_exact(journeys, *params)
+    se = np.sqrt(np.diag(covariance) / draws)
+    assert np.all(np.abs(values - mean) <= Z * se + 1e-12), (values, mean, se)
+    for s in (0b010, 0b101, 0b110):
+        simulated = reference_coalition_value(journeys, *params, coalitions[s], 1000, s)
+        assert abs(values[s] - simulated[0]) <= Z * math.hypot(se[s], simulated[1]), s
