@@ -283,7 +283,7 @@ class PointProcessAttribution(AttributionModel):
         self.frailty_covariance_ = None
         converged = bool(info.success and self.conversion_.converged_)
         if self.frailty:
-            theta, cov, converged = self._fit_frailty(journeys, prep, pair, theta)
+            theta, cov, converged = self._fit_frailty(journeys, prep, pair, theta, cov)
         self.theta_ = theta
         self._set_params(names, pair)
         self.covariance_ = pd.DataFrame(cov, index=self._touch_labels(names, pair),
@@ -344,7 +344,12 @@ class PointProcessAttribution(AttributionModel):
         self.omega_ = pd.Series(np.exp(conv[c + 1 :]), index=index, name="omega")
 
     def _fit_frailty(
-        self, journeys: Journeys, prep: _Prepared, pair: bool, theta_t: np.ndarray
+        self,
+        journeys: Journeys,
+        prep: _Prepared,
+        pair: bool,
+        theta_t: np.ndarray,
+        cov_t: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, bool]:
         """Joint fit with the gamma frailty integrated out (`_frailty`), from the fit
         without it; sets the conversion and frailty attributes, returns the touch
@@ -372,17 +377,24 @@ class PointProcessAttribution(AttributionModel):
         start = np.concatenate([theta_t, self.conversion_theta_, [np.log(2.0)]])
         start = np.clip(start, lo, hi)
         scale = 1.0 / float((y + u).sum())
+        # the search runs in units of the fit without frailty's standard errors: the
+        # parameters' scales differ by orders of magnitude (rates on a log scale,
+        # excitations not), and L-BFGS-B on them as they are needs ~600 iterations
+        var = np.concatenate([np.diag(cov_t), np.diag(self.conversion_covariance_), [1.0]])
+        unit = np.where(np.isfinite(var) & (var > 0), np.sqrt(np.abs(var)), 1.0)
+        unit = np.clip(unit, 1e-4, 1e2)
 
-        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            ll, grad = frailty_loglik(theta, prep, pair, y, u)
-            return -ll * scale, -grad * scale
+        def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
+            ll, grad = frailty_loglik(start + unit * x, prep, pair, y, u)
+            return -ll * scale, -grad * unit * scale
 
         res = optimize.minimize(
-            objective, start, jac=True, method="L-BFGS-B",
-            bounds=list(zip(lo, hi, strict=True)),
+            objective, np.zeros(start.size), jac=True, method="L-BFGS-B",
+            bounds=list(zip((lo - start) / unit, (hi - start) / unit, strict=True)),
             options={"maxiter": int(self.max_iter), "ftol": float(self.tol), "gtol": 1e-10,
                      "maxcor": 30},
         )  # fmt: skip
+        res.x = np.clip(start + unit * res.x, lo, hi)
         theta = res.x
         ll = frailty_loglik(theta, prep, pair, y, u)[0]
         hess = _hessian(lambda t: frailty_loglik(t, prep, pair, y, u)[1], theta)
