@@ -893,12 +893,17 @@ def _projected_newton(
             break
         t = 1.0
         accepted = False
+        full = None
         while t > 1e-12:
             new = theta.copy()
             new[free] = np.clip(theta[free] + t * step, lo[free], hi[free])
-            ll_new = f(new, False)[0]
+            # the full step is usually taken: ask for its Hessian at once, which saves
+            # an evaluation per iteration
+            out = f(new, t == 1.0)
+            ll_new = out[0]
             if np.isfinite(ll_new) and ll_new >= ll + 1e-4 * float((new - theta)[free] @ g):
                 accepted = True
+                full = out if t == 1.0 else None
                 break
             t *= 0.5
         if not accepted:
@@ -907,7 +912,7 @@ def _projected_newton(
             break
         gain = ll_new - ll
         theta = new
-        ll, grad, hess = f(theta, True)
+        ll, grad, hess = full if full is not None else f(theta, True)
         if gain <= tol * max(1.0, abs(ll)):
             success, message = True, "converged"
             break
