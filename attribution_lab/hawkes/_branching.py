@@ -257,7 +257,7 @@ class _Branching:
         removal = np.zeros((n_w, c))
         v_all = np.zeros(n_w)
         shape, rate = frailty if frailty is not None else (None, None)
-        v_empty = weights @ _probability(base, link, shape, rate)
+        v_empty = np.einsum("wj,j->w", weights, _probability(base, link, shape, rate))
         touches_of = self.offsets
         for m, js, rank_channel in self.groups:
             size = 1 << m
@@ -284,7 +284,8 @@ class _Branching:
                                      rate[jb][:, None])  # fmt: skip
                 else:
                     p = _probability(base[jb][:, None] + h, link)
-                phi_j = p @ wmat  # (journeys, m)
+                # numpy's loops rather than BLAS, which under load waits for busy cores
+                phi_j = np.einsum("js,sm->jm", p, wmat)  # (journeys, m)
                 rem_j = p[:, [full]] - p[:, full ^ (1 << np.arange(m))]
                 w = weights[:, jb]
                 for k in range(n_w):
@@ -292,7 +293,7 @@ class _Branching:
                     removal[k] += np.bincount(
                         rc.ravel(), (rem_j * w[k][:, None]).ravel(), minlength=c
                     )
-                v_all += w @ p[:, full]
+                v_all += np.einsum("wj,j->w", w, p[:, full])
         return {"shapley": phi, "removal": removal, "v_all": v_all, "v_empty": v_empty}
 
     def values(
@@ -314,7 +315,7 @@ class _Branching:
         for k, s in enumerate(coalitions):
             alive = (lineage & ~np.int64(s)) == 0
             lam = base + np.bincount(prep.jid, gain * alive, minlength=prep.n_journeys)
-            out[k] = weights @ _probability(lam, link, shape, rate)
+            out[k] = np.einsum("j,j->", weights, _probability(lam, link, shape, rate))
         return out
 
     def direct(
@@ -342,7 +343,7 @@ class _Branching:
             )
         else:
             diff = expit(total)[:, None] - expit(total[:, None] - own)
-        return weights @ diff
+        return np.einsum("wj,jc->wc", weights, diff)
 
 
 def conversion_terms(

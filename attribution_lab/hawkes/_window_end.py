@@ -47,10 +47,12 @@ def _loglik(
     c = prep.n_channels
     b0, beta, log_omega = theta[0], theta[1 : c + 1], theta[c + 1 :]
     x, xl = _features(prep, log_omega)
-    eta = b0 + x @ beta
+    # numpy's loops rather than BLAS, which under load waits for busy cores
+    eta = b0 + np.einsum("jc,c->j", x, beta)
     ll = _dot(y, eta) - _dot(n, np.logaddexp(0.0, eta))
     r = y - n * expit(eta)
-    grad = np.concatenate([[r.sum()], r @ x, -(r @ xl) * beta * np.exp(log_omega)])
+    rx, rxl = np.einsum("j,jc->c", r, x), np.einsum("j,jc->c", r, xl)
+    grad = np.concatenate([[r.sum()], rx, -rxl * beta * np.exp(log_omega)])
     return ll, grad
 
 

@@ -191,7 +191,9 @@ def _touch_loglik(
         g[rk, 1 + c + ps[sel]] = dlam_dec[sel]
         cols = np.concatenate([[i_mu[t]], i_alpha[:, t], i_dec[:, t] if pair_decay else i_dec])
         wt = w2[ev_order[ev_bounds[t] : ev_bounds[t + 1]]]
-        block = (g * wt[:, None]).T @ g
+        # einsum, not a BLAS call: under load a threaded BLAS waits for busy cores, 20x
+        # slower here than numpy's own loop (0.5 s against 0.025 s for 86k x 21)
+        block = np.einsum("ip,iq->pq", g * wt[:, None], g)
         hess[np.ix_(cols, cols)] -= block
     # second derivatives of lambda and of the compensator
     hess[i_mu, i_mu] += grad[s_mu]
