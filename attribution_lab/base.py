@@ -129,8 +129,12 @@ class AttributionModel(BaseEstimator):
         n_evaluations: int | None = None,
         estimated: bool = False,
         details: Mapping[str, Any] | None = None,
+        estimand: str | None = None,
     ) -> AttributionResult:
         """The model's result on `journeys`: its credit with its name, estimand and parameters.
+
+        `estimand` overrides the class's, for a model whose parameters choose what its
+        credit means.
 
         Every model's `_attribute` ends here, so each result carries the same metadata and
         is checked against the journeys' totals (conversions and value) the same way.
@@ -149,7 +153,7 @@ class AttributionModel(BaseEstimator):
             value,
             total_conversions=journeys.n_conversions,
             total_value=journeys.total_value,
-            estimand=self.estimand,
+            estimand=self.estimand if estimand is None else estimand,
             model=self.name,
             params=self.get_params(),
             stderr=stderr,

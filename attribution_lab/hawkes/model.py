@@ -49,6 +49,17 @@ class PointProcessAttribution(AttributionModel):
         ``"window_end"``: a logistic model of converting at the end of each journey's
         window from the touches' decayed effects, for data whose conversion is only a
         yes / no at the end of observation (Notes).
+    frailty : bool, default False
+        A per-journey gamma frailty (purchase intent) multiplying every intensity after
+        the first touch, integrated out and fitted jointly (hazard conversion only; one
+        outcome per row).
+    credit : {"shapley", "removal"}, default "shapley"
+        What the credit is proportional to: the Shapley values of the removal game
+        (estimand ``"shapley_mediated"``; interactions such as a triggered touch that
+        needs both channels are split equally), or each channel's removal effect
+        :math:`v(N) - v(N \setminus c)` (estimand ``"incremental"``: the conversions lost
+        without the channel and everything it triggered, which double-count what two
+        channels need together, normalised to the total like Markov's removal effects).
     l1, l2 : float, default 0.0
         Penalties :math:`l_1\sum\alpha + l_2\sum\alpha^2` subtracted from the
         log-likelihood (in its units: conversions and touches are counted once per
@@ -144,7 +155,10 @@ class PointProcessAttribution(AttributionModel):
     depends only on the channels it touches, so the exact Shapley values are sums of
     per-journey ones over the subsets of its own channels (cost
     :math:`\sum_j 2^{|T_j|}`, not :math:`2^C`). Credit is the draws' mean scaled to the
-    total conversions (value: rows weighted by their value per conversion). Details:
+    total conversions (value: rows weighted by their value per conversion); with
+    ``credit="removal"`` the removal effects are so scaled instead (estimand
+    ``"incremental"``), which count an interaction (a touch that needs both its channel
+    and its trigger's) for both channels rather than splitting it. Details:
     ``shapley_value`` (unscaled, expected conversions), ``removal_effect``
     :math:`v(N) - v(N\setminus c)`, ``direct`` (conversions lost if c's touches had no
     conversion effect of their own, the touches they trigger kept: exact) and
@@ -191,6 +205,7 @@ class PointProcessAttribution(AttributionModel):
         decay: str = "source",
         conversion: str = "hazard",
         frailty: bool = False,
+        credit: str = "shapley",
         l1: float = 0.0,
         l2: float = 0.0,
         n_draws: int = 20,
@@ -203,6 +218,7 @@ class PointProcessAttribution(AttributionModel):
         self.decay = decay
         self.conversion = conversion
         self.frailty = frailty
+        self.credit = credit
         self.l1 = l1
         self.l2 = l2
         self.n_draws = n_draws
@@ -219,6 +235,8 @@ class PointProcessAttribution(AttributionModel):
             raise ValueError(
                 f"conversion must be 'hazard' or 'window_end', got {self.conversion!r}"
             )
+        if self.credit not in ("shapley", "removal"):
+            raise ValueError(f"credit must be 'shapley' or 'removal', got {self.credit!r}")
         if not isinstance(self.frailty, bool | np.bool_):
             raise TypeError(f"frailty must be True or False, got {self.frailty!r}")
         if self.frailty and self.conversion != "hazard":
@@ -725,7 +743,8 @@ class PointProcessAttribution(AttributionModel):
         direct = at_fit.branching.direct(gain, base, at_fit.weights, link, fr)[0]
         runs = [at_fit.tables(draw(k, seed), gain, base, fr) for k in range(r)]
         mean = {k: np.mean([d[k] for d in runs], axis=0) for k in runs[0]}
-        mc_var = np.var([d["shapley"][0] for d in runs], axis=0, ddof=1) / r
+        stat = "shapley" if self.credit == "shapley" else "removal"
+        mc_var = np.var([d[stat][0] for d in runs], axis=0, ddof=1) / r
         # parameter uncertainty: draws with the parameters from their asymptotic normal
         # distribution, against draws at the estimate, on at most _SUBSAMPLE journeys (the
         # parameters move every journey's credit together, so a subsample shows how much,
@@ -740,24 +759,24 @@ class PointProcessAttribution(AttributionModel):
         gain_s, base_s = conversion_terms(small.prep, link, conv_theta)
         fr_s = small.frailty(self.theta_, conv_theta, k_hat)
         hat = [
-            small.tables(draw_small(r + k, seed), gain_s, base_s, fr_s)["shapley"][0]
-            for k in range(r)
+            small.tables(draw_small(r + k, seed), gain_s, base_s, fr_s)[stat][0] for k in range(r)
         ]
         star: list[np.ndarray] = []
         for touch, conv, shape in self._parameter_draws(r, rng):
             g, b = conversion_terms(small.prep, link, conv)
             parent = small.branching.sampler(touch)(2 * r + len(star), seed)
             fr_k = small.frailty(touch, conv, shape)
-            star.append(small.tables(parent, g, b, fr_k)["shapley"][0])
+            star.append(small.tables(parent, g, b, fr_k)[stat][0])
         param_var = ratio**2 * np.maximum(
             np.var(star, axis=0, ddof=1) - np.var(hat, axis=0, ddof=1), 0.0
         )
         var = param_var + mc_var
         totals = np.array([journeys.n_conversions, journeys.total_value])
         phi = mean["shapley"]
-        sums = phi.sum(axis=1)
+        basis = mean[stat]
+        sums = basis.sum(axis=1)
         scale = np.divide(totals, sums, out=np.zeros(2), where=sums > 0)
-        credit = phi * scale[:, None]
+        credit = basis * scale[:, None]
         se = np.sqrt(var) * scale[0]
         from scipy.stats import norm
 
@@ -782,12 +801,13 @@ class PointProcessAttribution(AttributionModel):
             ci_level=float(self.ci_level),
             n_evaluations=3 * r,
             estimated=True,
+            estimand="shapley_mediated" if self.credit == "shapley" else "incremental",
             details={
                 "shapley_value": phi[0],
                 "removal_effect": removal,
                 "direct": direct,
                 "mediated": removal - direct,
-                "shapley_stderr": np.sqrt(var),
+                f"{stat}_stderr": np.sqrt(var),
                 "v_all": np.full(c, mean["v_all"][0]),
                 "v_empty": np.full(c, mean["v_empty"][0]),
             },

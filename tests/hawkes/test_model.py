@@ -216,3 +216,20 @@ def test_bad_parameters_are_refused_before_the_fit(params, match):
     j = simulate("hazard", 50, random_state=0).journeys
     with pytest.raises((ValueError, TypeError), match=match):
         PointProcessAttribution(**params).fit(j)
+
+
+def test_removal_credit_is_the_scaled_removal_effects():
+    # credit="removal": the same draws, the removal effects scaled to the total conversions
+    j = simulate("point_process", 2_000, random_state=1).journeys
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model = PointProcessAttribution(random_state=0).fit(j)
+    shapley = model.attribute()
+    removal = model.set_params(credit="removal").attribute()
+    effect = shapley.details["removal_effect"]
+    np.testing.assert_allclose(removal.conversions, j.n_conversions * effect / effect.sum())
+    np.testing.assert_allclose(removal.details["removal_effect"], effect)
+    assert (shapley.estimand, removal.estimand) == ("shapley_mediated", "incremental")
+    assert "removal_stderr" in removal.details
+    with pytest.raises(ValueError, match="credit must be"):
+        PointProcessAttribution(credit="last").fit(j)
