@@ -184,7 +184,7 @@ def test_compare_accepts_the_model_listing():
     j = Journeys.from_paths(["A > B", "B"], conversions=[1, 1])
     timed = [n for n in available_models() if n not in available_models(j)]
     assert "hazard" in timed and all(get_model(n).needs_times for n in timed)
-    with pytest.warns(UserWarning, match="left out hazard: they need touch times"):
+    with pytest.warns(UserWarning, match="left out hazard, point_process: they need touch times"):
         wide = compare(j, available_models(), wide=True)
     assert list(wide.columns) == [n for n in available_models() if n not in timed]
 

@@ -13,7 +13,8 @@ from ..journeys import Journeys
 from ..shapley.base import Game
 from ..shapley.exact import shapley_values_from_table
 from ._branching import conversion_terms
-from .model import PointProcessAttribution, _Draws
+from ._credit import _Draws
+from .model import PointProcessAttribution
 
 __all__ = ["PointProcessGame"]
 
