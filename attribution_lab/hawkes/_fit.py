@@ -3,12 +3,12 @@ observed-information covariance."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 from scipy import optimize
 
+from ..hazard.model import _inverse_information
 from ._data import _Prepared
 from .kernels import _layout
 
@@ -141,30 +141,13 @@ def _covariance(
     zero = np.zeros(size, dtype=bool)
     zero[s_alpha] = theta[s_alpha] <= 0
     keep = ~(edge | dead | zero)
-    cov = np.full((size, size), np.nan)
-    curv = -np.diag(hess)
-    cov[zero, zero] = np.where(
-        curv[zero] > 0, 1.0 / np.where(curv[zero] > 0, curv[zero], 1), np.nan
-    )
-    if keep.any():
-        try:
-            cov[np.ix_(keep, keep)] = np.linalg.inv(-hess[np.ix_(keep, keep)])
-        except np.linalg.LinAlgError:
-            warnings.warn(
-                "the observed information is singular; no standard errors",
-                UserWarning,
-                stacklevel=5,
-            )
+    cov = _inverse_information(hess, keep, stacklevel=6)
+    bent = -np.diag(hess)[zero] > 0
+    cov[zero, zero] = np.where(bent, -1.0 / np.where(bent, np.diag(hess)[zero], -1.0), np.nan)
+    # a negative variance says the maximum was not reached in that direction: no interval
     bad = keep & ~(np.diag(cov) > 0)
-    if bad.any():
-        warnings.warn(
-            "the observed information is not positive definite (the maximum may not be"
-            " reached); some standard errors are missing",
-            UserWarning,
-            stacklevel=5,
-        )
-        cov[bad, :] = np.nan
-        cov[:, bad] = np.nan
+    cov[bad, :] = np.nan
+    cov[:, bad] = np.nan
     return cov
 
 

@@ -62,7 +62,7 @@ class WindowEndConversion:
     kind = "window_end"
 
     def fit(self, journeys: Journeys, prep: _Prepared, max_iter: int, tol: float) -> None:
-        from ..hazard.model import _hessian
+        from ..hazard.model import _hessian, _inverse_information
 
         c = prep.n_channels
         y = np.asarray(journeys.conversions, dtype=np.float64)
@@ -108,16 +108,7 @@ class WindowEndConversion:
                 UserWarning,
                 stacklevel=4,
             )
-        cov = np.full((theta.size, theta.size), np.nan)
-        free = ~edge
-        try:
-            cov[np.ix_(free, free)] = np.linalg.inv(-hess[np.ix_(free, free)])
-        except np.linalg.LinAlgError:
-            warnings.warn(
-                "the window-end conversion model's information is singular; no standard errors",
-                UserWarning,
-                stacklevel=4,
-            )
+        cov = _inverse_information(hess, ~edge, stacklevel=5)
         self.theta_ = theta
         self.covariance_ = pd.DataFrame(cov, index=labels, columns=labels)
         self.log_likelihood_ = float(ll)

@@ -345,25 +345,7 @@ class HazardAttribution(AttributionModel):
             warnings.warn(
                 f"L-BFGS-B did not report convergence: {best.message}", UserWarning, stacklevel=3
             )
-        cov = np.full((theta.size, theta.size), np.nan)
-        if free.any():
-            info = -hess[np.ix_(free, free)]
-            try:
-                cov[np.ix_(free, free)] = np.linalg.inv(info)
-            except np.linalg.LinAlgError:
-                warnings.warn(
-                    "the observed information is singular; no standard errors",
-                    UserWarning,
-                    stacklevel=3,
-                )
-        bad_var = free & ~(np.diag(cov) > 0)
-        if bad_var.any():
-            warnings.warn(
-                "the observed information is not positive definite (the maximum may not be"
-                " reached); some standard errors are missing",
-                UserWarning,
-                stacklevel=3,
-            )
+        cov = _inverse_information(hess, free, stacklevel=4)
         self.theta_ = theta
         mu, beta, omega = _unpack(theta, c)
         index = pd.Index(names, name="channel")
@@ -493,6 +475,29 @@ class HazardAttribution(AttributionModel):
             },
             **extra,
         )
+
+
+def _inverse_information(hess: np.ndarray, free: np.ndarray, stacklevel: int) -> np.ndarray:
+    """Inverse of the observed information -hess over the `free` parameters (NaN
+    elsewhere), with a warning when it is singular or has non-positive variances."""
+    cov = np.full(hess.shape, np.nan)
+    if free.any():
+        try:
+            cov[np.ix_(free, free)] = np.linalg.inv(-hess[np.ix_(free, free)])
+        except np.linalg.LinAlgError:
+            warnings.warn(
+                "the observed information is singular; no standard errors",
+                UserWarning,
+                stacklevel=stacklevel,
+            )
+    if np.any(free & ~(np.diag(cov) > 0)):
+        warnings.warn(
+            "the observed information is not positive definite (the maximum may not be"
+            " reached); some standard errors are missing",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    return cov
 
 
 def _params_frame(
