@@ -36,6 +36,7 @@ def _projected_newton(
     message = "maximum number of iterations reached"
     success = False
     it = 0
+    took_full = False
     for it in range(1, max_iter + 1):  # noqa: B007 - the count is reported
         held = ((theta - lo <= 1e-12) & (grad < 0)) | ((hi - theta <= 1e-12) & (grad > 0))
         # a decay whose excitations are all 0 does not act: flat, nothing to step on
@@ -68,15 +69,16 @@ def _projected_newton(
         while t > 1e-12:
             new = theta.copy()
             new[free] = np.clip(theta[free] + t * step, lo[free], hi[free])
-            # the full step is usually taken: ask for its Hessian at once, which saves
-            # an evaluation per iteration
-            out = f(new, t == 1.0)
+            # near the maximum the full step is taken: once the last one was, ask for the
+            # Hessian with it, which saves an evaluation per iteration
+            out = f(new, t == 1.0 and took_full)
             ll_new = out[0]
             if np.isfinite(ll_new) and ll_new >= ll + 1e-4 * float((new - theta)[free] @ g):
                 accepted = True
-                full = out if t == 1.0 else None
+                full = out if out[2] is not None else None
                 break
             t *= 0.5
+        took_full = accepted and t == 1.0
         if not accepted:
             success = bool(np.max(np.abs(g)) < 1e-6 * max(1.0, abs(ll)))
             message = "converged" if success else "the line search found no ascent"
