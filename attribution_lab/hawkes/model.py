@@ -35,6 +35,9 @@ from .kernels import _layout, _touch_loglik
 
 __all__ = ["PointProcessAttribution"]
 
+#: Above twice this many journeys the fit starts from a fit on a stride of this many.
+_WARM_START = 50_000
+
 
 @register_model
 class PointProcessAttribution(AttributionModel):
@@ -293,7 +296,7 @@ class PointProcessAttribution(AttributionModel):
         else:
             self.conversion_ = WindowEndConversion()
             self.conversion_.fit(journeys, prep, self.max_iter, self.tol)
-        theta, cov, ll, info = self._fit_touches(prep, pair, names)
+        theta, cov, ll, info = self._fit_touches(journeys, prep, pair, names)
         self.conversion_theta_ = np.asarray(self.conversion_.theta_, dtype=np.float64)
         self.conversion_covariance_ = self.conversion_.covariance_.to_numpy()
         lo_t, hi_t = _touch_bounds(prep, pair)
@@ -451,7 +454,7 @@ class PointProcessAttribution(AttributionModel):
         return theta[:p_t], cov[:p_t, :p_t], bool(res.success)
 
     def _fit_touches(
-        self, prep: _Prepared, pair: bool, names: list[str]
+        self, journeys: Journeys, prep: _Prepared, pair: bool, names: list[str]
     ) -> tuple[np.ndarray, np.ndarray, float, Any]:
         c = prep.n_channels
         s_mu, s_alpha, s_dec = _layout(c, pair)
@@ -475,18 +478,39 @@ class PointProcessAttribution(AttributionModel):
             disable=not self.progress, leave=False,
         ) as bar:  # fmt: skip
 
-            def penalised(theta: np.ndarray, hessian: bool = False) -> tuple[Any, ...]:
-                bar.update()
-                ll, grad, hess = _touch_loglik(theta, prep, pair, hessian)
-                a = theta[s_alpha]
-                ll -= l1 * a.sum() + l2 * float(a @ a)
-                grad = grad.copy()
-                grad[s_alpha] -= l1 + 2.0 * l2 * a
-                if hess is not None:
-                    hess[s_alpha, s_alpha] -= 2.0 * l2
-                return ll, grad, hess
+            def on(data: _Prepared, share: float) -> Any:
+                """The penalised touch log-likelihood of `data`, penalties scaled to its
+                `share` of the customers."""
 
-            res = _projected_newton(penalised, start, lo, hi, int(self.max_iter), float(self.tol))
+                def penalised(theta: np.ndarray, hessian: bool = False) -> tuple[Any, ...]:
+                    bar.update()
+                    ll, grad, hess = _touch_loglik(theta, data, pair, hessian)
+                    a = theta[s_alpha]
+                    ll -= share * (l1 * a.sum() + l2 * float(a @ a))
+                    grad = grad.copy()
+                    grad[s_alpha] -= share * (l1 + 2.0 * l2 * a)
+                    if hess is not None:
+                        hess[s_alpha, s_alpha] -= share * 2.0 * l2
+                    return ll, grad, hess
+
+                return penalised
+
+            max_iter, tol = int(self.max_iter), float(self.tol)
+            n = journeys.n_journeys
+            if n > 2 * _WARM_START:
+                # Newton's first steps, far from the maximum, on every _WARM_START-th
+                # journey's worth (a fixed stride: no randomness, the same for any channel
+                # names); the full data then need a few steps from there
+                part = journeys.subset(np.arange(0, n, n // _WARM_START))
+                sub = _prepare(part)
+                share = float(
+                    (part.conversions.sum() + part.nulls.sum())
+                    / (journeys.conversions.sum() + journeys.nulls.sum())
+                )
+                warm = _projected_newton(on(sub, share), start, lo, hi, max_iter, tol * 1e3)
+                # a rate the subsample drove towards 0 restarts near the null model's
+                start = np.where(np.arange(size) < c, np.maximum(warm.x, start - 3.0), warm.x)
+            res = _projected_newton(on(prep, 1.0), start, lo, hi, max_iter, tol)
             theta, ll, hess = res.x, res.ll, res.hess
         labels_dec = [f"{a}->{b}" for a in names for b in names] if pair else list(names)
         alpha = theta[s_alpha].reshape(c, c)
