@@ -144,3 +144,13 @@ def _number(x: Any, what: str, low: float | None = None, strict: bool = True) ->
         bound = "" if low is None else f" {'>' if strict else '>='} {low:g}"
         raise ValueError(f"{what} must be a finite number{bound}, got {x!r}")
     return v
+
+
+def _channel_names(channel_names: Any, n: int) -> tuple[str, ...]:
+    """`channel_names` as a tuple of `n` distinct non-empty strings (default c0, c1, ...)."""
+    names = tuple(channel_names) if channel_names is not None else tuple(f"c{k}" for k in range(n))
+    if len(names) != n:
+        raise ValueError(f"{len(names)} channel names for {n} channels")
+    if len(set(names)) != n or not all(isinstance(s, str) and s for s in names):
+        raise ValueError(f"channel_names must be {n} distinct non-empty strings")
+    return names

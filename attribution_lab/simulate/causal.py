@@ -18,7 +18,16 @@ import pandas as pd
 from .._validation import check_random_state
 from ..journeys import Journeys
 from ..shapley.exact import shapley_values_from_table
-from ._draws import CausalDraw, _concat, _expected_touches, _number, _sort_touches, _Units, _vector
+from ._draws import (
+    CausalDraw,
+    _channel_names,
+    _concat,
+    _expected_touches,
+    _number,
+    _sort_touches,
+    _Units,
+    _vector,
+)
 from ._exposure import (
     Exposure,
     _coalition_tables,
@@ -190,14 +199,7 @@ class CausalWorld(World):
         if not np.any(r > 0):
             raise ValueError("rates: at least one channel needs a touch rate > 0")
         self.rates = r
-        names = (
-            tuple(channel_names) if channel_names is not None else tuple(f"c{k}" for k in range(n))
-        )
-        if len(names) != n:
-            raise ValueError(f"{len(names)} channel names for {n} channels")
-        if len(set(names)) != n or not all(isinstance(s, str) and s for s in names):
-            raise ValueError(f"channel_names must be {n} distinct non-empty strings")
-        self.channel_names = names
+        self.channel_names = _channel_names(channel_names, n)
         self.effects = _vector(effects, n, "effects")
         h = np.asarray(half_lives, dtype=np.float64)
         h = np.full(n, float(h)) if h.ndim == 0 else h

@@ -18,7 +18,7 @@ from .._validation import check_random_state
 from ..hazard import hazard_coalition_values
 from ..journeys import Journeys
 from ..shapley.exact import shapley_values_from_table
-from ._draws import _sort_touches
+from ._draws import _channel_names, _number, _sort_touches
 from .base import GroundTruth, Simulation, World, check_n_journeys
 
 __all__ = ["HazardWorld"]
@@ -162,22 +162,9 @@ class HazardWorld(World):
         if e.sum() <= 0:
             raise ValueError("entry must have a positive total")
         self.entry = e / e.sum()
-        names = (
-            tuple(channel_names) if channel_names is not None else tuple(f"c{k}" for k in range(n))
-        )
-        if (
-            len(names) != n
-            or len(set(names)) != n
-            or not all(isinstance(s, str) and s for s in names)
-        ):
-            raise ValueError(f"channel_names must be {n} distinct non-empty strings")
-        self.channel_names = names
-        if not (np.isfinite(value_mean) and value_mean > 0):
-            raise ValueError(f"value_mean must be > 0, got {value_mean!r}")
-        if not (np.isfinite(value_sigma) and value_sigma >= 0):
-            raise ValueError(f"value_sigma must be >= 0, got {value_sigma!r}")
-        self.value_mean = float(value_mean)
-        self.value_sigma = float(value_sigma)
+        self.channel_names = _channel_names(channel_names, n)
+        self.value_mean = _number(value_mean, "value_mean", low=0.0)
+        self.value_sigma = _number(value_sigma, "value_sigma", low=0.0, strict=False)
         if truth not in TRUTHS:
             raise ValueError(f"truth must be one of {', '.join(TRUTHS)}, got {truth!r}")
         self.truth = truth

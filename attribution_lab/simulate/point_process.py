@@ -19,7 +19,7 @@ from .._validation import check_random_state
 from ..hawkes import PointProcessDraw, check_process, draw_point_process
 from ..journeys import Journeys
 from ..shapley.exact import shapley_values_from_table
-from ._draws import _number
+from ._draws import _channel_names, _number
 from .base import GroundTruth, Simulation, World, check_n_journeys
 
 __all__ = ["PointProcessWorld"]
@@ -184,16 +184,7 @@ class PointProcessWorld(World):
         if frailty is not None:
             frailty = _number(frailty, "frailty (gamma shape)", low=0.0)
         self.frailty = frailty
-        names = (
-            tuple(channel_names) if channel_names is not None else tuple(f"c{k}" for k in range(n))
-        )
-        if (
-            len(names) != n
-            or len(set(names)) != n
-            or not all(isinstance(s, str) and s for s in names)
-        ):
-            raise ValueError(f"channel_names must be {n} distinct non-empty strings")
-        self.channel_names = names
+        self.channel_names = _channel_names(channel_names, n)
         self.value_mean = _number(value_mean, "value_mean", low=0.0)
         self.value_sigma = _number(value_sigma, "value_sigma", low=0.0, strict=False)
         if truth not in TRUTHS:
