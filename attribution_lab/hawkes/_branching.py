@@ -221,10 +221,6 @@ class _Branching:
             out[sel] = prep.sources[d].pos[q[sel]]
         return out
 
-    def parents(self, theta_t: np.ndarray, index: int, seed: int) -> np.ndarray:
-        """Draw `index` of every touch's parent (itself for organic and first touches)."""
-        return self.sampler(theta_t)(index, seed)
-
     def lineage(self, parent: np.ndarray) -> np.ndarray:
         """Bitmask of the channels of every touch and of all its ancestors."""
         mask = self.bit.copy()
