@@ -17,7 +17,7 @@ import attribution_lab
 PACKAGE = Path(attribution_lab.__file__).resolve().parent
 LAYERS = [
     {"_validation", "_io", "_times"},
-    {"journeys", "result", "base", "channels", "events", "readers", "sql", "datasets"},
+    {"journeys", "result", "base", "channels", "events", "readers", "sql", "datasets", "lift"},
     {"rules", "markov", "shapley", "hazard", "hawkes"},
     {"simulate"},
     {"evaluate", "uncertainty", "calibrate", "analytics", "roi", "_align", "_resample"},
