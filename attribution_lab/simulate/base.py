@@ -231,6 +231,104 @@ class World:
     def simulate(self, n_journeys: int, random_state: Any = None) -> Simulation:  # pragma: no cover
         raise NotImplementedError
 
+    def _experiment_arms(
+        self, n: int, channel: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Draw n persons as `simulate` does; per person the conversion probability and
+        mean value with every channel and with `channel` (and all it caused) removed.
+        Worlds without such a counterfactual do not override it (`experiment` refuses)."""
+        raise NotImplementedError
+
+    def experiment(
+        self,
+        channel: str | int,
+        holdout: float = 0.1,
+        n: int = 10_000,
+        random_state: Any = None,
+        *,
+        ci_level: float = 0.95,
+    ) -> Any:
+        """Run a holdout experiment on one channel: a random share of persons never see it.
+
+        Parameters
+        ----------
+        channel : str or int
+            The channel held out, by name or code.
+        holdout : float, default 0.1
+            Share of the `n` persons held out (``round(holdout * n)``, at least 2 in
+            each group).
+        n : int, default 10_000
+            Persons in the experiment, drawn as `simulate` draws journeys (persons with
+            at least one touch when every channel runs).
+        random_state : int, Generator or None
+            Seed of the persons, the assignment and the outcomes. With the same seed,
+            the persons are those of ``simulate(n, random_state)``, so the experiment's
+            truth is that simulation's incremental truth of the channel.
+        ci_level : float, default 0.95
+
+        Returns
+        -------
+        ExperimentResult
+            The estimate of the incremental conversions (and value) among the `n`
+            persons, its standard error and interval, and the world's truth on the same
+            persons; ``to_lift_test()`` gives the `attribution_lab.lift.LiftTest`.
+
+        Notes
+        -----
+        Held-out persons keep every touch of the other channels except those the
+        channel caused (mediation, triggered touches): the world's own counterfactual of
+        removing the channel, the one its incremental truth is computed with. Each
+        person converts with their probability under their arm; the estimate is the
+        difference in conversion rates times `n` (see `holdout_experiment`).
+
+        Examples
+        --------
+        >>> world = make_world("confounding")
+        >>> exp = world.experiment("paid_search", holdout=0.2, n=5000, random_state=0)
+        >>> exp.n_holdout, exp.ci_low < exp.incremental_conversions < exp.ci_high
+        (1000, True)
+        >>> sim = world.simulate(5000, random_state=0)  # the same persons
+        >>> bool(np.isclose(exp.true_incremental_conversions, sim.truth.conversions[0]))
+        True
+        """
+        from .._validation import check_level, check_random_state
+        from ._experiment import holdout_experiment
+
+        if type(self)._experiment_arms is World._experiment_arms:
+            raise ValueError(
+                f"the {self.name} world has no holdout experiment: its truth is not a"
+                " counterfactual of persons without a channel (the causal worlds have one)"
+            )
+        names = tuple(self.channel_names)  # type: ignore[attr-defined]
+        if isinstance(channel, str):
+            if channel not in names:
+                raise ValueError(
+                    f"{self.name} world: no channel {channel!r} (channels: {', '.join(names)})"
+                )
+            code = names.index(channel)
+        elif isinstance(channel, (int, np.integer)) and not isinstance(channel, bool):
+            if not 0 <= channel < len(names):
+                raise ValueError(f"channel code {channel} not in range({len(names)})")
+            code = int(channel)
+        else:
+            raise TypeError(f"channel must be a name or a code, got {channel!r}")
+        if isinstance(holdout, bool) or not isinstance(holdout, (int, float, np.floating)):
+            raise TypeError(f"holdout must be a share between 0 and 1, got {holdout!r}")
+        if not 0 < holdout < 1:
+            raise ValueError(f"holdout must be a share strictly between 0 and 1, got {holdout!r}")
+        n = check_n_journeys(n)
+        ci_level = check_level(ci_level)
+        rng = check_random_state(random_state)
+        return holdout_experiment(
+            self._experiment_arms(n, code, rng),
+            float(holdout),
+            float(getattr(self, "value_sigma", 0.0)),
+            rng,
+            channel=names[code],
+            world=self.name,
+            ci_level=ci_level,
+        )
+
     def __repr__(self) -> str:
         params = getattr(self, "_repr_params", {})
         inner = ", ".join(f"{k}={v!r}" for k, v in params.items())

@@ -480,6 +480,21 @@ class CausalWorld(World):
             ),
         }
 
+    def _experiment_arms(
+        self, n: int, channel: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """p_j and m_j of the persons `simulate` would draw, with every channel and
+        without `channel` (its caused touches removed with it, as in the truth)."""
+        draw = self._draw(n, rng)
+        expo = self.exposure(draw)
+        pairs = self.mediation_pairs
+        syn, vlog = _coalition_tables(self.n_channels, self.synergy, self.value_effects)
+        jid = np.arange(draw.n_journeys)
+        touched = _touched_mask(expo, pairs)
+        p_on, lv_on = _evaluate(expo, jid, touched, pairs, syn, vlog)
+        p_off, lv_off = _evaluate(expo, jid, touched & ~(1 << channel), pairs, syn, vlog)
+        return p_on, np.exp(lv_on), p_off, np.exp(lv_off)
+
     # ------------------------------------------------------------------ simulation
     def _milestones(self, draw: CausalDraw, converted: np.ndarray) -> dict[str, np.ndarray]:
         return {}

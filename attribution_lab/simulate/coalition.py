@@ -182,6 +182,32 @@ class CoalitionWorld(World):
             details={"shapley_value": phi, "value_shapley_value": phi_v},
         )
 
+    def _draw_sets(
+        self, n_journeys: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each journey's touched channels, as booleans and as a bitmask (none empty)."""
+        n = self.n_channels
+        touched = rng.random((n_journeys, n)) < self.exposure
+        empty = ~touched.any(axis=1)
+        while empty.any():
+            touched[empty] = rng.random((int(empty.sum()), n)) < self.exposure
+            empty = ~touched.any(axis=1)
+        masks = touched.astype(np.int64) @ (np.int64(1) << np.arange(n, dtype=np.int64))
+        return touched, masks
+
+    def _experiment_arms(
+        self, n: int, channel: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """p and m of each journey's channel set, and of the set without `channel`."""
+        _, masks = self._draw_sets(n, rng)
+        off = masks & ~(1 << channel)
+        return (
+            self.conversion_probability(masks),
+            self.mean_value(masks),
+            self.conversion_probability(off),
+            self.mean_value(off),
+        )
+
     def simulate(self, n_journeys: int, random_state: Any = None) -> Simulation:
         """Draw journeys: channel sets, touches, conversions and values.
 
@@ -193,12 +219,7 @@ class CoalitionWorld(World):
         n_journeys = check_n_journeys(n_journeys)
         rng = check_random_state(random_state)
         n = self.n_channels
-        touched = rng.random((n_journeys, n)) < self.exposure
-        empty = ~touched.any(axis=1)
-        while empty.any():
-            touched[empty] = rng.random((int(empty.sum()), n)) < self.exposure
-            empty = ~touched.any(axis=1)
-        masks = touched.astype(np.int64) @ (np.int64(1) << np.arange(n, dtype=np.int64))
+        touched, masks = self._draw_sets(n_journeys, rng)
         # touches: each touched channel 1 + Poisson times, shuffled within the journey
         reps = np.where(touched, 1 + rng.poisson(self.mean_extra_touches, size=touched.shape), 0)
         lengths = reps.sum(axis=1)

@@ -186,6 +186,33 @@ class HazardWorld(World):
         gained = np.where(d > 0, self.beta[ch] * -np.expm1(-self.omega[ch] * np.maximum(d, 0)), 0.0)
         return self.baseline * at + np.bincount(jid, gained, minlength=n_j)
 
+    def _draw_touches(
+        self, n_journeys: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every touch of the windows (journey, channel, time), sorted by journey and time."""
+        n, w = self.n_channels, self.window
+        first = rng.choice(n, size=n_journeys, p=self.entry)
+        counts = rng.poisson(self.rates * w, size=(n_journeys, n))
+        later_j = np.repeat(np.repeat(np.arange(n_journeys), n), counts.ravel())
+        later_c = np.repeat(np.tile(np.arange(n), n_journeys), counts.ravel())
+        jid = np.concatenate([np.arange(n_journeys), later_j])
+        ch = np.concatenate([first, later_c])
+        t = np.concatenate([np.zeros(n_journeys), rng.uniform(0.0, w, size=later_j.size)])
+        t, order = _sort_touches(jid, t)
+        return jid[order], ch[order], t[order]
+
+    def _experiment_arms(
+        self, n: int, channel: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Conversion within the window with every channel and without `channel`: the
+        counterfactual of the truths (every drawn touch, the baseline always acting)."""
+        jid, ch, t = self._draw_touches(n, rng)
+        gained = self.beta[ch] * -np.expm1(-self.omega[ch] * (self.window - t))
+        lam_on = self.baseline * self.window + np.bincount(jid, gained, minlength=n)
+        lam_off = lam_on - np.bincount(jid, np.where(ch == channel, gained, 0.0), minlength=n)
+        m = np.full(n, self.value_mean)
+        return -np.expm1(-lam_on), m, -np.expm1(-lam_off), m
+
     def simulate(self, n_journeys: int, random_state: Any = None) -> Simulation:
         """Draw journeys, their conversions, and the truths on the same draw.
 
@@ -202,16 +229,8 @@ class HazardWorld(World):
         """
         n_journeys = check_n_journeys(n_journeys)
         rng = check_random_state(random_state)
-        n, w = self.n_channels, self.window
-        first = rng.choice(n, size=n_journeys, p=self.entry)
-        counts = rng.poisson(self.rates * w, size=(n_journeys, n))
-        later_j = np.repeat(np.repeat(np.arange(n_journeys), n), counts.ravel())
-        later_c = np.repeat(np.tile(np.arange(n), n_journeys), counts.ravel())
-        jid = np.concatenate([np.arange(n_journeys), later_j])
-        ch = np.concatenate([first, later_c])
-        t = np.concatenate([np.zeros(n_journeys), rng.uniform(0.0, w, size=later_j.size)])
-        t, order = _sort_touches(jid, t)
-        jid, ch, t = jid[order], ch[order], t[order]
+        w = self.window
+        jid, ch, t = self._draw_touches(n_journeys, rng)
         # the whole window's cumulative hazard decides who converts
         full = np.full(n_journeys, w)
         lam_w = self._cumulative(jid, ch, t, full, n_journeys)

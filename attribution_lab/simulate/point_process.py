@@ -277,6 +277,23 @@ class PointProcessWorld(World):
         lam = self.baseline * draw.window + per.sum(axis=1)
         return -np.expm1(-draw.frailty[:, None] * (lam[:, None] - per)).sum(axis=0)
 
+    def _experiment_arms(
+        self, n: int, channel: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Conversion within the window with every channel and without `channel`, whose
+        touches go with every touch they triggered, down the chain (as in the truths)."""
+        draw = self.draw(n, rng)
+        gained = self._gained(draw)
+        base = self.baseline * draw.window
+        kept = (draw.lineage() >> channel) & 1 == 0
+        lam_on = base + np.bincount(draw.journey, gained, minlength=draw.n_journeys)
+        lam_off = base + np.bincount(
+            draw.journey, np.where(kept, gained, 0.0), minlength=draw.n_journeys
+        )
+        m = np.full(draw.n_journeys, self.value_mean)
+        z = draw.frailty
+        return -np.expm1(-z * lam_on), m, -np.expm1(-z * lam_off), m
+
     # ------------------------------------------------------------------ simulate
     def simulate(self, n_journeys: int, random_state: Any = None) -> Simulation:
         """Draw journeys, their conversions, and the truths on the same draw.
