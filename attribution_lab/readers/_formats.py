@@ -1,4 +1,4 @@
-"""Readers for public journey data: the Criteo attribution dataset and other tools' path tables.
+"""The readers of `attribution_lab.readers` other than the GA4 export's (see `.ga4`).
 
 `read_criteo_attribution` builds journeys from the impression log of the Criteo
 Attribution Modeling for Bidding dataset; `read_path_table` reads the path summaries
@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._io import existing_file, open_text, read_table, row_namer
-from ._times import TIME_UNITS, UNIT_WORDS, numeric_times_to_days, scalar_days
-from ._validation import check_columns, first_bad, show
-from .journeys import Journeys
+from .._io import existing_file, open_text, read_table, row_namer
+from .._times import TIME_UNITS, UNIT_WORDS, numeric_times_to_days, scalar_days
+from .._validation import check_columns, first_bad, show
+from ..journeys import Journeys
 
 __all__ = [
     "CRITEO_COLUMNS",
