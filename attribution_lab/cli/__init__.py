@@ -2,7 +2,7 @@
 
 One module per command group builds its parser and runs it (`attribute` for attribute and
 compare, `demo`, `models`, `simulate` for simulate and scenarios, `describe`,
-`calibrate`, `events`); `_options` holds what they share (input options, model set-up,
+`calibrate`, `events`, `ga4`); `_options` holds what they share (input options, model set-up,
 messages, printing). Nothing in the library imports this package.
 
 Benchmarks are not a command: run ``python -m benchmarks SUITE`` in a source checkout.
@@ -21,6 +21,7 @@ from .calibrate import add_calibrate_parser
 from .demo import add_demo_parser
 from .describe import add_describe_parser
 from .events import add_events_parser
+from .ga4 import add_ga4_parser
 from .models import add_models_parser
 from .simulate import add_scenarios_parser, add_simulate_parser
 
@@ -37,6 +38,7 @@ _COMMANDS = (
     add_describe_parser,
     add_calibrate_parser,
     add_events_parser,
+    add_ga4_parser,
 )
 
 

@@ -21,13 +21,17 @@ from ._formats import (
     read_path_table,
     read_touch_table,
 )
+from .ga4 import GA4_SOURCE_LEVELS, GA4Report, read_ga4_export
 
 __all__ = [
     "CRITEO_COLUMNS",
+    "GA4_SOURCE_LEVELS",
     "PATH_TABLE_FORMATS",
     "CriteoData",
+    "GA4Report",
     "read_criteo_attribution",
     "read_events",
+    "read_ga4_export",
     "read_path_table",
     "read_touch_table",
 ]
