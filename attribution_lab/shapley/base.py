@@ -13,8 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
-from scipy.stats import t as student_t
 
 __all__ = ["MAX_EXACT_PLAYERS", "FunctionGame", "Game", "ShapleyResult", "as_coalitions"]
 
@@ -26,7 +24,8 @@ def as_coalitions(coalitions: Any, n_players: int) -> np.ndarray:
     """Normalise coalitions to a boolean matrix (m, n_players).
 
     Accepts a boolean (or 0/1) matrix with one row per coalition, a single boolean
-    vector, or integer bitmasks (bit i set when player i is in the coalition).
+    vector, or integer bitmasks (bit i set when player i is in the coalition; up to 63
+    players, as int64 holds 63 bits: wider games take boolean matrices only).
 
     Examples
     --------
@@ -48,6 +47,11 @@ def as_coalitions(coalitions: Any, n_players: int) -> np.ndarray:
         raise TypeError(
             "coalitions must be a boolean matrix (m, n_players) or integer bitmasks, got"
             f" dtype {arr.dtype}"
+        )
+    if n_players > 63:
+        raise ValueError(
+            f"integer bitmasks hold at most 63 players; pass the coalitions of these"
+            f" {n_players} players as a boolean matrix (m, {n_players})"
         )
     masks = arr.astype(np.int64).ravel()
     if n_players < 63 and ((masks < 0) | (masks >= (1 << n_players))).any():
@@ -204,6 +208,9 @@ class ShapleyResult:
             raise ValueError(f"level must be a number in (0, 1), got {level!r}")
         if self.stderr is None:
             return self.values.copy(), self.values.copy()
+        from scipy.stats import norm
+        from scipy.stats import t as student_t
+
         q = 0.5 + level / 2
         if self.dof is None:
             half = norm.ppf(q) * self.stderr

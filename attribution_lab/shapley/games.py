@@ -12,12 +12,8 @@ import numpy as np
 
 from ..journeys import Journeys
 from .base import Game
-from .exact import (
-    _subset_sums,
-    intersection_sums,
-    popcount,
-    shapley_values_from_table,
-)
+from .exact import _subset_sums, intersection_sums, popcount
+from .sets import ChannelSets, SubsetTables, coalition_keys
 
 __all__ = [
     "CounterfactualRateGame",
@@ -32,13 +28,18 @@ __all__ = [
 # Coalition x channel-set comparisons done per block (~64 MB of bool cells, or 1/8 as many
 # int64 ones).
 _BLOCK_CELLS = 1 << 26
-# Games tabulate all 2^n coalitions up to this many players (float64: 128 MB).
+# Games tabulate all 2^n coalitions up to this many players (float64: 128 MB); the
+# closed forms of the subset and counterfactual games and the set-rate game's zero and
+# subgame policies need no such table (see `attribution_lab.shapley.sets`).
 _MAX_TABLE_PLAYERS = 24
 POLICIES = ("zero", "subgame", "smoothed")
 
 
 def journey_channel_sets(journeys: Journeys) -> np.ndarray:
     """Bitmask of the distinct channels of every journey (bit c for channel c).
+
+    At most 62 channels; the games themselves hold channel sets of any width
+    (`attribution_lab.shapley.sets.ChannelSets`).
 
     Examples
     --------
@@ -60,20 +61,26 @@ def _coalition_masks(coalitions: np.ndarray) -> np.ndarray:
     return (coalitions.astype(np.int64) * bits).sum(axis=1)
 
 
-def _grouped(journeys: Journeys, what: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct channel sets, and their conversions (or value) and journeys."""
-    sets = journey_channel_sets(journeys)
-    keys, inv = np.unique(sets, return_inverse=True)
-    gain = journeys.value if what == "value" else journeys.conversions
-    won = np.bincount(inv, weights=gain, minlength=keys.size)
-    seen = np.bincount(inv, weights=journeys.conversions + journeys.nulls, minlength=keys.size)
-    return keys, won, seen
-
-
 def _check_what(what: str) -> str:
     if what not in ("conversions", "value"):
         raise ValueError(f"what must be 'conversions' or 'value', got {what!r}")
     return what
+
+
+def _check_strength(strength: Any) -> float:
+    if isinstance(strength, bool) or not isinstance(strength, (int, float, np.number)):
+        raise ValueError(f"strength must be a finite number > 0, got {strength!r}")
+    strength = float(strength)
+    if not np.isfinite(strength) or strength <= 0:
+        raise ValueError(f"strength must be a finite number > 0, got {strength!r}")
+    return strength
+
+
+def _check_table_size(n: int, what: str) -> None:
+    if n > _MAX_TABLE_PLAYERS:
+        raise ValueError(
+            f"{what} tabulates all 2^{n} coalitions; at most {_MAX_TABLE_PLAYERS} channels"
+        )
 
 
 class SubsetConversionGame(Game):
@@ -92,7 +99,8 @@ class SubsetConversionGame(Game):
 
     .. math:: \\phi_c = \\sum_{j : c \\in C_j} \\frac{y_j}{|C_j|},
 
-    exactly linear attribution over each journey's distinct channels (`closed_form`).
+    exactly linear attribution over each journey's distinct channels (`closed_form`,
+    linear in the total size of the distinct channel sets, at any number of channels).
     This is the "simplified Shapley value" of Zhao et al. (2018): it ignores what
     non-converting journeys say about a channel.
 
@@ -115,9 +123,9 @@ class SubsetConversionGame(Game):
         self.what = _check_what(what)
         self.n_players = journeys.n_channels
         self.player_names = journeys.channel_names
-        self._sets, self._gain, _ = _grouped(journeys, what)
-        keep = self._gain != 0
-        self._sets, self._gain = self._sets[keep], self._gain[keep]
+        sets = ChannelSets(journeys, what)
+        self._sets = sets.select(sets.won != 0)
+        self._gain = self._sets.won
         self.n_evaluations = 0
         self._table: np.ndarray | None = None
 
@@ -129,34 +137,23 @@ class SubsetConversionGame(Game):
         """
         if self._table is None:
             n = self.n_players
-            if n > _MAX_TABLE_PLAYERS:
-                raise ValueError(f"a table of all 2^{n} coalitions is too large (n > 24)")
+            _check_table_size(n, "SubsetConversionGame.table")
             table = np.zeros(1 << n)
-            np.add.at(table, self._sets, self._gain)
+            np.add.at(table, self._sets.masks(), self._gain)
             self._table = _subset_sums(table, n)
         return self._table
 
     def _value(self, coalitions: np.ndarray) -> np.ndarray:
-        masks = _coalition_masks(coalitions)
         n = self.n_players
-        pairwise = masks.size * self._sets.size
+        pairwise = coalitions.shape[0] * self._sets.members.size
         if self._table is not None or (n <= _MAX_TABLE_PLAYERS and pairwise > n << n):
-            return self.table()[masks]
-        out = np.zeros(masks.size)
-        # int64 cells of the (coalitions x sets) block: 8 bytes each
-        step = max(1, _BLOCK_CELLS // 8 // max(self._sets.size, 1))
-        for lo in range(0, masks.size, step):
-            block = masks[lo : lo + step, None]
-            inside = (self._sets[None, :] & ~block) == 0
-            out[lo : lo + step] = inside @ self._gain
-        return out
+            return self.table()[_coalition_masks(coalitions)]
+        return self._sets.contained_in(coalitions) @ self._gain
 
     def closed_form(self) -> np.ndarray:
         """Exact Shapley values: each set's conversions split equally over its channels."""
-        sizes = popcount(self._sets).astype(np.float64)
-        bits = np.left_shift(np.int64(1), np.arange(self.n_players, dtype=np.int64))
-        member = (self._sets[:, None] & bits[None, :]) != 0
-        return (self._gain / sizes) @ member
+        share = np.repeat(self._gain / self._sets.sizes, self._sets.sizes)
+        return np.bincount(self._sets.members, weights=share, minlength=self.n_players)
 
 
 class SetRateGame(Game):
@@ -181,7 +178,12 @@ class SetRateGame(Game):
             its journeys; `subgame_credit` computes this (see Notes).
         ``"smoothed"``
             Every coalition's rate is shrunk towards a prior built from its observed
-            subsets; unseen coalitions get the prior itself (see Notes).
+            subsets; unseen coalitions get the prior itself (see Notes). It tabulates all
+            2^n coalitions: at most 24 channels.
+
+        The zero and subgame policies run at any number of channels: a coalition is
+        looked up among the observed sets, and the subgame credit needs only the
+        subsets of the converting sets.
     strength : float, default 10.0
         Smoothed policy: prior weight in journeys (the rate of a set seen in n journeys
         is a compromise between its own rate and the prior, with weights n and
@@ -213,9 +215,10 @@ class SetRateGame(Game):
     :math:`d(T) = \\sum_{U \\subseteq T} (-1)^{|T| - |U|} v(U)` one has
     :math:`\\phi_c(v|_S) = \\sum_{c \\in T \\subseteq S} d(T) / |T|`, so the credit is
     :math:`\\sum_{T \\ni c} d(T) W(T) / |T|` with :math:`W(T) = \\sum_{S \\supseteq T} n_S`,
-    two O(n 2^n) transforms instead of one game per set. The sub-game values can be
-    negative: a subset whose observed rate exceeds the full set's makes the extra
-    channels look harmful.
+    computed set by set over the :math:`2^{|S|}` subsets of each converting set S
+    (`attribution_lab.shapley.sets.SubsetTables`), not over all 2^n coalitions. The
+    sub-game values can be negative: a subset whose observed rate exceeds the full
+    set's makes the extra channels look harmful.
 
     Examples
     --------
@@ -236,24 +239,24 @@ class SetRateGame(Game):
         self.what = _check_what(what)
         if policy not in POLICIES:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {policy!r}")
-        strength = float(strength)
-        if not np.isfinite(strength) or strength <= 0:
-            raise ValueError(f"strength must be a finite number > 0, got {strength!r}")
+        strength = _check_strength(strength)
         self.policy = policy
         self.strength = strength
         self.n_players = journeys.n_channels
         self.player_names = journeys.channel_names
-        sets, won, seen = _grouped(journeys, what)
-        self._sets, self._won, self._seen = sets, won, seen
+        self._sets = ChannelSets(journeys, what)
+        self._won, self._seen = self._sets.won, self._sets.seen
+        self._keys: tuple[np.ndarray, np.ndarray] | None = None
         self.n_evaluations = 0
         self._table: np.ndarray | None = None
-        if policy in ("smoothed", "subgame"):
-            if self.n_players > 24:
-                raise ValueError(
-                    f"the smoothed policy tabulates all 2^{self.n_players} coalitions; "
-                    "use at most 24 channels or policy='zero'"
-                )
         if policy == "smoothed":
+            if self.n_players > _MAX_TABLE_PLAYERS:
+                raise ValueError(
+                    f"the smoothed policy of the set_rate game tabulates all"
+                    f" 2^{self.n_players} coalitions; at most {_MAX_TABLE_PLAYERS} channels:"
+                    " group channels first, or use policy='zero' or 'subgame', or the"
+                    " counterfactual game (smoothed rates at any number of channels)"
+                )
             self._table = self._smoothed_table()
 
     def subgame_credit(self) -> np.ndarray:
@@ -269,11 +272,11 @@ class SetRateGame(Game):
         """
         if self.policy != "subgame":
             raise ValueError("subgame_credit needs policy='subgame'")
-        n = self.n_players
-        # the zero-policy rates, each converting set's journeys keeping only S's channels
-        rates = self.rate_table()
-        converting = np.where(self._won > 0, self._seen, 0.0)
-        return shapley_values_from_table(intersection_sums(rates, self._sets, converting, n), n)
+        # the zero-policy rates restricted to each converting set, times its journeys
+        converting = self._sets.select(self._won > 0)
+        tables = SubsetTables(converting, "set_rate (subgame policy)")
+        rates = tables.observed_values(converting.won / converting.seen)
+        return tables.restricted_shapley(rates, converting.seen)
 
     def rate_table(self) -> np.ndarray:
         """v of all 2^n coalitions, indexed by bitmask, without evaluating them one by one.
@@ -286,8 +289,9 @@ class SetRateGame(Game):
         """
         if self._table is not None:
             return self._table
+        _check_table_size(self.n_players, "SetRateGame.rate_table")
         table = np.zeros(1 << self.n_players)
-        table[self._sets] = self._won / self._seen
+        table[self._sets.masks()] = self._won / self._seen
         return table
 
     def _smoothed_table(self) -> np.ndarray:
@@ -295,8 +299,9 @@ class SetRateGame(Game):
         size = 1 << n
         won = np.zeros(size)
         seen = np.zeros(size)
-        won[self._sets] = self._won
-        seen[self._sets] = self._seen
+        sets = self._sets.masks()
+        won[sets] = self._won
+        seen[sets] = self._seen
         masks = np.arange(size, dtype=np.int64)
         order = np.argsort(popcount(masks), kind="stable")
         best_sub = np.zeros(size)  # max over proper subsets, built size by size
@@ -318,14 +323,16 @@ class SetRateGame(Game):
         return value
 
     def _value(self, coalitions: np.ndarray) -> np.ndarray:
-        masks = _coalition_masks(coalitions)
         if self._table is not None:
-            return self._table[masks]
-        pos = np.searchsorted(self._sets, masks)
-        pos = np.minimum(pos, self._sets.size - 1)
-        hit = self._sets[pos] == masks
-        rate = np.divide(self._won, self._seen, out=np.zeros_like(self._won), where=self._seen > 0)
-        return np.where(hit, rate[pos], 0.0)
+            return self._table[_coalition_masks(coalitions)]
+        if self._keys is None:
+            keys = self._sets.packed()
+            order = np.argsort(keys, kind="stable")
+            self._keys = keys[order], (self._won / self._seen)[order]
+        keys, rate = self._keys
+        query = coalition_keys(coalitions)
+        pos = np.minimum(np.searchsorted(keys, query), keys.size - 1)
+        return np.where(keys[pos] == query, rate[pos], 0.0)
 
 
 def exposure_features(journeys: Journeys, kind: str = "binary") -> np.ndarray:
@@ -404,7 +411,15 @@ class CounterfactualRateGame(Game):
               = \\sum_T n_T \\, \\phi_c(r|_T),
 
     each channel set's journeys credited by the Shapley values of the rate game
-    restricted to that set's channels, which sum to its rate. With ``policy="zero"`` and
+    restricted to that set's channels, which sum to its rate (Harsanyi 1963). Only the
+    subsets of the observed sets enter, so the game is solved (and evaluated on any
+    coalition) from one dense table of the :math:`2^{|T|}` subsets of each distinct set
+    T, at a cost of :math:`\\sum_T 2^{|T|}` cells whatever the number of channels; the
+    smoothed rate of a subset needs only its own subsets. The 2^n table of all coalitions
+    (`table`, at most 24 channels) is kept as the slow reference. Data where the cells
+    exceed `attribution_lab.shapley.sets.MAX_SUBSET_CELLS` (journeys touching more than
+    about 20 distinct channels) are refused, naming how many journeys are that wide.
+    With ``policy="zero"`` and
     only converting sets this is DP6's per-set sub-game credit (`SetRateGame`'s
     ``"subgame"`` policy); here every journey counts, as the counterfactual requires (a
     journey that did not convert with all its channels may have converted with fewer),
@@ -416,6 +431,9 @@ class CounterfactualRateGame(Game):
 
     References
     ----------
+    Harsanyi, J. C. (1963). A simplified bargaining model for the n-person cooperative
+    game. International Economic Review, 4(2), 194-220.
+
     Dalessandro, B., Perlich, C., Stitelman, O., & Provost, F. (2012). Causally motivated
     attribution for online advertising. Proceedings of the Sixth International Workshop on
     Data Mining for Online Advertising (ADKDD '12).
@@ -440,31 +458,45 @@ class CounterfactualRateGame(Game):
         policy: str = "smoothed",
         strength: float = 10.0,
     ) -> None:
+        self.what = _check_what(what)
         if policy not in ("smoothed", "zero"):
             raise ValueError(f"policy must be 'smoothed' or 'zero', got {policy!r}")
-        n = journeys.n_channels
-        if n > _MAX_TABLE_PLAYERS:
-            raise ValueError(
-                f"the counterfactual rate game tabulates all 2^{n} coalitions; use at most"
-                f" {_MAX_TABLE_PLAYERS} channels (group channels first)"
-            )
-        rates = SetRateGame(journeys, what, policy=policy, strength=strength)
-        self.what, self.policy, self.strength = rates.what, policy, rates.strength
-        self.n_players = n
+        self.policy = policy
+        self.strength = _check_strength(strength)
+        self._journeys = journeys
+        self.n_players = journeys.n_channels
         self.player_names = journeys.channel_names
         self.n_evaluations = 0
-        self._table = intersection_sums(rates.rate_table(), rates._sets, rates._seen, n)
+        self._sets = ChannelSets(journeys, what)
+        self._subsets = SubsetTables(self._sets, "counterfactual")
+        if policy == "zero":
+            self._rates = self._subsets.observed_values(self._sets.won / self._sets.seen)
+        else:
+            self._rates = self._subsets.smoothed_rates(self.strength)
+        self._table: np.ndarray | None = None
 
     def table(self) -> np.ndarray:
-        """v of all 2^n coalitions, indexed by bitmask."""
+        """v of all 2^n coalitions, indexed by bitmask (at most 24 channels).
+
+        The slow reference: `SetRateGame`'s table of every coalition's rate and three
+        O(n 2^n) transforms (`attribution_lab.shapley.exact.intersection_sums`).
+        """
+        if self._table is None:
+            n = self.n_players
+            _check_table_size(n, "CounterfactualRateGame.table")
+            rates = SetRateGame(self._journeys, self.what, self.policy, self.strength)
+            sets = rates._sets
+            self._table = intersection_sums(rates.rate_table(), sets.masks(), sets.seen, n)
         return self._table
 
     def closed_form(self) -> np.ndarray:
-        """Exact Shapley values from the table, in O(n 2^n) (see Notes)."""
-        return shapley_values_from_table(self._table, self.n_players)
+        """Exact Shapley values from the subsets of the observed sets (see Notes)."""
+        return self._subsets.restricted_shapley(self._rates, self._sets.seen)
 
     def _value(self, coalitions: np.ndarray) -> np.ndarray:
-        return self._table[_coalition_masks(coalitions)]
+        if self._table is not None:
+            return self._table[_coalition_masks(coalitions)]
+        return self._subsets.intersection_values(self._rates, self._sets.seen, coalitions)
 
 
 class ModelGame(Game):

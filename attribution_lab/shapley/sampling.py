@@ -32,6 +32,9 @@ __all__ = [
 # Random draws per chunk (permutations, coalition samples or pairs): fixed, so results
 # do not depend on batch_size.
 _CHUNK = 4096
+# Boolean cells of the prefix coalitions built at once (m permutations x (n - 1) x n):
+# 4096 permutations of 300 players would be 367 MB.
+_PREFIX_CELLS = 1 << 25
 
 
 class _Moments:
@@ -190,13 +193,19 @@ def _permutation_contributions(
 ) -> np.ndarray:
     """Marginal contribution of every player along each permutation (rows of `perms`).
 
-    The n - 1 proper non-empty prefixes of each permutation are evaluated as one boolean
-    matrix; v(empty) and v(all) are given.
+    The n - 1 proper non-empty prefixes of each permutation are evaluated as boolean
+    matrices of at most `_PREFIX_CELLS` cells; v(empty) and v(all) are given.
     """
     m, n = perms.shape
     pos = np.argsort(perms, axis=1)  # pos[r, p]: place of player p in permutation r
-    prefixes = pos[:, None, :] < np.arange(1, n)[None, :, None]  # (m, n - 1, n)
-    inner = _evaluate(game, prefixes.reshape(m * (n - 1), n), batch_size).reshape(m, n - 1)
+    inner = np.empty((m, n - 1))
+    step = max(1, _PREFIX_CELLS // max(n * (n - 1), 1))
+    for lo in range(0, m, step):
+        prefixes = pos[lo : lo + step, None, :] < np.arange(1, n)[None, :, None]
+        rows = prefixes.shape[0]
+        inner[lo : lo + step] = _evaluate(
+            game, prefixes.reshape(rows * (n - 1), n), batch_size
+        ).reshape(rows, n - 1)
     path = np.empty((m, n + 1))
     path[:, 0], path[:, n], path[:, 1:n] = v_empty, v_all, inner
     steps = np.diff(path, axis=1)  # steps[r, j]: contribution of player perms[r, j]
