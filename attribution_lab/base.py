@@ -1,13 +1,18 @@
-"""The AttributionModel base class (scikit-learn conventions) and the model registry."""
+"""The AttributionModel base class (scikit-learn conventions) and the model registry.
+
+The conventions are implemented here rather than inherited from ``sklearn.base.BaseEstimator``:
+importing scikit-learn costs more than importing pandas, and ``import attribution_lab`` must stay
+light (issue 21). ``sklearn.base.clone`` only needs ``get_params``, so it works all the same.
+"""
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator
 
 from ._validation import did_you_mean, show
 from .journeys import Journeys
@@ -16,6 +21,7 @@ from .result import ESTIMANDS, AttributionResult, warn_negative_credit
 __all__ = [
     "AttributionModel",
     "available_models",
+    "clone_model",
     "get_model",
     "model_class",
     "register_model",
@@ -25,7 +31,7 @@ __all__ = [
 _REGISTRY: dict[str, type[AttributionModel]] = {}
 
 
-class AttributionModel(BaseEstimator):
+class AttributionModel:
     """Base class of every attribution model.
 
     Follows scikit-learn's conventions: ``__init__`` only stores keyword parameters,
@@ -45,6 +51,79 @@ class AttributionModel(BaseEstimator):
     summary: str = ""
     #: True for models that read touch times and end times (path tables have neither)
     needs_times: bool = False
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        """The keyword parameters of ``__init__``, in order (none for ``object.__init__``)."""
+        if cls.__init__ is object.__init__:
+            return []
+        names = []
+        for name, p in inspect.signature(cls.__init__).parameters.items():
+            if name == "self":
+                continue
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise TypeError(f"{cls.__name__}.__init__ may not take *args or **kwargs")
+            names.append(name)
+        return names
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The model's parameters by name, as passed to ``__init__``.
+
+        With `deep`, parameters of nested estimators (a classifier given to a model, say)
+        follow as ``name__param``, as in scikit-learn.
+
+        Examples
+        --------
+        >>> from attribution_lab import get_model
+        >>> get_model("time_decay", half_life=3.0).get_params()["half_life"]
+        3.0
+        """
+        params = {}
+        for name in self._param_names():
+            value = getattr(self, name)
+            params[name] = value
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                params.update((f"{name}__{k}", v) for k, v in value.get_params().items())
+        return params
+
+    def set_params(self, **params: Any) -> AttributionModel:
+        """Set parameters by name (``name__param`` reaches a nested estimator); returns self.
+
+        Examples
+        --------
+        >>> from attribution_lab import get_model
+        >>> get_model("time_decay").set_params(half_life=2.0)
+        TimeDecayAttribution(half_life=2.0)
+        """
+        valid = self._param_names()
+        nested: dict[str, dict[str, Any]] = {}
+        for key, value in params.items():
+            name, sep, sub = key.partition("__")
+            if name not in valid:
+                raise ValueError(
+                    f"{type(self).__name__} has no parameter {name!r}{did_you_mean(name, valid)};"
+                    f" its parameters are: {', '.join(valid) or 'none'}"
+                )
+            if sep:
+                nested.setdefault(name, {})[sub] = value
+            else:
+                setattr(self, name, value)
+        for name, sub_params in nested.items():
+            getattr(self, name).set_params(**sub_params)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {
+            name: p.default
+            for name, p in inspect.signature(type(self).__init__).parameters.items()
+            if name != "self"
+        }
+        changed = ", ".join(
+            f"{name}={getattr(self, name)!r}"
+            for name in self._param_names()
+            if not _same_value(getattr(self, name), defaults[name])
+        )
+        return f"{type(self).__name__}({changed})"
 
     def fit(self, journeys: Journeys) -> AttributionModel:
         """Validate the parameters and `journeys` and learn what the model needs."""
@@ -164,6 +243,32 @@ class AttributionModel(BaseEstimator):
             estimated=estimated,
             details=details,
         )
+
+
+def clone_model(model: AttributionModel) -> AttributionModel:
+    """An unfitted copy of `model` with the same parameters (``sklearn.base.clone``'s rule).
+
+    Parameter values are deep-copied, so a clone never shares a random ``Generator`` or
+    a nested estimator with the original; a nested estimator is cloned by scikit-learn,
+    imported only then.
+
+    Examples
+    --------
+    >>> from attribution_lab import get_model
+    >>> model = get_model("time_decay", half_life=3.0)
+    >>> twin = clone_model(model)
+    >>> twin, twin is model
+    (TimeDecayAttribution(half_life=3.0), False)
+    """
+    params = {}
+    for name, value in model.get_params(deep=False).items():
+        if hasattr(value, "get_params") and not isinstance(value, type):
+            from sklearn.base import clone  # a nested estimator: only its owner knows how
+
+            params[name] = clone(value)
+        else:
+            params[name] = copy.deepcopy(value)
+    return type(model)(**params)
 
 
 def _same_value(a: Any, b: Any) -> bool:

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ._align import align_channels, as_reference
 from ._validation import check_instance, check_random_state
@@ -174,6 +173,8 @@ def _total_variation(s: np.ndarray, t: np.ndarray) -> float:
 
 def _rank_correlation(x: np.ndarray, y: np.ndarray, how: str) -> float:
     # undefined (not 0) when either side has no spread: every ranking of ties is arbitrary
+    from scipy import stats
+
     if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return float("nan")
     if how == "spearman":
@@ -619,6 +620,8 @@ def agreement(results: Any, *, on: str = "share") -> AgreementResult:
     1  first_touch      linear      0.25      -1.0
     2   last_touch      linear      0.25       1.0
     """
+    from scipy import stats
+
     if on not in ("share", "value_share"):
         raise ValueError(f"on must be 'share' or 'value_share', got {on!r}")
     shares = _share_matrix(results, on)

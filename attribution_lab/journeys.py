@@ -8,12 +8,13 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from itertools import chain, pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+
+if TYPE_CHECKING:  # pyarrow is imported where strings are split, not with the package
+    import pyarrow as pa
 
 from ._io import delimiter_doubt, read_table
 from ._validation import (
@@ -89,6 +90,8 @@ _PARALLEL_MIN_ROWS = 50_000
 
 
 def _arrow_strings(series: pd.Series) -> pa.Array:
+    import pyarrow as pa
+
     arr = pa.array(series.array) if isinstance(series.dtype, pd.StringDtype) else None
     if arr is None:
         arr = pa.array(series.to_numpy(dtype=object), type=pa.large_string())
@@ -122,6 +125,8 @@ def split_path_strings(
     >>> names, channels.tolist(), offsets.tolist()
     (['a', 'b', 'c'], [0, 1, 2, 1, 0, 0], [0, 2, 3, 6])
     """
+    import pyarrow.compute as pc
+
     _check_sep(sep)
     series = paths if isinstance(paths, pd.Series) else pd.Series(np.asarray(paths, dtype=object))
     if series.ndim != 1:  # pragma: no cover - a Series is 1-D
@@ -171,6 +176,8 @@ def split_path_strings(
 
 
 def _split_encode_chunk(strings: pa.Array, sep: str) -> tuple[np.ndarray, list[str], np.ndarray]:
+    import pyarrow.compute as pc
+
     parts = pc.split_pattern(strings, sep)
     # untrimmed tokens are encoded; _name_codes strips the few distinct ones and merges them
     tokens = pc.dictionary_encode(parts.flatten())

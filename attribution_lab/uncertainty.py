@@ -7,11 +7,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
 from ._resample import take_rows
 from ._validation import check_instance, check_level, check_random_state
-from .base import AttributionModel, get_model
+from .base import AttributionModel, clone_model, get_model
 from .journeys import Journeys
 from .result import AttributionResult
 
@@ -242,7 +241,7 @@ def bootstrap(
         model = get_model(model)
     _check_args(model, journeys, n_boot, ci_level, unit)
     rng = check_random_state(random_state)
-    point = clone(model).fit(journeys).attribute()
+    point = clone_model(model).fit(journeys).attribute()
 
     per_journey = (
         journeys.times is not None
@@ -319,7 +318,7 @@ def bootstrap(
             )
         keep = np.flatnonzero((new_c > 0) | (new_u > 0))
         sample = take_rows(base, keep, new_c[keep], new_u[keep], new_v[keep])
-        fitted = clone(model)
+        fitted = clone_model(model)
         if seeded:
             fitted.set_params(random_state=int(rng.integers(2**63 - 1)))
         res = fitted.fit(sample).attribute()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from .._validation import check_level
 from ..journeys import Journeys
@@ -134,6 +133,8 @@ def channel_overlap(journeys: Journeys, *, _prep: _Prepared | None = None) -> Ov
     4         b         b       2.0         1.0  1.000000
     5         b         c       1.0         0.5  0.500000
     """
+    import scipy.sparse as sp
+
     prep = _prepared(journeys, _prep)
     j = prep.j
     n_ch, n = j.n_channels, j.n_journeys

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtri
 
 from .._validation import check_level
 
@@ -48,6 +47,8 @@ def wilson_interval(
     >>> np.round(low, 4).tolist(), np.round(high, 4).tolist()
     ([0.0, 0.2366, nan], [0.2775, 0.7634, nan])
     """
+    from scipy.special import ndtri
+
     level = check_level(ci_level)
     x = np.asarray(successes, dtype=np.float64)
     n = np.asarray(trials, dtype=np.float64)

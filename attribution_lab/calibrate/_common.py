@@ -8,11 +8,9 @@ from numbers import Integral
 from typing import Any
 
 import numpy as np
-from scipy import optimize
-from sklearn.base import clone
 
 from .._validation import check_instance
-from ..base import AttributionModel, get_model
+from ..base import AttributionModel, clone_model, get_model
 from ..journeys import Journeys
 
 _LN2 = float(np.log(2.0))
@@ -57,7 +55,7 @@ class _Reference:
             reference = get_model(reference)
         if isinstance(reference, AttributionModel):
             self.model = reference
-            result = clone(reference).fit(journeys).attribute()
+            result = clone_model(reference).fit(journeys).attribute()
         else:
             result = as_reference(reference)
         self.label = result.model
@@ -73,7 +71,7 @@ class _Reference:
         """The reference's shares on a replicate (refitted if it is a model)."""
         if self.model is None:
             return self.share
-        return clone(self.model).fit(journeys).attribute().share[self._align]
+        return clone_model(self.model).fit(journeys).attribute().share[self._align]
 
 
 def _resample(journeys: Journeys, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
@@ -135,6 +133,8 @@ def _minimise_1d(
     f: Callable[[float], float], grid: np.ndarray, values: np.ndarray
 ) -> tuple[float, float]:
     """Refine the best grid point by a bounded scalar search between its neighbours."""
+    from scipy import optimize
+
     i = int(np.argmin(values))
     lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
     res = optimize.minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": 1e-5})

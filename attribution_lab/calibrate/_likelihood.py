@@ -10,8 +10,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
-from scipy.special import expit
 
 from ..journeys import Journeys
 from ._common import _LN2, _bounds, _minimise_1d
@@ -32,6 +30,8 @@ def _fit_logistic(
     `start` (warm starts along a profile) or from the intercept-only point; the step is
     halved until the log-likelihood does not fall, so any start converges (it is concave).
     """
+    from scipy.special import expit
+
     if start is None:
         beta = np.zeros(x.shape[1])
         beta[0] = np.log((y.sum() + 0.5) / (n.sum() - y.sum() + 0.5))
@@ -131,6 +131,8 @@ def _lr_interval(
     `grid` and `dev` are the deviance at grid points; brackets come from the nearest grid
     point on each side whose deviance exceeds the threshold.
     """
+    from scipy import optimize
+
     ends = []
     for side in (-1, 1):
         idx = np.flatnonzero((dev > thr) & (np.sign(grid - u_hat) == side))
@@ -151,6 +153,8 @@ def _crossing(
     Steps grow from the curvature seen so far (the deviance is near quadratic in log h),
     so the crossing is bracketed in a step or two and then found by Brent's method.
     """
+    from scipy import optimize
+
     prev, step = u0, 0.1
     while True:
         v = u0 + side * step
@@ -184,6 +188,7 @@ def _fit_likelihood(
     level: float,
 ) -> HalfLifeResult:
     import statsmodels.api as sm
+    from scipy import stats
 
     lik = _DecayLikelihood(journeys, end)
     bounds = _bounds(bounds, float(lik.lag.max()) if lik.lag.size else 1.0)
@@ -281,6 +286,8 @@ def _per_channel(
     gradient), started from its linear prediction, usually converge in one or two
     likelihood evaluations; L-BFGS-B takes over if they do not.
     """
+    from scipy import optimize
+
     n = len(names)
     lo_u, hi_u = float(grid[0]), float(grid[-1])
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from .._validation import check_level, check_random_state
 from ..journeys import Journeys
@@ -42,6 +41,8 @@ def _simplex_fit(
     table: RoleTable, target: np.ndarray, starts: Sequence[np.ndarray]
 ) -> tuple[np.ndarray, float]:
     """Least squares of shares over the simplex (SLSQP, analytic gradient), best of starts."""
+    from scipy import optimize
+
     k = len(table.roles)
     total = table.total
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..base import AttributionModel
 from ..journeys import Journeys
@@ -201,6 +200,7 @@ class HalfLifeResult:
         matplotlib Axes
         """
         import matplotlib.pyplot as plt
+        from scipy import stats
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6.5, 4))

@@ -12,8 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
-from scipy.stats import norm
 
 from .._validation import check_level, check_random_state
 from ..base import AttributionModel, register_model
@@ -225,6 +223,8 @@ class HazardAttribution(AttributionModel):
 
     # ------------------------------------------------------------------ fit
     def _fit(self, journeys: Journeys) -> None:
+        from scipy import optimize
+
         prep = _prepare(journeys)
         names = journeys.channel_names
         c = journeys.n_channels
@@ -434,6 +434,8 @@ class HazardAttribution(AttributionModel):
         return credit_from_weights(journeys, w)
 
     def _attribute(self, journeys: Journeys) -> AttributionResult:
+        from scipy.stats import norm
+
         self._check_channels(journeys)
         times, end = _timed(journeys, "HazardAttribution.attribute")
         lag = end[journeys.journey_index] - times
@@ -505,6 +507,8 @@ def _params_frame(
 ) -> pd.DataFrame:
     """Rows baseline, beta, omega, half_life of log parameters `theta` (log baseline,
     log beta, log omega) with covariance `cov`: log-scale Wald intervals mapped back."""
+    from scipy.stats import norm
+
     c = len(names)
     se_log = np.sqrt(np.diag(cov))
     z = float(norm.ppf(0.5 + ci_level / 2))
