@@ -139,7 +139,8 @@ class ChannelSets:
         n_wide = int(self.journeys_per_set[wide].sum())
         top = int(self.sizes.max()) if self.n_sets else 0
         return (
-            f"{n_wide:,} journey{'s' * (n_wide != 1)} touch more than {WIDE_SET} distinct"
+            f"{n_wide:,} journey{'s' * (n_wide != 1)} touch{'es' * (n_wide == 1)} more than"
+            f" {WIDE_SET} distinct"
             f" channels, the widest {top}"
         )
 
