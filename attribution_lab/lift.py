@@ -188,6 +188,8 @@ class LiftTest:
                 window.append(None)
                 continue
             try:
+                if isinstance(x, str):
+                    x = np.datetime64(x.strip())
                 day = float(_to_days(np.asarray([x]), name)[0])
             except (TypeError, ValueError):
                 raise ValueError(
