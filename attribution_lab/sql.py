@@ -15,6 +15,10 @@ channels and persons first (e.g. with DuckDB itself), then aggregate here.
 The code lives in the events package, beside the in-memory steps it shares its
 definitions with; this module is its public home.
 
+The Google Analytics 4 BigQuery export has its own entry points: `ga4_path_table_sql`
+runs `attribution_lab.readers.read_ga4_export`'s steps on DuckDB over the export files,
+and `ga4_bigquery_sql` writes them as one query to run in BigQuery yourself.
+
 Both engines are optional: ``pip install "attribution-lab[duckdb]"`` or ``[spark]``
 (Spark also needs a Java runtime).
 """
@@ -22,5 +26,6 @@ Both engines are optional: ``pip install "attribution-lab[duckdb]"`` or ``[spark
 from __future__ import annotations
 
 from .events._sql import SQLPathTable, events_to_path_table_sql
+from .readers._ga4_sql import ga4_bigquery_sql, ga4_path_table_sql
 
-__all__ = ["SQLPathTable", "events_to_path_table_sql"]
+__all__ = ["SQLPathTable", "events_to_path_table_sql", "ga4_bigquery_sql", "ga4_path_table_sql"]

@@ -282,7 +282,8 @@ def events_to_path_table_sql(
     ----------
     events : path, glob, DataFrame or Spark DataFrame
         DuckDB: CSV / TSV (optionally gzip) or Parquet files, a glob such as
-        ``"events/*.parquet"``, or a pandas DataFrame. Spark: a Spark DataFrame, or a
+        ``"events/*.parquet"``, a pandas DataFrame, or a DuckDB relation made on
+        `connection` (rows in the order of their input position). Spark: a Spark DataFrame, or a
         path to Parquet / CSV files that `spark` reads.
     user, time, channel : str
         Columns of the person id, the event time (numbers in `time_unit`, or
@@ -405,7 +406,7 @@ def _run_duckdb(events, spec, connection, memory_limit) -> SQLPathTable:
         con.execute(f"SET memory_limit = {_literal(memory_limit)}")
     # insertion order is what makes row numbers follow the files
     con.execute("SET preserve_insertion_order = true")
-    if isinstance(events, pd.DataFrame):
+    if isinstance(events, pd.DataFrame | duckdb.DuckDBPyRelation):
         source = "events"
         con.register("_al_input", events)
         reader = "_al_input"

@@ -644,7 +644,8 @@ def ga4_event_log(
             "source": src["source"].to_numpy(),
             "medium": src["medium"].to_numpy(),
             "campaign": src["campaign"].to_numpy(),
-            "event": np.full(n_sessions, None, dtype=object),
+            # the session in the event column: distinct sessions are never exact duplicates
+            "event": ("session:" + pd.Series(sess_key, dtype=object)).to_numpy(dtype=object),
             "value": np.zeros(n_sessions),
             "key": sess_key,
             "kind": np.zeros(n_sessions, dtype=np.int8),
