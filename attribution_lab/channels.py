@@ -41,7 +41,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -51,13 +51,19 @@ import pandas as pd
 
 from ._io import read_table, sniff_delimiter
 from ._validation import check_columns as _check_columns
+from .journeys import Journeys
 
 __all__ = [
     "FIELDS",
+    "OTHER",
     "UNASSIGNED",
     "ChannelGrouping",
+    "channel_touches",
     "default_rules_file",
     "group_channels",
+    "merge_channels",
+    "read_channel_map",
+    "top_channels",
 ]
 
 logger = logging.getLogger(__name__)
@@ -377,3 +383,183 @@ def check_columns(frame: pd.DataFrame, columns: Sequence[Any] | Any, where: str)
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"{where} must be a pandas DataFrame, got {type(frame).__name__}")
     _check_columns(list(frame.columns), columns, where)
+
+
+#: Name of the group `top_channels` merges the less frequent channels into.
+OTHER = "other"
+
+
+def channel_touches(journeys: Journeys) -> np.ndarray:
+    """Touches of every channel, each journey's touches counted once per customer.
+
+    A journey standing for several customers (aggregated paths: conversions + nulls)
+    counts that many times, so a path table and the raw journeys it summarises rank
+    channels alike.
+
+    Examples
+    --------
+    >>> from attribution_lab import Journeys
+    >>> j = Journeys.from_paths(["a > b > a", "b"], conversions=[1, 0], nulls=[0, 3])
+    >>> channel_touches(j).tolist()
+    [2.0, 4.0]
+    """
+    customers = np.repeat(journeys.conversions + journeys.nulls, journeys.lengths)
+    return np.bincount(journeys.channels, weights=customers, minlength=journeys.n_channels)
+
+
+def top_channels(journeys: Journeys, k: int, other: str = OTHER) -> dict[str, str]:
+    """A channel map keeping the `k` most frequent channels and merging the rest into `other`.
+
+    Parameters
+    ----------
+    journeys : Journeys
+    k : int
+        Channels kept, ranked by `channel_touches` (ties by name). At or above the number
+        of channels, every channel is kept.
+    other : str, default "other"
+        Group of the merged channels; refused when a channel of the data has this name
+        (its touches would silently join the merged ones).
+
+    Returns
+    -------
+    dict
+        Every channel of `journeys` to itself or to `other`, for `merge_channels`.
+
+    Examples
+    --------
+    >>> from attribution_lab import Journeys
+    >>> j = Journeys.from_paths(["a > b > c", "b > c", "c"], conversions=[1, 1, 1])
+    >>> top_channels(j, 2)
+    {'a': 'other', 'b': 'b', 'c': 'c'}
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer (channels kept), got {k!r}")
+    names = journeys.channel_names
+    if other in names:
+        raise ValueError(
+            f"the data already have a channel named {other!r}; merging the less frequent"
+            " channels into it would mix them with its own touches (name the group otherwise,"
+            " or map channels explicitly)"
+        )
+    touches = channel_touches(journeys)
+    order = sorted(range(len(names)), key=lambda c: (-touches[c], names[c]))
+    kept = set(order[: int(k)])
+    return {name: name if c in kept else other for c, name in enumerate(names)}
+
+
+def read_channel_map(path: str | os.PathLike) -> dict[str, str]:
+    """Read a channel map: a CSV file of two columns, ``channel`` and ``group``.
+
+    Each row maps one channel of the data to the group it is merged into (a channel
+    mapped to itself is kept). Cells are stripped of surrounding spaces; the delimiter is
+    detected as for other tables (`attribution_lab._io.read_table`).
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file does not exist.
+    ValueError
+        Naming the file, row (and line) and column: a missing or extra column, an empty
+        cell, a channel listed twice.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
+    ...     _ = f.write("channel,group\\nfacebook,social\\ninstagram, social\\nseo,seo\\n")
+    >>> read_channel_map(f.name)
+    {'facebook': 'social', 'instagram': 'social', 'seo': 'seo'}
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such channel map")
+    try:
+        delimiter = sniff_delimiter(path)
+    except ValueError:  # a one-column file: the column check below says more
+        delimiter = ","
+    table, source, name_row = read_table(path, delimiter=delimiter, dtype=str)
+    table.columns = [str(c).strip() for c in table.columns]
+    extra = [c for c in table.columns if c not in ("channel", "group")]
+    missing = [c for c in ("channel", "group") if c not in table.columns]
+    if missing or extra:
+        raise ValueError(
+            f"{source}: a channel map has two columns, channel and group; got"
+            f" {', '.join(map(repr, table.columns)) or 'none'}"
+        )
+    mapping: dict[str, str] = {}
+    first_row: dict[str, int] = {}
+    cells = table[["channel", "group"]].fillna("").astype(str)
+    for i, (channel, group) in enumerate(cells.itertuples(index=False, name=None)):
+        channel, group = channel.strip(), group.strip()
+        for column, cell in (("channel", channel), ("group", group)):
+            if not cell:
+                raise ValueError(f"{name_row(i)}, column {column!r}: empty")
+        if channel in mapping:
+            raise ValueError(
+                f"{name_row(i)}, column 'channel': {channel!r} is mapped again (first at"
+                f" {name_row(first_row[channel]).split(': ', 1)[1]})"
+            )
+        mapping[channel] = group
+        first_row[channel] = i
+    if not mapping:
+        raise ValueError(f"{source}: the channel map has no rows")
+    return mapping
+
+
+def merge_channels(journeys: Journeys, mapping: Mapping[str, str]) -> Journeys:
+    """The journeys with every channel renamed to its group: channels of one group merge.
+
+    Touches keep their place, times and milestones (a path ``a > b`` with a and b in
+    one group becomes ``g > g``); nothing is aggregated. Groups are numbered in order of
+    their first channel.
+
+    Parameters
+    ----------
+    journeys : Journeys
+    mapping : mapping of str to str
+        The group of every channel of `journeys` (`read_channel_map`, `top_channels`);
+        entries for channels the journeys do not have are ignored.
+
+    Raises
+    ------
+    ValueError
+        Naming the channels of the journeys the mapping leaves out (a channel left out
+        is not guessed into a group).
+
+    Examples
+    --------
+    >>> from attribution_lab import Journeys
+    >>> j = Journeys.from_paths(["fb > seo > ig", "ig"], conversions=[1, 1])
+    >>> m = merge_channels(j, {"fb": "social", "ig": "social", "seo": "seo"})
+    >>> m.channel_names, m.path_strings().tolist()
+    (('social', 'seo'), ['social > seo > social', 'social'])
+    """
+    names = journeys.channel_names
+    unknown = [c for c in names if c not in mapping]
+    if unknown:
+        shown = ", ".join(map(repr, unknown[:5])) + (", ..." if len(unknown) > 5 else "")
+        raise ValueError(
+            f"{len(unknown)} channel{'s' * (len(unknown) > 1)} of the data"
+            f" {'are' if len(unknown) > 1 else 'is'} not in the channel map: {shown} (add a"
+            " row channel,group for each; map a channel to itself to keep it)"
+        )
+    groups: dict[str, int] = {}
+    for c in names:
+        group = mapping[c]
+        if not isinstance(group, str) or not group.strip():
+            raise ValueError(f"channel {c!r}: the group must be a non-empty string, got {group!r}")
+        groups.setdefault(group, len(groups))
+    code = np.array([groups[mapping[c]] for c in names], dtype=np.int32)
+    return Journeys(
+        code[journeys.channels],
+        journeys.offsets,
+        list(groups),
+        journeys.conversions,
+        journeys.nulls,
+        journeys.value,
+        times=journeys.times,
+        end_time=journeys.end_time,
+        account=journeys.account,
+        contact=journeys.contact,
+        milestones=journeys.milestones,
+    )

@@ -23,6 +23,7 @@ import pandas as pd
 from .._io import DELIMITER_HINT, existing_file
 from .._validation import show
 from ..base import available_models, get_model, timed
+from ..channels import OTHER, channel_touches, merge_channels, read_channel_map, top_channels
 from ..datasets import load_pathdata
 from ..journeys import Journeys
 from ..readers import read_touch_table
@@ -108,7 +109,7 @@ def load_input(args: argparse.Namespace) -> Journeys:
         args.input_summary = (
             f"{journeys.n_touchpoints:,} touches in {journeys.n_journeys:,} journeys"
         )
-        return journeys
+        return group_input_channels(journeys, args, aggregate=False)
     for dest in ("end_time", "time_unit"):
         if getattr(args, dest, None) is not None:
             raise CLIError(f"{_flag(dest)} goes with --events (path tables have no times)")
@@ -132,6 +133,86 @@ def load_input(args: argparse.Namespace) -> Journeys:
         )
     journeys, inverse = rows.aggregate(return_inverse=True)
     args.input_summary = path_table_summary(rows, journeys, inverse)
+    return group_input_channels(journeys, args, aggregate=True)
+
+
+def _parse_top(text: str) -> int:
+    match = re.fullmatch(r"\s*top\s*=\s*(\d+)\s*", text)
+    if match is None or int(match.group(1)) < 1:
+        raise CLIError(
+            f"--group-channels: expected top=K with K a positive integer (the channels kept),"
+            f" got {text!r}"
+        )
+    return int(match.group(1))
+
+
+def group_input_channels(journeys: Journeys, args: argparse.Namespace, aggregate: bool) -> Journeys:
+    """Apply ``--channel-map`` then ``--group-channels`` to the journeys read, and say what
+    was merged: in `args.input_summary` (the table output's header) and, for CSV and JSON
+    output, on stderr; `args.channel_groups` maps every channel read to its group.
+
+    Every channel of the data must be in the map (none is guessed into a group). With a
+    path table, paths that become identical are merged again.
+    """
+    path = getattr(args, "channel_map", None)
+    top = getattr(args, "group_channels", None)
+    args.channel_groups = None
+    if path is None and top is None:
+        return journeys
+    k = None if top is None else _parse_top(top)
+    names = journeys.channel_names
+    groups = {c: c for c in names}
+    notes = []
+    if path is not None:
+        try:
+            existing_file(path)
+        except FileNotFoundError:
+            raise CLIError(f"--channel-map {path}: no such file") from None
+        mapping = read_channel_map(path)
+        try:
+            journeys = merge_channels(journeys, mapping)
+        except ValueError as exc:
+            raise CLIError(f"--channel-map {path}: {exc}") from None
+        groups = {c: mapping[c] for c in names}
+        absent = sum(c not in groups for c in mapping)
+        notes.append(
+            f"--channel-map: {len(names):,} channels into {journeys.n_channels:,} groups"
+            + (
+                f" ({absent:,} map row{'s' * (absent != 1)} for channels not in the data)"
+                if absent
+                else ""
+            )
+        )
+    if k is not None:
+        try:
+            mapping = top_channels(journeys, k)
+        except ValueError as exc:
+            raise CLIError(f"--group-channels top={k}: {exc}") from None
+        merged = [c for c, g in mapping.items() if g == OTHER]
+        if merged:
+            touches = channel_touches(journeys)
+            moved = float(touches[[journeys.channel_names.index(c) for c in merged]].sum())
+            notes.append(
+                f"--group-channels top={k}: {len(merged):,} of {journeys.n_channels:,} channels"
+                f" merged into {OTHER!r} ({count(moved)} touches, {moved / touches.sum():.1%})"
+            )
+            journeys = merge_channels(journeys, mapping)
+            groups = {c: mapping[g] for c, g in groups.items()}
+        else:
+            notes.append(
+                f"--group-channels top={k}: all {journeys.n_channels:,} channels kept,"
+                " nothing merged"
+            )
+    if aggregate:
+        before = journeys.n_journeys
+        journeys = journeys.aggregate()
+        if journeys.n_journeys < before:
+            notes.append(f"{before:,} distinct paths became {journeys.n_journeys:,}")
+    args.channel_groups = groups
+    note = "; ".join(notes)
+    args.input_summary += f" ({note})"
+    if getattr(args, "format", "table") != "table":
+        print(f"attribution-lab: note: {note}", file=sys.stderr)
     return journeys
 
 
@@ -287,6 +368,23 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sep", default=">", help="separator between channels in a path (default: >)")
     p.add_argument("--delimiter", default=None, help="CSV delimiter (default: detected)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+
+def _add_channel_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--channel-map",
+        default=None,
+        metavar="FILE",
+        help="CSV of two columns, channel and group: every channel of INPUT is merged into"
+        " its group (each must be listed; map a channel to itself to keep it)",
+    )
+    p.add_argument(
+        "--group-channels",
+        default=None,
+        metavar="top=K",
+        help=f"keep the K most frequent channels (by touches) and merge the rest into"
+        f" '{OTHER}' (after --channel-map); what was merged is reported",
+    )
 
 
 def _add_touch_options(p: argparse.ArgumentParser) -> None:

@@ -14,6 +14,7 @@ from ..result import AttributionResult
 from ..roi import read_costs, roi
 from ._options import (
     CLIError,
+    _add_channel_options,
     _add_ci_options,
     _add_input_options,
     _add_touch_options,
@@ -43,6 +44,7 @@ def add_attribute_parser(subparsers: Any) -> argparse.ArgumentParser:
     _add_input_options(p)
     p.add_argument("--model", required=True, help="model name (see 'attribution-lab models')")
     p.add_argument("--param", action="append", metavar="KEY=VALUE", help="model parameter")
+    _add_channel_options(p)
     _add_touch_options(p)
     _add_ci_options(p)
     p.set_defaults(func=cmd_attribute)
@@ -64,6 +66,7 @@ def add_compare_parser(subparsers: Any) -> argparse.ArgumentParser:
     _add_input_options(p)
     p.add_argument("--models", required=True, help="comma-separated model names")
     p.add_argument("--param", action="append", metavar="MODEL.KEY=VALUE", help="model parameter")
+    _add_channel_options(p)
     _add_touch_options(p)
     _add_ci_options(p)
     p.set_defaults(func=cmd_compare)
@@ -106,6 +109,8 @@ def cmd_attribute(args: argparse.Namespace) -> None:
             )
     frame = result.to_frame()
     payload = {**result.to_dict(), "seed": args.seed}
+    if args.channel_groups is not None:
+        payload["channel_groups"] = args.channel_groups
     if args.costs:
         returns = roi(result, _read_costs_arg(args.costs))
         if args.format == "table":
@@ -228,4 +233,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
             for label, group in tidy.groupby("model", sort=False)
         }
         results = records if args.ci else [m.attribute().to_dict() for m in models.values()]
-        _print_table(tidy, "json", {"seed": args.seed, "results": results})
+        payload = {"seed": args.seed, "results": results}
+        if args.channel_groups is not None:
+            payload["channel_groups"] = args.channel_groups
+        _print_table(tidy, "json", payload)
