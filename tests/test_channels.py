@@ -234,3 +234,71 @@ def test_group_channels_missing_column_suggests_and_unassigned_is_logged(caplog)
 def test_referrer_host():
     got = referrer_host(["HTTPS://WWW.Example.com:443/x", "//cdn.site.io", "plain.org/p?q", ""])
     assert got.tolist() == ["example.com", "cdn.site.io", "plain.org", ""]
+
+
+# ------------------------------------------------------- merging the channels of journeys
+
+
+def test_merge_channels_keeps_touches_times_and_milestones():
+    from attribution_lab import Journeys
+    from attribution_lab.channels import merge_channels
+
+    j = Journeys(
+        np.array([0, 1, 2, 1]),
+        np.array([0, 3, 4]),
+        ["fb", "seo", "ig"],
+        [1.0, 0.0],
+        [0.0, 1.0],
+        times=[0.0, 1.0, 2.0, 5.0],
+        end_time=[3.0, 6.0],
+        milestones={"lead": np.array([False, True, False, False])},
+    )
+    m = merge_channels(j, {"fb": "social", "ig": "social", "seo": "seo", "tv": "tv"})
+    assert m.channel_names == ("social", "seo")
+    assert m.channels.tolist() == [0, 1, 0, 1]
+    assert m.times.tolist() == j.times.tolist() and m.end_time.tolist() == [3.0, 6.0]
+    assert m.milestones["lead"].tolist() == [False, True, False, False]
+    assert m.n_journeys == 2  # nothing aggregated
+    with pytest.raises(ValueError, match=r"2 channels of the data are not in the channel map"):
+        merge_channels(j, {"fb": "social"})
+    with pytest.raises(ValueError, match="non-empty string"):
+        merge_channels(j, {"fb": "social", "ig": "", "seo": "seo"})
+
+
+def test_top_channels_ranks_touches_per_customer():
+    from attribution_lab import Journeys
+    from attribution_lab.channels import channel_touches, top_channels
+
+    # b: 1 touch x 3 customers; a: 2 touches x 1; c: 1 x 1 + 1 x 1; ties by name
+    j = Journeys.from_paths(["a > a > c", "b", "c"], conversions=[1, 1, 0], nulls=[0, 2, 1])
+    assert channel_touches(j).tolist() == [2.0, 3.0, 2.0]
+    assert top_channels(j, 1) == {"a": "other", "b": "b", "c": "other"}
+    assert top_channels(j, 2) == {"a": "a", "b": "b", "c": "other"}
+    assert top_channels(j, 9, other="rest") == {"a": "a", "b": "b", "c": "c"}
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="positive integer"):
+            top_channels(j, bad)
+    k = Journeys.from_paths(["other > a"], conversions=[1])
+    with pytest.raises(ValueError, match="already have a channel named 'other'"):
+        top_channels(k, 1)
+
+
+def test_read_channel_map_errors_name_file_row_and_column(tmp_path):
+    from attribution_lab.channels import read_channel_map
+
+    path = tmp_path / "map.csv"
+    path.write_text("channel;group\n fb ;social\nig;social\n")
+    assert read_channel_map(path) == {"fb": "social", "ig": "social"}
+    cases = {
+        "channel,group\nfb,social\n,x\n": r"map.csv: row 1 \(line 3\), column 'channel': empty",
+        "channel,group\nfb,a\nfb,b\n": r"row 1 \(line 3\), column 'channel': 'fb' is mapped"
+        r" again \(first at row 0 \(line 2\)\)",
+        "chan,group\nfb,a\n": r"map.csv: a channel map has two columns, channel and group",
+        "channel,group\n": r"map.csv: the channel map has no rows",
+    }
+    for text, match in cases.items():
+        path.write_text(text)
+        with pytest.raises(ValueError, match=match):
+            read_channel_map(path)
+    with pytest.raises(FileNotFoundError, match=r"nothing\.csv: no such channel map"):
+        read_channel_map(tmp_path / "nothing.csv")
