@@ -17,4 +17,5 @@ SUITES = (
     "analytics",
     "calibration",
     "mediation",
+    "experiments",
 )
