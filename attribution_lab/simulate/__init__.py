@@ -2,7 +2,8 @@
 
 Every world's ``simulate(n_journeys, random_state)`` returns a `Simulation`: the journeys
 and a `GroundTruth` naming its estimand. Named scenarios (`scenarios`, `make_world`)
-fix worlds built to expose one behaviour each.
+fix worlds built to expose one behaviour each. Every causal world also runs holdout
+experiments (`World.experiment`, returning an `ExperimentResult`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _scenarios  # noqa: F401  (fills the scenario table)
+from ._experiment import ExperimentResult
 from .b2b import AccountWorld
 from .base import GroundTruth, Simulation, World, make_world, register_scenario, scenarios
 from .causal import CausalWorld
@@ -22,6 +24,7 @@ __all__ = [
     "AccountWorld",
     "CausalWorld",
     "CoalitionWorld",
+    "ExperimentResult",
     "GroundTruth",
     "HazardWorld",
     "MarkovWorld",

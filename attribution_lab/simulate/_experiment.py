@@ -44,6 +44,15 @@ class ExperimentResult:
         The world's truth on the same persons: :math:`\\sum_j p_j(N) - p_j(N \\setminus c)`
         (and for value), what `simulate` with the same seed reports as the channel's
         incremental truth where the world draws persons the same way.
+
+    Examples
+    --------
+    >>> from attribution_lab.simulate import make_world
+    >>> exp = make_world("mediation").experiment("display", holdout=0.5, n=4000, random_state=0)
+    >>> exp.n_holdout, exp.holdout, exp.covered
+    (2000, 0.5, True)
+    >>> exp.to_lift_test().population
+    4000.0
     """
 
     channel: str

@@ -7,13 +7,16 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..journeys import Journeys
 from ..result import ESTIMANDS, AttributionResult
+
+if TYPE_CHECKING:
+    from ._experiment import ExperimentResult
 
 __all__ = [
     "GroundTruth",
@@ -247,7 +250,7 @@ class World:
         random_state: Any = None,
         *,
         ci_level: float = 0.95,
-    ) -> Any:
+    ) -> ExperimentResult:
         """Run a holdout experiment on one channel: a random share of persons never see it.
 
         Parameters
