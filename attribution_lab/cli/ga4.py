@@ -122,7 +122,11 @@ def cmd_ga4(args: argparse.Namespace) -> None:
             from ..sql import ga4_path_table_sql
 
             result = ga4_path_table_sql(args.export, memory_limit=args.memory_limit, **options)
-            table, summary = result.table, str(result)
+            ga4 = ("ga4_rows", "sessions", "events_without_session", "duplicate_transactions")
+            summary = f"{result}\nga4: " + ", ".join(
+                f"{k.replace('_', ' ')} {result.counts[k]:,}" for k in ga4
+            )
+            table = result.table
         else:
             journeys, report = read_ga4_export(args.export, return_report=True, **options)
             if journeys.n_journeys == 0:
