@@ -8,17 +8,23 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "distinct_colours",
     "plot_agreement",
     "plot_comparison",
     "plot_convergence",
     "plot_error_curve",
     "plot_excitation",
+    "plot_share_heatmap",
     "plot_transition_graph",
+    "transition_flows",
 ]
 
 
 def plot_comparison(table: pd.DataFrame, ax: Any = None, *, what: str = "share") -> Any:
     """Grouped horizontal bars: one group per channel, one bar per model, with whiskers.
+
+    Every model gets its own colour (`distinct_colours`); beyond a handful of models,
+    `plot_share_heatmap` reads more easily.
 
     Models whose rows carry ``ci_low`` / ``ci_high`` (``compare(..., n_boot=...)`` or
     sampled Shapley estimates) get interval whiskers when plotting shares or
@@ -74,6 +80,7 @@ def plot_comparison(table: pd.DataFrame, ax: Any = None, *, what: str = "share")
             )
             for col in ("ci_low", "ci_high")
         }
+    colours = distinct_colours(n_mod)  # the default cycle repeats after ten models
     for k, model in enumerate(wide.columns):
         vals = wide[model].to_numpy()
         xerr = None
@@ -89,6 +96,7 @@ def plot_comparison(table: pd.DataFrame, ax: Any = None, *, what: str = "share")
             vals,
             height=height,
             label=model,
+            color=colours[k],
             xerr=xerr,
             error_kw={"elinewidth": 0.8, "capsize": 1.5, "alpha": 0.7},
         )
@@ -99,19 +107,291 @@ def plot_comparison(table: pd.DataFrame, ax: Any = None, *, what: str = "share")
     return ax
 
 
-def plot_transition_graph(
-    graph: Any, ax: Any = None, *, top: int = 25, min_probability: float = 0.0
+def distinct_colours(n: int) -> list[str]:
+    """`n` colours, no two alike, for the `n` series of one figure.
+
+    Matplotlib's ten-colour cycle repeats from the eleventh series on; this gives the
+    ten ``tab10`` colours, then ``tab20``'s lighter shades, then evenly spaced hues at
+    alternating lightness.
+
+    Examples
+    --------
+    >>> distinct_colours(3)
+    ['#1f77b4', '#ff7f0e', '#2ca02c']
+    >>> colours = distinct_colours(40)
+    >>> len(set(colours)) == 40
+    True
+    """
+    from matplotlib import colormaps
+    from matplotlib.colors import hsv_to_rgb, to_hex
+
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    tab20 = [to_hex(c) for c in colormaps["tab20"].colors]
+    base = [to_hex(c) for c in colormaps["tab10"].colors] + tab20[1::2]
+    if n <= len(base):
+        return base[:n]
+    extra = n - len(base)
+    hues = (np.arange(extra) * 0.618033988749895) % 1.0  # golden-ratio steps stay apart
+    value = np.where(np.arange(extra) % 2 == 0, 0.85, 0.55)
+    rgb = hsv_to_rgb(np.column_stack([hues, np.full(extra, 0.75), value]))
+    out = base + [to_hex(c) for c in rgb]
+    if len(set(out)) < n:  # pragma: no cover - hues of thousands of series can collide
+        raise ValueError(f"cannot draw {n} distinct colours; plot fewer series")
+    return out
+
+
+def plot_share_heatmap(
+    table: pd.DataFrame,
+    ax: Any = None,
+    *,
+    what: str = "share",
+    annotate: bool = True,
+    title: str | None = None,
 ) -> Any:
-    """Draw the `top` most probable transitions of a Markov chain graph.
+    """Heatmap of credit, one row per model and one column per channel, annotated.
+
+    Reads at a glance with any number of models (no legend colours to tell apart). When
+    the rows carry bootstrap intervals (``compare(..., n_boot=...)``), each cell shows
+    the interval under the value.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The tidy output of `attribution_lab.compare` (columns ``model``, ``channel`` and
+        `what`; ``ci_low`` / ``ci_high`` optional).
+    ax : matplotlib Axes, optional
+    what : {"share", "conversions", "value", "value_share"}, default "share"
+    annotate : bool, default True
+        Write each cell's number (and interval).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Notes
+    -----
+    Channels are ordered by their mean over the models, largest first; models keep the
+    table's order. Shares are written as percentages. Intervals are on conversions;
+    for shares they are divided by each model's total conversions. A table with a
+    negative value (Shapley credit of a game that scores unseen sets as zero) gets a
+    diverging scale centred on zero.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from attribution_lab import Journeys, compare
+    >>> j = Journeys.from_paths(["A > B", "B"], conversions=[1, 1])
+    >>> ax = plot_share_heatmap(compare(j, ["first_touch", "last_touch"]))
+    >>> [t.get_text() for t in ax.get_yticklabels()], [t.get_text() for t in ax.texts]
+    (['first_touch', 'last_touch'], ['50.0%', '50.0%', '100.0%', '0.0%'])
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be a DataFrame, got {type(table).__name__}")
+    if what not in ("share", "conversions", "value", "value_share"):
+        raise ValueError(f"what must be share, conversions, value or value_share, got {what!r}")
+    missing = {"model", "channel", what} - set(table.columns)
+    if missing:
+        raise ValueError(f"table lacks columns {sorted(missing)}; pass the output of compare()")
+    models = list(dict.fromkeys(table["model"]))
+    wide = table.pivot(index="model", columns="channel", values=what).loc[models]
+    wide = wide[wide.mean(axis=0).sort_values(ascending=False, kind="stable").index]
+    values = wide.to_numpy(dtype=np.float64)
+    low = high = None
+    if what in ("share", "conversions") and {"ci_low", "ci_high"} <= set(table.columns):
+        scale = pd.Series(1.0, index=table.index)
+        if what == "share":
+            total = table.groupby("model", sort=False)["conversions"].transform("sum")
+            scale = 1.0 / total.where(total > 0, 1.0)
+        low, high = (
+            table.assign(_v=table[c] * scale)
+            .pivot(index="model", columns="channel", values="_v")
+            .loc[models, wide.columns]
+            .to_numpy(dtype=np.float64)
+            for c in ("ci_low", "ci_high")
+        )
+    n_mod, n_ch = values.shape
+    with_ci = low is not None and np.isfinite(low).any()
+    if ax is None:
+        row = 0.62 if with_ci and annotate else 0.42
+        _, ax = plt.subplots(figsize=(min(24.0, 0.95 * n_ch + 3.2), min(20.0, row * n_mod + 1.8)))
+    finite = values[np.isfinite(values)]
+    top = float(np.abs(finite).max()) if finite.size else 1.0
+    if finite.size and finite.min() < 0:
+        image = ax.imshow(values, cmap="RdBu_r", vmin=-top, vmax=top, aspect="auto")
+    else:
+        image = ax.imshow(values, cmap="Blues", vmin=0.0, vmax=max(top, 1e-12), aspect="auto")
+    bar = ax.figure.colorbar(image, ax=ax, label=what.replace("_", " "), fraction=0.035, pad=0.02)
+    if what in ("share", "value_share"):
+        from matplotlib.ticker import PercentFormatter
+
+        bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xticks(np.arange(n_ch), [str(c) for c in wide.columns], rotation=40, ha="right")
+    ax.set_yticks(np.arange(n_mod), [str(m) for m in wide.index])
+    if annotate:
+        percent = what in ("share", "value_share")
+
+        def fmt(v: float) -> str:
+            if not np.isfinite(v):
+                return "n/a"
+            return f"{v:.1%}" if percent else f"{v:,.4g}"
+
+        norm = image.norm
+        for i in range(n_mod):
+            for j in range(n_ch):
+                v = values[i, j]
+                text = fmt(v)
+                if with_ci and np.isfinite(low[i, j]):
+                    pair = (
+                        f"{100 * low[i, j]:.1f}-{100 * high[i, j]:.1f}"
+                        if percent
+                        else f"{low[i, j]:,.3g} to {high[i, j]:,.3g}"
+                    )
+                    text += "\n" + pair
+                shade = norm(v) if np.isfinite(v) else 0.0
+                dark = shade > 0.6 or (finite.size and finite.min() < 0 and shade < 0.2)
+                ax.text(
+                    j,
+                    i,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=7 if with_ci else 8,
+                    color="white" if dark else "black",
+                )
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def transition_flows(graph: Any) -> pd.DataFrame:
+    """Every transition of a Markov chain graph with its flow: expected traversals per journey.
 
     Parameters
     ----------
     graph : networkx.DiGraph
         As built by `attribution_lab.markov.chain_graph` (``MarkovAttribution.graph_``):
-        edges with ``probability`` and ``count``, nodes with ``kind``.
+        edges with ``probability``, nodes with ``kind``.
+
+    Returns
+    -------
+    DataFrame
+        One row per edge, largest flow first (ties by source and target name): ``source``,
+        ``target``, ``probability``, ``visits`` (expected visits of the source per
+        journey), ``flow`` (visits x probability) and ``step`` (mean number of touches
+        before a visit of the source; 0 for ``(start)``).
+
+    Notes
+    -----
+    With :math:`Q` the transitions among ``(start)`` and the channel states, the
+    expected visits solve :math:`v = e_{start} + Q^\\top v` and the summed steps of the
+    visits :math:`T = Q^\\top (T + v)`; ``step`` is :math:`T / v`. For a chain fitted from
+    counts, the flow of an edge is its count over the number of journeys: a rare state
+    whose one transition has probability 1 carries little flow.
+
+    Examples
+    --------
+    >>> from attribution_lab import Journeys, MarkovAttribution
+    >>> j = Journeys.from_paths(["A > B", "B"], conversions=[1, 0], nulls=[1, 2])
+    >>> flows = transition_flows(MarkovAttribution().fit(j).graph_)
+    >>> flows[["source", "target", "flow"]].head(3)
+      source target  flow
+    0      B (null)  0.75
+    1 (start)      A  0.50
+    2 (start)      B  0.50
+    """
+    import networkx as nx
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import splu
+
+    if not isinstance(graph, nx.DiGraph):
+        raise TypeError(f"graph must be a networkx DiGraph, got {type(graph).__name__}")
+    kinds = dict(graph.nodes(data="kind"))
+    starts = [n for n, k in kinds.items() if k == "start"]
+    if len(starts) != 1:
+        raise ValueError("graph must have one node of kind 'start' (see markov.chain_graph)")
+    transient = [n for n in graph.nodes if kinds.get(n) not in ("conversion", "null")]
+    at = {n: k for k, n in enumerate(transient)}
+    rows, cols, probs = [], [], []
+    edges = list(graph.edges(data="probability", default=0.0))
+    for s, d, p in edges:
+        if s in at and d in at:
+            rows.append(at[d])
+            cols.append(at[s])
+            probs.append(float(p))
+    n = len(transient)
+    qt = sp.csc_matrix((probs, (rows, cols)), shape=(n, n))
+    lu = splu(sp.identity(n, format="csc") - qt)
+    e = np.zeros(n)
+    e[at[starts[0]]] = 1.0
+    visits = lu.solve(e)
+    steps = lu.solve(qt @ visits)
+    mean_step = np.divide(steps, visits, out=np.zeros(n), where=visits > 0)
+    frame = pd.DataFrame(
+        {
+            "source": [s for s, _, _ in edges],
+            "target": [d for _, d, _ in edges],
+            "probability": [float(p) for _, _, p in edges],
+        }
+    )
+    src = frame["source"].map(at).to_numpy()
+    frame["visits"] = visits[src]
+    frame["flow"] = frame["visits"] * frame["probability"]
+    frame["step"] = mean_step[src]
+    frame["_s"], frame["_d"] = frame["source"].astype(str), frame["target"].astype(str)
+    frame = frame.sort_values(["flow", "_s", "_d"], ascending=[False, True, True], kind="stable")
+    return frame.drop(columns=["_s", "_d"]).reset_index(drop=True)
+
+
+def _bezier_point(a: np.ndarray, b: np.ndarray, rad: float, t: float) -> np.ndarray:
+    """Point at `t` on matplotlib's ``arc3`` curve from `a` to `b` (display coordinates)."""
+    mid = (a + b) / 2
+    ctrl = mid + rad * np.array([b[1] - a[1], -(b[0] - a[0])])
+    return (1 - t) ** 2 * a + 2 * (1 - t) * t * ctrl + t**2 * b
+
+
+def _box_placer() -> type:
+    from matplotlib.artist import Artist
+
+    class BoxPlacer(Artist):
+        """Drawn first: places the node boxes, so that the arrows drawn under them are
+        clipped at their current edges at any dpi."""
+
+        def __init__(self, texts: list[Any]) -> None:
+            super().__init__()
+            self.texts = texts
+            self.set_zorder(0)
+
+        def draw(self, renderer: Any) -> None:
+            for t in self.texts:
+                t.update_bbox_position_size(renderer)
+
+    return BoxPlacer
+
+
+def _BoxPlacer(texts: list[Any]) -> Any:
+    return _box_placer()(texts)
+
+
+def plot_transition_graph(
+    graph: Any, ax: Any = None, *, top: int = 25, min_probability: float = 0.0
+) -> Any:
+    """Draw the transitions of a Markov chain that carry the most journeys, left to right.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        As built by `attribution_lab.markov.chain_graph` (``MarkovAttribution.graph_``):
+        edges with ``probability``, nodes with ``kind``.
     ax : matplotlib Axes, optional
     top : int, default 25
-        Number of edges drawn, by probability (ties by count).
+        Number of edges drawn, by flow (`transition_flows`: expected visits of the
+        source per journey x probability). The largest edge into ``(conversion)`` and
+        into ``(null)`` are drawn even when outside the top.
     min_probability : float, default 0
         Edges below this probability are never drawn.
 
@@ -121,9 +401,16 @@ def plot_transition_graph(
 
     Notes
     -----
-    ``(start)`` sits on the left, ``(conversion)`` top right and ``(null)`` bottom right;
-    channel states lie on a circle between them. Edge width and label give the transition
-    probability, node size the number of journeys passing through the state.
+    ``(start)``, ``(conversion)`` and ``(null)`` are always shown: ``(start)`` on the
+    left, the two outcomes on the right with their probability under the name. States
+    stand in columns by the mean number of touches before they are reached, each with
+    its expected visits per journey. Edge width is the flow, edge label the transition
+    probability; labels that would overlap another label are moved along their edge,
+    or left out (the width still shows the edge). Selecting by flow keeps the picture
+    on the paths journeys take: by probability alone, rare higher-order states whose
+    single observed transition has probability 1 would crowd out the rest. The chain
+    merges consecutive repeats of a state, so it has no self-loops; a graph that has
+    them gets them drawn as loops above their state.
 
     Examples
     --------
@@ -132,85 +419,135 @@ def plot_transition_graph(
     >>> from attribution_lab import Journeys, MarkovAttribution
     >>> j = Journeys.from_paths(["A > B", "B", "A"], conversions=[1, 0, 1], nulls=[1, 2, 0])
     >>> ax = plot_transition_graph(MarkovAttribution().fit(j).graph_, top=4)
-    >>> len(ax.patches)  # one arrow per drawn edge
-    4
+    >>> sorted(t.get_text().split("\\n")[0] for t in ax.texts if t.get_gid() == "node")
+    ['(conversion)', '(null)', '(start)', 'A', 'B']
     """
     import matplotlib.pyplot as plt
-    import networkx as nx
+    from matplotlib.patches import FancyArrowPatch
 
-    if not isinstance(graph, nx.DiGraph):
-        raise TypeError(f"graph must be a networkx DiGraph, got {type(graph).__name__}")
+    flows = transition_flows(graph)
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
         raise ValueError(f"top must be a positive integer, got {top!r}")
-    edges = [
-        (s, d, data)
-        for s, d, data in graph.edges(data=True)
-        if data.get("probability", 0.0) >= min_probability
-    ]
-    edges.sort(key=lambda e: (-e[2]["probability"], -e[2].get("count", 0.0), str(e[0]), str(e[1])))
-    edges = edges[: int(top)]
     kinds = dict(graph.nodes(data="kind"))
-    nodes = list(dict.fromkeys([n for s, d, _ in edges for n in (s, d)]))
-    states = [n for n in nodes if kinds.get(n) == "state"]
+    total_flow = float(flows["flow"].sum())
+    shown = flows[flows["probability"] >= min_probability]
+    chosen = shown.head(int(top))
+    for outcome in ("conversion", "null"):
+        into = shown[shown["target"].map(kinds) == outcome]
+        if len(into) and not (chosen["target"].map(kinds) == outcome).any():
+            chosen = pd.concat([chosen, into.head(1)])
+    ends = {k: n for n, k in kinds.items() if k in ("start", "conversion", "null")}
+    visits = dict(zip(flows["source"], flows["visits"], strict=False))
+    step = dict(zip(flows["source"], flows["step"], strict=False))
+    absorbed = flows.groupby("target")["flow"].sum()
+    states = list(
+        dict.fromkeys(n for e in zip(chosen.source, chosen.target, strict=True) for n in e)
+    )
+    states = [n for n in states if kinds.get(n) == "state"]
+    states.sort(key=lambda n: (step.get(n, np.inf), -visits.get(n, 0.0), str(n)))
+    n_cols = max(1, min(6, round(np.sqrt(len(states))))) if states else 1
+    per_col = -(-len(states) // n_cols) if states else 1
     pos: dict[Any, tuple[float, float]] = {}
-    for k, n in enumerate(states):
-        angle = 2 * np.pi * k / max(len(states), 1) + np.pi / 2
-        pos[n] = (0.5 + 0.3 * np.cos(angle), 0.5 * np.sin(angle))
-    for n in nodes:
+    for c in range(n_cols):
+        column = states[c * per_col : (c + 1) * per_col]
+
+        # within a column, keep each state near the states that lead into it
+        def pull(n: Any) -> float:
+            into = chosen[(chosen.target == n) & chosen.source.isin(list(pos))]
+            if into.empty:
+                return 0.0
+            ys = np.array([pos[s][1] for s in into.source])
+            return float(np.average(ys, weights=into["flow"].to_numpy() + 1e-12))
+
+        column.sort(key=lambda n: (-pull(n), str(n)))
+        for r, n in enumerate(column):
+            y = 0.0 if len(column) == 1 else 1.0 - 2.0 * r / (len(column) - 1)
+            pos[n] = (c + 1.0, y)
+    pos[ends["start"]] = (0.0, 0.0)
+    pos[ends["conversion"]] = (n_cols + 1.0, 0.5)
+    pos[ends["null"]] = (n_cols + 1.0, -0.5)
+
+    def label(n: Any) -> str:
         kind = kinds.get(n)
         if kind == "start":
-            pos[n] = (-0.1, 0.0)
-        elif kind == "conversion":
-            pos[n] = (1.1, 0.45)
-        elif kind == "null":
-            pos[n] = (1.1, -0.45)
-        elif n not in pos:
-            pos[n] = (0.5, 0.0)
-    through = {n: 0.0 for n in nodes}
-    for s, d, data in graph.edges(data=True):
-        if d in through:
-            through[d] += data.get("count", 0.0)
-        if kinds.get(s) == "start" and s in through:
-            through[s] += data.get("count", 0.0)
-    biggest = max(through.values(), default=1.0) or 1.0
-    colours = {"start": "#4c72b0", "conversion": "#55a868", "null": "#c44e52", "state": "#dddddd"}
+            return f"{n}"
+        if kind in ("conversion", "null"):
+            return f"{n}\n{absorbed.get(n, 0.0):.1%}"
+        return f"{n}\n{visits.get(n, 0.0):.2f}"
+
+    longest = max(len(str(n)) for n in pos)
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 6))
-    sub = nx.DiGraph()
-    sub.add_nodes_from(nodes)
-    sub.add_edges_from((s, d) for s, d, _ in edges)
-    nx.draw_networkx_nodes(
-        sub,
-        pos,
-        ax=ax,
-        node_size=[300 + 1700 * through[n] / biggest for n in nodes],
-        node_color=[colours.get(kinds.get(n, "state"), "#dddddd") for n in nodes],
-        edgecolors="#555555",
-    )
-    nx.draw_networkx_labels(sub, pos, ax=ax, font_size=8)
-    widths = [0.5 + 4 * data["probability"] for _, _, data in edges]
-    nx.draw_networkx_edges(
-        sub,
-        pos,
-        ax=ax,
-        edgelist=[(s, d) for s, d, _ in edges],
-        width=widths,
-        arrows=True,
-        arrowsize=12,
-        connectionstyle="arc3,rad=0.12",
-        edge_color="#666666",
-        node_size=900,
-    )
-    nx.draw_networkx_edge_labels(
-        sub,
-        pos,
-        ax=ax,
-        edge_labels={(s, d): f"{data['probability']:.2f}" for s, d, data in edges},
-        font_size=7,
-        connectionstyle="arc3,rad=0.12",
-    )
-    ax.set_title(f"Top {len(edges)} transitions by probability")
+        width = min(30.0, (n_cols + 2) * max(2.3, 0.085 * longest + 0.9))
+        _, ax = plt.subplots(figsize=(width, min(20.0, max(4.5, 0.62 * per_col + 2.0))))
+    ax.set_xlim(-0.6, n_cols + 1.6)
+    ax.set_ylim(-1.35, 1.3)
     ax.set_axis_off()
+    colours = {"start": "#aec7e8", "conversion": "#98df8a", "null": "#ff9896"}
+    biggest = max(visits.get(n, 0.0) for n in pos if kinds.get(n) == "state") if states else 1
+    nodes = {}
+    for n, (x, y) in pos.items():
+        lw = 0.6 + 2.4 * visits.get(n, 0.0) / (biggest or 1.0) if kinds.get(n) == "state" else 1
+        nodes[n] = ax.text(
+            x, y, label(n), ha="center", va="center", fontsize=8, zorder=3, gid="node",
+            bbox={"boxstyle": "round,pad=0.35", "fc": colours.get(kinds.get(n), "#eeeeee"),
+                  "ec": "#555555", "lw": lw},
+        )  # fmt: skip
+    ax.add_artist(_BoxPlacer(list(nodes.values())))
+    fig = ax.figure
+    fig.canvas.draw()  # places the node boxes, which clip the arrows and block labels
+    renderer = fig.canvas.get_renderer()
+    taken = [t.get_bbox_patch().get_window_extent(renderer) for t in nodes.values()]
+    peak = float(chosen["flow"].max()) if len(chosen) else 1.0
+    peak = peak if peak > 0 else 1.0
+    to_data = ax.transData.inverted()
+    for s, d, p, f in zip(chosen.source, chosen.target, chosen.probability, chosen.flow,
+                          strict=True):  # fmt: skip
+        outcome = kinds.get(d)
+        colour = {"conversion": "#2ca02c", "null": "#d62728"}.get(outcome, "#555555")
+        a, b = np.array(ax.transData.transform(pos[s])), np.array(ax.transData.transform(pos[d]))
+        same_column = abs(pos[s][0] - pos[d][0]) < 1e-9
+        rad = 0.35 if same_column else 0.12
+        if s == d:  # a self-loop, over the box
+            box = taken[list(nodes).index(s)]
+            a = np.array([box.x0 + 0.3 * box.width, box.y1])
+            b = np.array([box.x1 - 0.3 * box.width, box.y1])
+            rad = -1.6
+        arrow = FancyArrowPatch(
+            to_data.transform(a), to_data.transform(b),
+            patchA=None if s == d else nodes[s].get_bbox_patch(),
+            patchB=None if s == d else nodes[d].get_bbox_patch(),
+            arrowstyle="-|>,head_length=0.5,head_width=0.25", mutation_scale=12 + 6 * f / peak,
+            lw=0.5 + 5.0 * f / peak, connectionstyle=f"arc3,rad={rad}", color=colour,
+            alpha=0.75, zorder=2,
+        )  # fmt: skip
+        ax.add_patch(arrow)
+        for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78):
+            at = _bezier_point(a, b, rad, t if s != d else 0.5)
+            if s == d:
+                at = at + np.array([0.0, 0.6 * (b[0] - a[0])])
+            text = ax.text(
+                *to_data.transform(at), f"{p:.2f}", ha="center", va="center", fontsize=7,
+                zorder=4, gid="edge", color=colour,
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85},
+            )  # fmt: skip
+            box = text.get_window_extent(renderer).padded(1.0)
+            if not any(box.overlaps(other) for other in taken):
+                taken.append(box)
+                break
+            text.remove()
+    drawn = float(chosen["flow"].sum())
+    ax.set_title(
+        f"Markov chain (order {graph.graph.get('order', 1)}): the {len(chosen)} largest of"
+        f" {len(flows)} transitions by flow, {drawn / (total_flow or 1.0):.0%} of all flow",
+        fontsize=10,
+    )
+    ax.text(
+        0.5, -0.02,
+        "edge width: expected transitions per journey (visits x probability); edge label:"
+        " transition probability; under a state: expected visits per journey; under an"
+        " outcome: its probability",
+        transform=ax.transAxes, ha="center", va="top", fontsize=7, color="#444444",
+    )  # fmt: skip
     return ax
 
 

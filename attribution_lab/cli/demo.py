@@ -24,7 +24,7 @@ def add_demo_parser(subparsers: Any) -> argparse.ArgumentParser:
     ('figures', True)
     """
     p = subparsers.add_parser(
-        "demo", help="all models on the bundled example paths, table and chart"
+        "demo", help="all models on the bundled example paths, table and heatmap"
     )
     p.add_argument("--out", default=".", help="folder for attribution_demo.png (default: .)")
     p.set_defaults(func=cmd_demo)
@@ -37,7 +37,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..plot import plot_comparison
+    from ..plot import plot_share_heatmap
 
     rows = load_pathdata()
     journeys, inverse = rows.aggregate(return_inverse=True)
@@ -69,8 +69,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
         )
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "attribution_demo.png")
-    ax = plot_comparison(tidy)
-    ax.set_title("Conversion share by channel and model (ChannelAttribution example paths)")
+    # a heatmap reads with any number of models: no legend colours to tell apart
+    ax = plot_share_heatmap(
+        tidy, title="Share of conversions by model and channel (ChannelAttribution example paths)"
+    )
     ax.figure.tight_layout()
     ax.figure.savefig(path, dpi=120)
     plt.close(ax.figure)
