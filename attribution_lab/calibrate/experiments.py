@@ -119,9 +119,10 @@ def calibrate_to_experiments(
         with an interval widened by how much that ratio may differ between channels.
     model_error : float, default 1.0
         Prior standard deviation of the model's discrepancy from a channel's incremental
-        conversions, relative to its credit (1.0: the model is trusted to within its own
-        size). 0 treats the model as an unbiased estimate of incremental conversions
-        (plain precision weighting); ``inf`` takes the experiment alone.
+        conversions, relative to its credit (at least the average credit per channel; 1.0:
+        the model is trusted to within its own size). 0 treats the model as an unbiased
+        estimate of incremental conversions (plain precision weighting); ``inf`` takes the
+        experiment alone.
     n_boot : int, default 100
         Bootstrap replicates when a model without its own standard errors is given.
     ci_level : float, default 0.95
@@ -166,8 +167,10 @@ def calibrate_to_experiments(
     **Combination** (Bayesian, normal-normal). A test's estimate :math:`e_c` (scaled to
     the journeys, see `LiftTest.on_journeys`) with standard error :math:`s_e` is the
     likelihood; the model's credit :math:`m_c` with its standard error :math:`s_m` and a
-    prior model error :math:`\tau_c = \kappa |m_c|` (:math:`\kappa` = `model_error`) is
-    the prior, :math:`\Delta_c \sim N(m_c, s_m^2 + \tau_c^2)`. The posterior is the
+    prior model error :math:`\tau_c` (:math:`\kappa` = `model_error`) is
+    the prior, :math:`\Delta_c \sim N(m_c, s_m^2 + \tau_c^2)`, with
+    :math:`\tau_c = \kappa \max(|m_c|, C / n)` (C conversions, n channels: a model that
+    gives a channel nothing can still be wrong about it). The posterior is the
     precision-weighted mean
 
     .. math:: \hat\Delta_c = w_c e_c + (1 - w_c) m_c, \quad
@@ -262,7 +265,14 @@ def calibrate_to_experiments(
         if values:
             ev[c], ev_se[c] = pool_lift_tests(values)
 
-    tau = model_error * np.abs(m) if np.isfinite(model_error) else np.full(k, np.inf)
+    # a model that gives a channel (almost) nothing can still be wrong about it: the prior
+    # error is at least kappa times the average credit per channel
+    floor = abs(n_conv) / k
+    tau = (
+        model_error * np.maximum(np.abs(m), floor)
+        if np.isfinite(model_error)
+        else np.full(k, np.inf)
+    )
     prior_var = m_se**2 + tau**2
     cal, var, weight = m.astype(np.float64).copy(), m_se**2, np.zeros(k)
     t_idx = np.flatnonzero(tested)
@@ -276,8 +286,9 @@ def calibrate_to_experiments(
     value[t_idx] = per_conv[t_idx] * cal[t_idx]
     with_value = np.flatnonzero(tested & np.isfinite(ev))
     if with_value.size:
+        v_floor = abs(journeys.total_value) / k
         tau_v = (
-            model_error * np.abs(m_value[with_value])
+            model_error * np.maximum(np.abs(m_value[with_value]), v_floor)
             if np.isfinite(model_error)
             else np.full(with_value.size, np.inf)
         )

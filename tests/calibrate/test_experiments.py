@@ -52,6 +52,17 @@ def test_model_error_zero_is_plain_precision_weighting_and_inf_the_experiment():
     assert (cal.conversions[0], cal.stderr[0]) == (20.0, 4.0)
 
 
+def test_a_channel_the_model_ignores_still_moves():
+    # zero credit and zero standard error: the prior error is kappa * C / n = 30, not 0
+    m = AttributionResult(["a", "b"], [60.0, 0.0], [0.0, 0.0], total_conversions=60,
+                          total_value=0, estimand="rule", model="first_touch",
+                          stderr=[0.0, 0.0])  # fmt: skip
+    cal = calibrate_to_experiments(m, journeys(), LiftTest("b", 10.0, stderr=3.0))
+    w = 900 / 909
+    assert cal.conversions[1] == pytest.approx(w * 10.0)
+    assert cal.stderr[1] == pytest.approx(np.sqrt(900 * 9 / 909))
+
+
 def test_population_scaling_and_pooling_of_two_tests():
     # measured on 200 persons, the journeys have 400: twice the conversions
     t = LiftTest("a", 10.0, stderr=2.0, population=200)
