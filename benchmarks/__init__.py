@@ -17,5 +17,6 @@ SUITES = (
     "analytics",
     "calibration",
     "mediation",
+    "e2e",
     "experiments",
 )

@@ -188,7 +188,7 @@ def _write_table(n: int, n_channels: int, seed: int, path: str) -> dict[str, Any
     rng = np.random.default_rng([seed, n, n_channels, 21])
     value = np.where(d["conversions"] > 0, rng.lognormal(4.0, 0.5, n), 0.0)
     j = Journeys(d["channels"], d["offsets"], d["names"], d["conversions"], d["nulls"], value)
-    table = j.to_path_table()
+    table = j.aggregate().to_path_table()  # an export has one row per distinct path
     table.to_csv(path, index=False)
     return {
         "n_touchpoints": int(d["offsets"][-1]),
