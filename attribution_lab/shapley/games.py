@@ -472,7 +472,9 @@ class CounterfactualRateGame(Game):
         if policy == "zero":
             self._rates = self._subsets.observed_values(self._sets.won / self._sets.seen)
         else:
-            self._rates = self._subsets.smoothed_rates(self.strength)
+            self._rates = self._subsets.smoothed_rates(
+                self._sets.won, self._sets.seen, self.strength
+            )
         self._table: np.ndarray | None = None
 
     def table(self) -> np.ndarray:

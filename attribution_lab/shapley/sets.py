@@ -186,11 +186,12 @@ def coalition_keys(coalitions: np.ndarray) -> np.ndarray:
 class SubsetTables:
     """Every subset of every distinct channel set, in dense local tables by set size.
 
-    The sets of size k are stacked into one (n_sets_k, 2^k) table: cell ``[t, m]`` is the
-    subset of set t holding its channels ``chans[t, b]`` for the bits b of local mask m.
-    Each distinct subset also gets a global id (the same subset of different sets, the
-    same id), found level by level from its parent (the subset without its last channel)
-    with a hash table, so lookups are exact.
+    The sets of size k are laid out as one (2^k, n_sets_k) table: cell ``[m, t]`` is the
+    subset of set t holding its channels ``chans[t, b]`` for the bits b of local mask m
+    (mask-major, so that a gather of masks moves whole contiguous rows). Each distinct
+    subset also gets a global id (the same subset of different sets, the same id), found
+    level by level from its parent (the subset without its last channel) with a hash
+    table, so lookups are exact.
 
     Parameters
     ----------
@@ -204,13 +205,12 @@ class SubsetTables:
     >>> t = SubsetTables(ChannelSets(j, "conversions"))
     >>> t.cells, [k for k, _, _ in t.groups]
     (8, [1, 2])
-    >>> t.observed[1].tolist()  # subsets of {A, B}: {}, {A}, {B}, {A, B}
+    >>> t.observed[1].T.tolist()  # subsets of {A, B}: {}, {A}, {B}, {A, B}
     [[-1, 0, -1, 1]]
     """
 
     def __init__(self, sets: ChannelSets, game: str = "this") -> None:
-        self.sets = sets
-        n = sets.n_channels
+        self.n_channels = n = sets.n_channels
         cells = int(np.sum(np.ldexp(1.0, sets.sizes))) if sets.n_sets else 0
         if cells > MAX_SUBSET_CELLS:
             raise ValueError(
@@ -226,7 +226,7 @@ class SubsetTables:
             rows = np.flatnonzero(sets.sizes == k)
             chans = sets.members[sets.offsets[rows][:, None] + np.arange(k)]
             self.groups.append((k, rows, chans))
-        ids = [np.zeros((rows.size, 1 << k), dtype=np.int64) for k, rows, _ in self.groups]
+        ids = [np.zeros((1 << k, rows.size), dtype=np.int64) for k, rows, _ in self.groups]
         pop = {k: _bit_order(k) for k, _, _ in self.groups}
         next_id = 1  # 0 is the empty set
         for level in range(1, max(pop, default=0) + 1):
@@ -237,19 +237,19 @@ class SubsetTables:
                 masks = np.flatnonzero(pop[k] == level)
                 high = np.frexp(masks.astype(np.float64))[1] - 1  # index of the top bit
                 parent = masks ^ (1 << high)
-                keys.append((ids[g][:, parent] * n + chans[:, high]).ravel())
+                keys.append((ids[g][parent] * n + chans.T[high]).ravel())
                 where.append((g, masks))
             codes, uniq = pd.factorize(np.concatenate(keys))
             lo = 0
             for g, masks in where:
-                size = ids[g].shape[0] * masks.size
-                ids[g][:, masks] = next_id + codes[lo : lo + size].reshape(-1, masks.size)
+                size = ids[g].shape[1] * masks.size
+                ids[g][masks] = next_id + codes[lo : lo + size].reshape(masks.size, -1)
                 lo += size
             next_id += uniq.size
         self.n_subsets = next_id
         set_of_id = np.full(next_id, -1, dtype=np.int64)
         for g, (k, rows, _) in enumerate(self.groups):
-            set_of_id[ids[g][:, (1 << k) - 1]] = rows
+            set_of_id[ids[g][(1 << k) - 1]] = rows
         #: per group, the index in `sets` of each local subset when it is an observed set,
         #: else -1
         self.observed = [set_of_id[i] for i in ids]
@@ -259,29 +259,31 @@ class SubsetTables:
         padded = np.append(np.asarray(per_set, dtype=np.float64), unseen)
         return [padded[obs] for obs in self.observed]  # -1 picks the appended `unseen`
 
-    def smoothed_rates(self, strength: float) -> list[np.ndarray]:
-        """`SetRateGame`'s smoothed rates of every local subset (see its Notes).
+    def smoothed_rates(
+        self, won: np.ndarray, seen: np.ndarray, strength: float
+    ) -> list[np.ndarray]:
+        """`SetRateGame`'s smoothed rates of every local subset (see its Notes), from the
+        conversions (or value) and customers of each observed set.
 
         The prior of a subset is the best smoothed rate of its proper subsets, the best
         of those one channel smaller or of their own priors, built size by size.
         """
-        won = self.observed_values(self.sets.won)
-        seen = self.observed_values(self.sets.seen)
         out = []
-        for (k, _, _), w, s in zip(self.groups, won, seen, strict=True):
+        won_t, seen_t = self.observed_values(won), self.observed_values(seen)
+        for (k, _, _), w, s in zip(self.groups, won_t, seen_t, strict=True):
             pop = _bit_order(k)
             value = np.zeros_like(w)
-            best = np.zeros_like(w)
+            # the best rate of a subset or any of its own subsets
+            closed = np.zeros_like(w)
             for level in range(1, k + 1):
                 masks = np.flatnonzero(pop == level)
-                prior = np.zeros((w.shape[0], masks.size))
+                prior = np.zeros((masks.size, w.shape[1]))
                 for b in range(k):
                     has = (masks >> b) & 1 == 1
                     sub = masks[has] ^ (1 << b)
-                    cand = np.maximum(value[:, sub], best[:, sub])
-                    prior[:, has] = np.maximum(prior[:, has], cand)
-                best[:, masks] = prior
-                value[:, masks] = (w[:, masks] + strength * prior) / (s[:, masks] + strength)
+                    prior[has] = np.maximum(prior[has], closed[sub])
+                value[masks] = (w[masks] + strength * prior) / (s[masks] + strength)
+                closed[masks] = np.maximum(value[masks], prior)
             out.append(value)
         return out
 
@@ -292,19 +294,19 @@ class SubsetTables:
         With the dividends :math:`d(V) = \\sum_{U \\subseteq V} (-1)^{|V| - |U|} f(U)`,
         :math:`\\phi_c(f|_T) = \\sum_{c \\in V \\subseteq T} d(V) / |V|` (Harsanyi 1963).
         """
-        phi = np.zeros(self.sets.n_channels)
+        phi = np.zeros(self.n_channels)
         for (k, rows, chans), f in zip(self.groups, tables, strict=True):
             d = f.copy()
-            for b in range(k):  # Moebius transform of every row at once
-                view = d.reshape(d.shape[0], -1, 2, 1 << b)
-                view[:, :, 1, :] -= view[:, :, 0, :]
+            for b in range(k):  # Moebius transform of every set at once
+                view = d.reshape(-1, 2, 1 << b, d.shape[1])
+                view[:, 1] -= view[:, 0]
             pop = _bit_order(k)
             share = np.zeros(1 << k)
             share[1:] = 1.0 / pop[1:]
-            contrib = d * share * weights[rows][:, None]
+            contrib = d * share[:, None] * weights[rows]
             member = ((np.arange(1 << k)[:, None] >> np.arange(k)) & 1).astype(np.float64)
-            per_channel = contrib @ member  # (sets, k): the cells holding each channel
-            phi += np.bincount(chans.ravel(), per_channel.ravel(), minlength=phi.size)
+            per_channel = member.T @ contrib  # (k, sets): the cells holding each channel
+            phi += np.bincount(chans.T.ravel(), per_channel.ravel(), minlength=phi.size)
         return phi
 
     def intersection_values(
@@ -321,5 +323,5 @@ class SubsetTables:
             for lo in range(0, m, step):
                 local = coalitions[lo : lo + step][:, chans]  # (block, sets, k)
                 masks = local.astype(np.int64) @ place
-                out[lo : lo + step] += f[line, masks] @ w
+                out[lo : lo + step] += f[masks, line] @ w
         return out
