@@ -469,13 +469,39 @@ class CounterfactualRateGame(Game):
         self.n_evaluations = 0
         self._sets = ChannelSets(journeys, what)
         self._subsets = SubsetTables(self._sets, "counterfactual")
-        if policy == "zero":
-            self._rates = self._subsets.observed_values(self._sets.won / self._sets.seen)
-        else:
-            self._rates = self._subsets.smoothed_rates(
-                self._sets.won, self._sets.seen, self.strength
-            )
+        self._rates = self._subset_rates()
         self._table: np.ndarray | None = None
+
+    def _subset_rates(self) -> list[np.ndarray]:
+        won, seen = self._sets.won, self._sets.seen
+        if self.policy == "zero":
+            return self._subsets.observed_values(won / seen)
+        return self._subsets.smoothed_rates(won, seen, self.strength)
+
+    def value_game(self) -> CounterfactualRateGame:
+        """The same game scoring conversion value, sharing the tables of subsets.
+
+        Equal to ``CounterfactualRateGame(journeys, what="value", ...)``, without building
+        the subsets of the channel sets again.
+
+        Examples
+        --------
+        >>> j = Journeys.from_paths(["A", "A > B"], conversions=[1, 2], nulls=[1, 0],
+        ...                         values=[10.0, 50.0])
+        >>> g = CounterfactualRateGame(j, policy="zero").value_game()
+        >>> g.what, g.closed_form().tolist()  # rates A 5, AB 25: A 2 x 5 + 2 x (5 + 25) / 2
+        ('value', [40.0, 20.0])
+        """
+        import copy
+
+        game = copy.copy(self)
+        game.what = "value"
+        game.n_evaluations = 0
+        game._table = None
+        game._sets = copy.copy(self._sets)
+        game._sets.won = self._sets.value
+        game._rates = game._subset_rates()
+        return game
 
     def table(self) -> np.ndarray:
         """v of all 2^n coalitions, indexed by bitmask (at most 24 channels).

@@ -339,7 +339,7 @@ class ShapleyAttribution(AttributionModel):
         self.shapley_ = solve(self.game_)
         self.value_shapley_ = None
         if journeys.total_value > 0:
-            if cls is ModelGame:
+            if hasattr(self.game_, "value_game"):  # the value variant of the same fit
                 value_game = self.game_.value_game()
             else:
                 value_game = cls(journeys, what="value", **params)

@@ -51,6 +51,8 @@ class ChannelSets:
     won, seen : ndarray of float
         Conversions (or value) and customers (conversions + nulls) of the journeys with
         each set.
+    conversions, value : ndarray of float
+        Both totals of the journeys with each set (`won` is one of them).
     journeys_per_set : ndarray of int64
         Journeys (rows of the input) with each set.
     n_channels : int
@@ -71,12 +73,13 @@ class ChannelSets:
         else:
             members, offsets, inverse = _sets_by_path(journeys)
         n_sets = offsets.size - 1
-        gain = journeys.value if what == "value" else journeys.conversions
         self.n_channels = n
         self.members = members
         self.offsets = offsets
         self.sizes = np.diff(offsets)
-        self.won = np.bincount(inverse, weights=gain, minlength=n_sets)
+        self.conversions = np.bincount(inverse, weights=journeys.conversions, minlength=n_sets)
+        self.value = np.bincount(inverse, weights=journeys.value, minlength=n_sets)
+        self.won = self.value if what == "value" else self.conversions
         self.seen = np.bincount(
             inverse, weights=journeys.conversions + journeys.nulls, minlength=n_sets
         )
@@ -95,6 +98,7 @@ class ChannelSets:
         out.sizes = self.sizes[keep]
         out.offsets = np.concatenate([[0], np.cumsum(out.sizes)]).astype(np.int64)
         out.won, out.seen = self.won[keep], self.seen[keep]
+        out.conversions, out.value = self.conversions[keep], self.value[keep]
         out.journeys_per_set = self.journeys_per_set[keep]
         return out
 

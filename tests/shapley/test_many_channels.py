@@ -312,3 +312,16 @@ def test_brute_force_reference_helper_on_a_hand_example():
     j = Journeys.from_paths(["A", "A > B", "B"], conversions=[1, 3, 0], nulls=[3, 1, 4])
     coalitions = np.array(list(itertools.product([False, True], repeat=2)))[:, ::-1]
     np.testing.assert_allclose(brute_counterfactual(j, coalitions), [0, 2, 0, 4])
+
+
+@pytest.mark.parametrize("policy", ["zero", "smoothed"])
+def test_counterfactual_value_game_shares_tables_and_equals_a_value_game(policy):
+    j = wide_journeys(8, 500, 80, max_len=5)
+    shared = CounterfactualRateGame(j, policy=policy).value_game()
+    built = CounterfactualRateGame(j, "value", policy=policy)
+    assert shared.what == built.what == "value"
+    np.testing.assert_allclose(shared.closed_form(), built.closed_form(), rtol=1e-12)
+    coalitions = np.random.default_rng(0).random((6, 80)) < 0.5
+    np.testing.assert_allclose(shared(coalitions), built(coalitions), rtol=1e-12)
+    model = ShapleyAttribution(game="counterfactual", game_params={"policy": policy}).fit(j)
+    np.testing.assert_allclose(model.value_shapley_.values, built.closed_form(), rtol=1e-12)
