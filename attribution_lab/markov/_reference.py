@@ -5,8 +5,10 @@ dict; `reference_removal_effects` applies the definition of removal literally (r
 every transition into a state containing c to null, dense solve);
 `first_entry_removal_effects` computes the same numbers a second way, through the
 fundamental matrix of the chain restricted to states without c and the identity
-``RE_c = P(visit c | conversion)``. The vectorised code in `attribution_lab.markov.chain`
-must agree with both.
+``RE_c = P(visit c | conversion)``; `per_channel_removal_effects` is the sparse
+implementation of before issue 21 (one LU per channel) on a `MarkovChain`. The code in
+`attribution_lab.markov.chain` and `attribution_lab.markov._solve` (one solve for every
+channel) must agree with all three.
 """
 
 from __future__ import annotations
@@ -114,3 +116,44 @@ def first_entry_removal_effects(
         b = fundamental @ p[np.ix_(k, a)]
         effects[c] = float(b[0] @ h[a]) / h[0]
     return effects
+
+
+def per_channel_removal_effects(
+    chain, kinds: tuple[bool, ...] = (False,)
+) -> tuple[np.ndarray, np.ndarray]:
+    """The removal effects as `removal_effects` computed them before issue 21: per channel.
+
+    For every channel c, one sparse LU of ``I - Q`` restricted to start and the states
+    without c, solved for the reward of each kind (conversion probability, or the
+    expected value converted next). Slow (a factorisation per channel) and exact.
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import splu
+
+    p = chain.probabilities
+    m = chain.n_states + 1
+    cols = []
+    for value in kinds:
+        if value:
+            out = np.asarray(chain.counts.sum(axis=1)).ravel()[:m]
+            cols.append(np.divide(chain.conversion_value, out, out=np.zeros(m), where=out > 0))
+        else:
+            cols.append(p[:m, [m]].toarray().ravel())
+    r = np.column_stack(cols)
+    a = sp.csc_array(sp.eye_array(m, format="csc") - p[:m, :m])
+    totals = splu(a).solve(r)[0]
+    n = len(chain.channel_names)
+    effects = np.zeros((n, len(kinds)))
+    member = chain.membership.tocsc()
+    for c in range(n):
+        hit = member.indices[member.indptr[c] : member.indptr[c + 1]] + 1
+        if hit.size:
+            keep = np.ones(m, dtype=bool)
+            keep[hit] = False
+            idx = np.flatnonzero(keep)
+            without = splu(sp.csc_array(a[idx][:, idx])).solve(r[idx])[0]
+            effects[c] = 1.0 - np.divide(
+                without, totals, out=np.ones_like(totals), where=totals > 0
+            )
+    effects[:, totals <= 0] = 0.0
+    return np.clip(effects, 0.0, 1.0), totals

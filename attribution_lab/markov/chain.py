@@ -2,13 +2,11 @@
 
 Pure functions over the CSR journey arrays. `fit_chain` counts transitions with a few
 vectorised passes and one ``np.bincount``; `conversion_probability` and
-`removal_effects` solve the absorbing chain with ``scipy.sparse.linalg.splu``.
+`removal_effects` solve the absorbing chain once for every channel (`._solve`).
 """
 
 from __future__ import annotations
 
-import sys
-import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -16,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.sparse.linalg import gmres, splu
 
 from ..journeys import Journeys
+from ._solve import conversion_totals, removal_solve
 
 __all__ = [
     "CONVERSION",
@@ -39,15 +37,6 @@ NULL = "(null)"
 _DENSE_CELLS = 1 << 25
 # Window keys index a dense lookup table up to this size (bool + int64: ~150 MB).
 _DENSE_KEYS = 1 << 24
-# solver="auto" factorises chains up to this many states; larger ones (orders >= 2 over
-# many channels) are nearly de Bruijn graphs, expanders whose LU factors fill in almost
-# completely (8,421 states: 25M nonzeros, 12 s per factorisation), so they go to GMRES.
-_DIRECT_MAX_STATES = 1500
-# Direct solves of chains up to this many states use dense LAPACK.
-_DENSE_STATES = 300
-# Iterative answers whose certified error bound on a removal effect exceeds this are
-# recomputed by the direct solver.
-_MAX_ERROR = 1e-8
 
 
 @dataclass(frozen=True, eq=False)
@@ -471,26 +460,6 @@ def fit_chain(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = Fa
     )
 
 
-def _absorbing_system(chain: MarkovChain, value: bool = False) -> tuple[sp.csc_array, np.ndarray]:
-    """``I - Q`` over start + transient states and the one-step reward vector.
-
-    The reward is the probability of converting next, or with `value` the expected value
-    converted next: the state's conversion value over its total outgoing count.
-    """
-    p = chain.probabilities
-    m = chain.n_states + 1
-    q = p[:m, :m]
-    if value:
-        if chain.conversion_value is None:
-            raise ValueError("the chain has no conversion value")
-        out = np.asarray(chain.counts.sum(axis=1)).ravel()[:m]
-        r = np.divide(chain.conversion_value, out, out=np.zeros(m), where=out > 0)
-    else:
-        r = p[:m, [m]].toarray().ravel()
-    a = sp.csc_array(sp.eye_array(m, format="csc") - q)
-    return a, r
-
-
 def conversion_probability(chain: MarkovChain) -> float:
     """Probability that a walk from ``(start)`` ends in ``(conversion)``.
 
@@ -500,9 +469,7 @@ def conversion_probability(chain: MarkovChain) -> float:
     >>> round(conversion_probability(fit_chain(j)), 12)
     0.25
     """
-    a, r = _absorbing_system(chain)
-    engine = _Solver(a, "auto")
-    return float(engine.solve(a, r[:, None])[0, 0])
+    return float(conversion_totals(chain, (False,))[0])
 
 
 def removal_effects(
@@ -517,12 +484,13 @@ def removal_effects(
         Measure the loss in expected conversion value instead of conversion probability
         (needs ``chain.conversion_value``).
     solver : {"auto", "direct", "iterative"}, default "auto"
-        Sparse LU factorisation per channel, or GMRES with a certified error bound (at
-        most 1e-8 on any effect, else the direct solve is used with a warning). "auto"
-        factorises chains of up to 1,500 states.
+        "direct": one dense inverse of ``I - Q`` serves every channel (chains of up to
+        2,000 states reachable from start, 5,000 at order 1), beyond that a sparse LU per
+        channel (slow). "iterative": Gauss-Seidel sweeps for all channels at once, with a
+        certified error bound (recomputed directly, with a warning, if the bound on an
+        effect exceeds 1e-8). "auto" is direct up to those sizes, iterative beyond.
     progress : bool, default False
-        Show a tqdm bar on stderr over the channels (a solve each; minutes for chains of
-        thousands of states).
+        Show a tqdm bar on stderr over the solve (blocks of channels for large chains).
 
     Returns
     -------
@@ -540,11 +508,17 @@ def removal_effects(
     .. math:: RE_c = P(\\text{walk visits a state containing } c \\mid \\text{conversion}),
 
     which lies in [0, 1] and is 0 for a channel from which no conversion is reachable.
-    With absorbing-chain notation :math:`Q` (transient to transient) and :math:`r`
-    (transient to conversion), :math:`P_{-c}` is the start entry of the solution of
-    :math:`(I - Q_{K_c K_c}) h = r_{K_c}`, where :math:`K_c` keeps start and the states
-    without c: a sparse LU factorisation per channel, or GMRES for large higher-order
-    chains, whose factors fill in.
+    With the fundamental matrix :math:`N = (I - Q)^{-1}` (Kemeny & Snell) of start and the
+    transient states, :math:`h = N r` the conversion probabilities (:math:`r`: probability
+    of converting next) and A the states containing c, a first-passage decomposition at
+    the walk's first entry into A gives
+
+    .. math:: P_{-c} = h_s - N_{sA} N_{AA}^{-1} h_A,
+
+    at order 1 (:math:`A = \\{c\\}`) :math:`P_{-c} = h_s - (N_{sc} / N_{cc})\\, h_c`:
+    the probability of ever reaching c times the absorption probability into conversion
+    from c. One factorisation serves every channel instead of one per channel; the
+    derivation is in the Notes of `attribution_lab.markov._solve.removal_solve`.
 
     With `value`, :math:`r_s` is the expected value converted on leaving state s (its
     conversions' total value over its outgoing count), so :math:`h_{start}` is the
@@ -558,6 +532,8 @@ def removal_effects(
     customer journey: Lessons learned from graph-based online attribution modeling.
     International Journal of Research in Marketing, 33(3), 457-474.
 
+    Kemeny, J. G., & Snell, J. L. (1960). Finite Markov Chains. Van Nostrand, ch. III.
+
     Examples
     --------
     >>> j = Journeys.from_paths(["A > B", "A"], conversions=[1, 1], nulls=[1, 1])
@@ -569,117 +545,13 @@ def removal_effects(
     return effects[:, 0], float(totals[0])
 
 
-class _Solver:
-    """Solves ``(I - Q_KK) h = r_K`` for subsets K of the transient states of one chain.
-
-    ``"direct"`` factorises each system with SuperLU. ``"iterative"`` runs GMRES and
-    certifies the answer: for an absorbing chain the fundamental matrix
-    :math:`N = (I - Q)^{-1}` is non-negative with row sums :math:`\\tau` (expected steps
-    to absorption), and :math:`N_{KK} \\le N` entrywise (killing walks only removes
-    visits), so a residual :math:`\\rho` bounds the error by
-    :math:`\\lVert h - \\tilde h \\rVert_\\infty \\le
-    \\max \\tau \\, \\lVert \\rho \\rVert_\\infty`.
-    """
-
-    def __init__(self, a: sp.csc_array, method: str) -> None:
-        if method not in ("auto", "direct", "iterative"):
-            raise ValueError(f"solver must be 'auto', 'direct' or 'iterative', got {method!r}")
-        m = a.shape[0]
-        if method == "auto":
-            method = "direct" if m <= _DIRECT_MAX_STATES else "iterative"
-        self.method = method
-        self.max_residual = 0.0
-        self.tau_max = np.inf
-        if method == "iterative":
-            ones = np.ones(m)
-            tau = self._gmres(a, ones)
-            rho = float(np.abs(ones - a @ tau).max())
-            # tau <= tau~ + max(tau) * rho, hence max(tau) <= max(tau~) / (1 - rho)
-            self.tau_max = float(tau.max()) / (1 - rho) if rho < 1 else np.inf
-
-    @staticmethod
-    def _gmres(a: sp.csc_array, b: np.ndarray) -> np.ndarray:
-        m = a.shape[0]
-        x, _ = gmres(a, b, rtol=1e-13, atol=0.0, restart=min(m, 60), maxiter=30)
-        return x
-
-    def solve(self, a: sp.csc_array, b: np.ndarray) -> np.ndarray:
-        if self.method == "direct":
-            return splu(a).solve(b)
-        x = np.column_stack([self._gmres(a, b[:, k]) for k in range(b.shape[1])])
-        self.max_residual = max(self.max_residual, float(np.abs(b - a @ x).max()))
-        return x
-
-    @property
-    def error_bound(self) -> float:
-        """Bound on the absolute error of every solution so far (0 for direct solves)."""
-        return 0.0 if self.method == "direct" else self.tau_max * self.max_residual
-
-
 def _removal_effects(
     chain: MarkovChain, kinds: tuple[bool, ...], solver: str = "auto", progress: bool = False
 ) -> tuple[np.ndarray, np.ndarray, dict[str, float | str]]:
     """Removal effects for several rewards (False: conversions, True: value) at once.
 
     Returns the effects (n_channels, len(kinds)), the full chain's totals and a summary
-    of the solve: method and a bound on the absolute error of any removal effect. With
-    `progress`, a tqdm bar on stderr counts the solves: the full chain, then one per
-    channel.
+    of the solve: method and a certified bound on the absolute error of any removal effect
+    (0 for direct solves). See `attribution_lab.markov._solve.removal_solve`.
     """
-    from tqdm import tqdm
-
-    n = len(chain.channel_names)
-    m = chain.n_states + 1
-    # the user asked for the bar: shown even when stderr is not a terminal (a notebook's
-    # is not), so callers decide; the command line asks only on a terminal
-    bar = tqdm(
-        total=n + 1,
-        desc=f"removal effects ({m - 1:,} states)",
-        unit="solve",
-        file=sys.stderr,
-        disable=not progress,
-        leave=False,
-    )
-    with bar:
-        systems = [_absorbing_system(chain, value=k) for k in kinds]
-        a = systems[0][0]
-        r = np.column_stack([rr for _, rr in systems])
-        engine = _Solver(a, solver)
-        # small chains (order 1): LAPACK on the dense matrix beats sparse set-up costs
-        dense = a.toarray() if engine.method == "direct" and m <= _DENSE_STATES else None
-        totals = np.linalg.solve(dense, r)[0] if dense is not None else engine.solve(a, r)[0]
-        bar.update()
-        effects = np.zeros((n, len(kinds)))
-        member = chain.membership.tocsc()
-        for c in range(n):
-            hit = member.indices[member.indptr[c] : member.indptr[c + 1]] + 1
-            if hit.size:
-                keep = np.ones(m, dtype=bool)
-                keep[hit] = False
-                idx = np.flatnonzero(keep)
-                if dense is not None:
-                    without = np.linalg.solve(dense[np.ix_(idx, idx)], r[idx])[0]
-                else:
-                    without = engine.solve(sp.csc_array(a[idx][:, idx]), r[idx])[0]
-                effects[c] = 1.0 - np.divide(
-                    without, totals, out=np.ones_like(totals), where=totals > 0
-                )
-            bar.update()
-    effects[:, totals <= 0] = 0.0
-    # RE = 1 - x / P with x <= P, both off by at most e: |error| <= 2e / (P - e)
-    err = engine.error_bound
-    positive = totals[totals > 0]
-    bound = 0.0
-    if err > 0 and positive.size:
-        low = positive.min() - err
-        bound = 2 * err / low if low > 0 else np.inf
-    if bound > _MAX_ERROR:
-        warnings.warn(
-            f"GMRES left an error bound of {bound:.2g} on the removal effects of this"
-            f" {chain.n_states:,}-state chain; solving again by sparse LU, which can be slow",
-            UserWarning,
-            stacklevel=3,
-        )
-        return _removal_effects(chain, kinds, "direct", progress)
-    info: dict[str, float | str] = {"method": engine.method, "error_bound": float(bound)}
-    return np.clip(effects, 0.0, 1.0), totals, info
+    return removal_solve(chain, kinds, solver, progress)

@@ -341,7 +341,7 @@ def test_iterative_solver_matches_direct_within_its_bound(seed, order):
     assert direct.solver_ == {"method": "direct", "error_bound": 0.0}
     assert it.solver_["method"] == "iterative"
     bound = it.solver_["error_bound"]
-    assert 0 < bound <= 1e-8
+    assert 0 <= bound <= 1e-8  # 0 when the sweeps end exactly (an acyclic chain)
     diff = np.abs(it.removal_effects_.to_numpy() - direct.removal_effects_.to_numpy())
     assert diff.max() <= bound
     vdiff = np.abs(it.value_removal_effects_ - direct.value_removal_effects_).max()
