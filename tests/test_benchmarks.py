@@ -29,6 +29,8 @@ PLOTS = {
     "analytics": ["analytics.png"],
     "calibration": ["calibration.png"],
     "mediation": ["mediation.png", "mediation_recovery.png"],
+    "e2e": ["e2e.png"],
+    "experiments": ["experiments.png"],
 }
 
 
@@ -131,6 +133,27 @@ def test_mediation_quick(tmp_path):
     assert (speed.fit_s > 0).all() and (speed.n_touches > 0).all()
     for heading in ("Targets of issue 20", "No-mediation control", "Coverage of the 95%"):
         assert heading in text, heading
+
+
+def test_e2e_quick(tmp_path):
+    from benchmarks.suites.e2e import TARGETS
+
+    frame, text = run_quick("e2e", tmp_path)
+    imports = frame[frame.task == "import"]
+    assert {"import pandas", "import attribution_lab"} <= set(imports[imports.status == "ok"].model)
+    ours = frame[(frame.model == "attribution-lab") & (frame.status == "ok")]
+    assert set(ours.task) == {model for model, _, _ in TARGETS}
+    assert (ours.wall_s > 0).all() and (ours.peak_mem_mb > 0).all()
+    # every peer command gives a row: measured with its speedup, or an error with its text
+    for _, peer, _ in TARGETS:
+        row = frame[frame.model == peer].iloc[0]
+        assert (row.status == "ok" and row.speedup > 0) or (row.status == "error" and row.note)
+    assert "Targets of issue 21" in text
+
+
+def test_experiments_quick(tmp_path):
+    frame, _ = run_quick("experiments", tmp_path)
+    assert {"headline", "coverage", "n_tested", "holdout"} <= set(frame.task)
 
 
 def test_every_suite_has_a_test():
