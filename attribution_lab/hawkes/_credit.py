@@ -21,7 +21,7 @@ class _Draws:
 
     def __init__(self, journeys: Journeys, pair: bool, link: str) -> None:
         self.prep = _prepare(journeys)
-        self.branching = _Branching(self.prep, pair, np.asarray(journeys.times, dtype=float))
+        self.branching = _Branching(self.prep, pair)
         self.weights = _row_weights(journeys)
         self.link = link
         self.pair = pair
@@ -29,13 +29,17 @@ class _Draws:
 
     def tables(
         self,
-        parent: np.ndarray,
+        theta_t: np.ndarray,
+        draws: Any,
+        seed: int,
         gain: np.ndarray,
         base: np.ndarray,
         frailty: tuple[np.ndarray, np.ndarray] | None,
     ) -> dict[str, Any]:
-        lineage = self.branching.lineage(parent)
-        return self.branching.tables(lineage, gain, base, self.weights, self.link, frailty)
+        """The game's tables in draws number `draws` (see `_Branching.tables`)."""
+        return self.branching.tables(
+            theta_t, np.atleast_1d(draws), seed, gain, base, self.weights, self.link, frailty
+        )
 
     def frailty(
         self, theta_t: np.ndarray, theta_c: np.ndarray, shape: float | None

@@ -90,9 +90,8 @@ class PointProcessGame(Game):
         self._gain, self._base = conversion_terms(prep, link, model.conversion_theta_)
         self._frailty = self._draws.frailty(model.theta_, model.conversion_theta_, model.frailty_)
         seed = int(check_random_state(random_state).integers(2**63))
-        sampler = self._draws.branching.sampler(model.theta_)
         branching = self._draws.branching
-        self._lineage = [branching.lineage(sampler(k, seed)) for k in range(int(n_draws))]
+        self._lineage = [branching.lineage(model.theta_, k, seed) for k in range(int(n_draws))]
         self._weight = self._draws.weights[1 if what == "value" else 0]
         self._link = link
         self.model_ = model

@@ -8,11 +8,10 @@ A touch of channel d excites channel c with the exponential kernel
 e^{-\delta (t_i - t_k)}`. With p the last d-touch before i and :math:`\Delta = t_i - t_p`,
 :math:`R_d(i) = e^{-\delta\Delta}(1 + Y_d(p))`, where :math:`Y_d` (the same sum at the
 d-touches themselves) follows the recursion :math:`Y_k = a_k (Y_{k-1} + 1)`,
-:math:`a_k = e^{-\delta (t_k - t_{k-1})}` over each journey's run of d-touches. That
-recursion is a linear scan, computed for all runs at once by recursive doubling
-(:math:`\lceil\log_2\rceil` of the longest run vector steps, every factor :math:`\le 1`,
-so nothing can overflow), and likewise the first and second lag moments
-:math:`Z` and :math:`M` the derivatives in :math:`\delta` need.
+:math:`a_k = e^{-\delta (t_k - t_{k-1})}` over each journey's run of d-touches, and likewise
+the first and second lag moments the derivatives in :math:`\delta` need. The recursion runs
+compiled (`_jit`), journey by journey, and fuses the value, gradient and Hessian into one
+pass over the touches (every factor :math:`\le 1`, so nothing can overflow).
 """
 
 from __future__ import annotations
@@ -29,17 +28,6 @@ from ._data import _prepare, _Prepared
 __all__ = ["point_process_log_likelihood"]
 
 
-def _scan(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
-    """y_k = a_k y_{k-1} + b_k (y_{-1} = 0) by recursive doubling; a_k = 0 starts a run."""
-    mult, y = a.copy(), b.copy()
-    s = 1
-    for _ in range(steps):
-        y[s:] += mult[s:] * y[:-s]
-        mult[s:] *= mult[:-s].copy()
-        s *= 2
-    return y
-
-
 def _layout(n_channels: int, pair_decay: bool) -> tuple[slice, slice, slice]:
     """Slices of log mu, alpha (row-major [d, c]) and log decay in the touch parameters."""
     c = n_channels
@@ -47,51 +35,18 @@ def _layout(n_channels: int, pair_decay: bool) -> tuple[slice, slice, slice]:
     return slice(0, c), slice(c, c + c * c), slice(c + c * c, c + c * c + k)
 
 
-def _moments(
-    prep: _Prepared,
-    decay: np.ndarray,
-    pair_decay: bool,
-    second: bool,
-    runs: list[tuple[int, int, int, np.ndarray]] | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
-    """Per pair: R, L (first lag moment), M (second, if asked) and the decay it uses.
-
-    With `runs`, also appends (first pair, end pair, source d, Y at d's touches) for every
-    block of pairs, which is what sampling a parent touch walks back along.
-    """
-    c = prep.n_channels
-    size = prep.pair_touch.size
-    big_r, big_l = np.empty(size), np.empty(size)
-    big_m = np.empty(size) if second else None
-    dec = np.empty(size)
-    bounds = prep.pair_bounds
-    for d in range(c):
-        lo, hi = bounds[d * c], bounds[d * c + c]
-        if lo == hi:
-            continue
-        src = prep.sources[d]
-        if pair_decay:
-            groups = [(decay[d, t], bounds[d * c + t], bounds[d * c + t + 1]) for t in range(c)]
-        else:
-            groups = [(decay[d], lo, hi)]
-        for delta, a0, a1 in groups:
-            if a0 == a1:
-                continue
-            a = np.where(src.start, 0.0, np.exp(-delta * src.gap))
-            y = _scan(a, a, src.steps)
-            if runs is not None:
-                runs.append((int(a0), int(a1), d, y))
-            z = _scan(a, src.gap * y, src.steps)
-            p, lag = prep.pair_p[a0:a1], prep.pair_lag[a0:a1]
-            e = np.exp(-delta * lag)
-            y1 = 1.0 + y[p]
-            big_r[a0:a1] = e * y1
-            big_l[a0:a1] = e * (lag * y1 + z[p])
-            if big_m is not None:
-                m = _scan(a, 2.0 * src.gap * z - src.gap**2 * y, src.steps)
-                big_m[a0:a1] = e * (m[p] + 2.0 * lag * z[p] + lag**2 * y1)
-            dec[a0:a1] = delta
-    return big_r, big_l, big_m, dec
+def _unpack(
+    theta: np.ndarray, c: int, pair_decay: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mu, alpha, decay as a (C, C) array: decay[d, c] of the kernel of d on c)."""
+    s_mu, s_alpha, s_dec = _layout(c, pair_decay)
+    decay = np.exp(theta[s_dec])
+    decay = decay.reshape(c, c) if pair_decay else np.repeat(decay[:, None], c, axis=1)
+    return (
+        np.exp(theta[s_mu]),
+        np.ascontiguousarray(theta[s_alpha].reshape(c, c)),
+        np.ascontiguousarray(decay),
+    )
 
 
 def _touch_loglik(
@@ -108,106 +63,59 @@ def _touch_loglik(
               - (T_j - s_j)\sum_c \mu_c - \sum_{k}\sum_c \alpha_{c_k c}
               \big(1 - e^{-\delta_{c_k c}(T_j - t_k)}\big)\Big]
 
+    One compiled pass over the touches (`_jit.touch_pass`) gives every sum over the events
+    and the compensator; they combine here into the value, the gradient and the Hessian.
     With `comp_weight` (per journey), the compensator terms are weighted by it instead of
     :math:`n_j` (the frailty's posterior means, `_frailty`); no Hessian then.
     """
+    from . import _jit
+
     c = prep.n_channels
     s_mu, s_alpha, s_dec = _layout(c, pair_decay)
-    mu = np.exp(theta[s_mu])
-    alpha = theta[s_alpha].reshape(c, c)
-    decay = np.exp(theta[s_dec])
-    if pair_decay:
-        decay = decay.reshape(c, c)
-    big_r, big_l, big_m, dec = _moments(prep, decay, pair_decay, hessian)
-    ps, pt, target, key = prep.pair_source, prep.pair_touch, prep.pair_target, prep.pair_key
-    a_pair = alpha.ravel()[key]
-    dr = dec * big_r
-    kern = a_pair * dr
-    ev = prep.event
-    c_ev = prep.channel[ev]
-    ex = np.bincount(pt, kern, minlength=prep.n_touches)
-    lam = mu[c_ev] + ex[ev]
-    w_ev = prep.weight[ev]
-    # compensator: per source d (and target c for pair decays), over d's touches
-    e_sum = np.zeros((c, c))  # sum_k w_k (1 - e^{-delta l_k})
-    f_sum = np.zeros((c, c))  # sum_k w_k delta l_k e^{-delta l_k}
-    g_sum = np.zeros((c, c)) if hessian else None
-    cb = prep.channel_bounds
-    exposure, w_all = prep.exposure, prep.weight_by_channel
+    mu, alpha, decay = _unpack(theta, c, pair_decay)
+    hessian = bool(hessian and comp_weight is None)
+    exposure, w_comp = prep.exposure, prep.n
     if comp_weight is not None:
-        exposure = _dot(comp_weight, prep.window)
-        w_all = comp_weight[prep.jid[prep.by_channel]]
-    for d in range(c):
-        if cb[d] == cb[d + 1]:
-            continue
-        lag = prep.lag_by_channel[cb[d] : cb[d + 1]]
-        w = w_all[cb[d] : cb[d + 1]]
-        for t in range(c) if pair_decay else [None]:
-            delta = decay[d, t] if pair_decay else decay[d]
-            x = delta * lag
-            e = np.exp(-x)
-            row = slice(t, t + 1) if pair_decay else slice(None)
-            e_sum[d, row] = _dot(w, -np.expm1(-x))
-            f_sum[d, row] = _dot(w, x * e)
-            if g_sum is not None:
-                g_sum[d, row] = _dot(w, x * e * (1.0 - x))
-    ll = _dot(w_ev, np.log(lam)) - exposure * mu.sum() - float((alpha * e_sum).sum())
-    r = w_ev / lam
-    r_full = np.zeros(prep.n_touches)
-    r_full[ev] = r
-    r_pair = r_full[pt]
+        w_comp = np.ascontiguousarray(comp_weight, dtype=np.float64)
+        exposure = _dot(w_comp, prep.window)
+    out = _jit.touch_pass(
+        prep.offsets, prep.times, prep.channel, prep.end, prep.n, w_comp, mu, alpha, decay,
+        pair_decay, hessian, prep.bounds,
+    )  # fmt: skip
+    # every chunk's sums, added in the chunks' order (the same on any number of cores)
+    ll_ev, g_mu, g_a, g_d, cross, dd, e_sum, f_sum, g_sum, blocks = (x.sum(axis=0) for x in out)
+    if not pair_decay:  # the compensator of a source acts alike on every target
+        e_sum, f_sum, g_sum = (np.repeat(x, c, axis=1) for x in (e_sum, f_sum, g_sum))
+    ll = float(ll_ev) - exposure * mu.sum() - float((alpha * e_sum).sum())
     grad = np.empty(theta.size)
-    grad[s_mu] = mu * (np.bincount(c_ev, r, minlength=c) - exposure)
-    grad[s_alpha] = np.bincount(key, r_pair * dr, minlength=c * c) - e_sum.ravel()
-    dlam_dec = a_pair * (dr - dec * dec * big_l)  # d lambda_i / d log decay, per pair
-    d_dec = r_pair * dlam_dec
+    grad[s_mu] = mu * (g_mu - exposure)
+    grad[s_alpha] = (g_a - e_sum).ravel()
     if pair_decay:
-        grad[s_dec] = np.bincount(key, d_dec, minlength=c * c) - (alpha * f_sum).ravel()
+        grad[s_dec] = (g_d - alpha * f_sum).ravel()
     else:
-        grad[s_dec] = np.bincount(ps, d_dec, minlength=c) - (alpha * f_sum).sum(axis=1)
-    if not hessian or comp_weight is not None:
+        grad[s_dec] = (g_d - alpha * f_sum).sum(axis=1)
+    if not hessian:
         return ll, grad, None
-    assert big_m is not None and g_sum is not None
     hess = np.zeros((theta.size, theta.size))
     i_mu = np.arange(c)
     i_alpha = (c + np.arange(c * c)).reshape(c, c)
     i_dec = s_dec.start + (np.arange(c * c).reshape(c, c) if pair_decay else np.arange(c))
     # -sum_i (w_i / lambda_i^2) g_i g_i^T, target channel by target channel: an event of
     # c depends on mu_c, alpha[:, c] and the decays acting on c only
-    w2 = w_ev / lam**2
-    ev_rank = np.zeros(prep.n_touches, dtype=np.int64)
-    ev_order = np.argsort(c_ev, kind="stable")
-    ev_bounds = np.searchsorted(c_ev[ev_order], np.arange(c + 1))
-    ev_rank[ev[ev_order]] = np.arange(ev.size) - np.repeat(ev_bounds[:-1], np.diff(ev_bounds))
     for t in range(c):
-        rows = ev[ev_order[ev_bounds[t] : ev_bounds[t + 1]]]
-        if rows.size == 0:
-            continue
-        g = np.zeros((rows.size, 1 + 2 * c))
-        g[:, 0] = mu[t]
-        sel = np.flatnonzero(target == t)
-        rk = ev_rank[pt[sel]]
-        g[rk, 1 + ps[sel]] = dr[sel]
-        g[rk, 1 + c + ps[sel]] = dlam_dec[sel]
         cols = np.concatenate([[i_mu[t]], i_alpha[:, t], i_dec[:, t] if pair_decay else i_dec])
-        wt = w2[ev_order[ev_bounds[t] : ev_bounds[t + 1]]]
-        # einsum, not a BLAS call: under load a threaded BLAS waits for busy cores, 20x
-        # slower here than numpy's own loop (0.5 s against 0.025 s for 86k x 21)
-        block = np.einsum("ip,iq->pq", g * wt[:, None], g)
-        hess[np.ix_(cols, cols)] -= block
+        hess[np.ix_(cols, cols)] -= blocks[t]
     # second derivatives of lambda and of the compensator
     hess[i_mu, i_mu] += grad[s_mu]
-    cross = np.bincount(key, r_pair * dec * (big_r - dec * big_l), minlength=c * c).reshape(c, c)
-    cross -= f_sum
+    cross = cross - f_sum
     flat_a = i_alpha.ravel()
     flat_d = (i_dec if pair_decay else np.repeat(i_dec[:, None], c, axis=1)).ravel()
     np.add.at(hess, (flat_a, flat_d), cross.ravel())
     np.add.at(hess, (flat_d, flat_a), cross.ravel())
-    dd = r_pair * a_pair * dec * (big_r - 3.0 * dec * big_l + dec**2 * big_m)
     if pair_decay:
-        diag = np.bincount(key, dd, minlength=c * c) - (alpha * g_sum).ravel()
+        diag = (dd - alpha * g_sum).ravel()
     else:
-        diag = np.bincount(ps, dd, minlength=c) - (alpha * g_sum).sum(axis=1)
+        diag = (dd - alpha * g_sum).sum(axis=1)
     hess[i_dec.ravel(), i_dec.ravel()] += diag
     return ll, grad, hess
 

@@ -133,9 +133,9 @@ class PointProcessAttribution(AttributionModel):
     parts share no parameter, so the conversion part is `HazardAttribution`'s fit and
     the touch part is maximised on its own: L-BFGS-B on
     :math:`(\log\mu, \alpha, \log\delta)` with :math:`\alpha \ge 0`, then Newton steps.
-    The excitation sums follow the exponential kernel's recursion, computed for all
-    journeys at once (`attribution_lab.hawkes.kernels`), with the analytic gradient and
-    Hessian; the covariance is the inverse observed information. The start is the process
+    The excitation sums follow the exponential kernel's recursion, in one compiled pass
+    over the touches (`attribution_lab.hawkes.kernels`) giving the analytic gradient and
+    Hessian with the value; the covariance is the inverse observed information. The start is the process
     without excitation (:math:`\alpha = 0`, :math:`\mu_c` its maximum-likelihood rate,
     decays 1 / the mean lag to the previous touch of the source); Newton steps free the
     excitations whose gradient is positive (on 10 channels and 1e5 journeys, 18 steps,
@@ -460,9 +460,8 @@ class PointProcessAttribution(AttributionModel):
         s_mu, s_alpha, s_dec = _layout(c, pair)
         size = s_dec.stop
         mu0 = np.maximum(prep.event_count, 0.5) / max(prep.exposure, 1e-12)
-        lag = np.bincount(prep.pair_source, prep.pair_lag, minlength=c)
-        cnt = np.bincount(prep.pair_source, minlength=c)
-        mean_lag = np.where(cnt > 0, lag / np.maximum(cnt, 1), 1.0)
+        cnt = prep.lag_count
+        mean_lag = np.where(cnt > 0, prep.lag_sum / np.maximum(cnt, 1), 1.0)
         dec0 = 1.0 / np.maximum(mean_lag, 1e-3)
         if pair:
             dec0 = np.repeat(dec0, c)
@@ -762,14 +761,13 @@ class PointProcessAttribution(AttributionModel):
         pair = self.decay == "pair"
         k_hat = self.frailty_
         at_fit = _Draws(journeys, pair, link)
-        draw = at_fit.branching.sampler(self.theta_)
         gain, base = conversion_terms(at_fit.prep, link, conv_theta)
         fr = at_fit.frailty(self.theta_, conv_theta, k_hat)
         direct = at_fit.branching.direct(gain, base, at_fit.weights, link, fr)[0]
-        runs = [at_fit.tables(draw(k, seed), gain, base, fr) for k in range(r)]
-        mean = {k: np.mean([d[k] for d in runs], axis=0) for k in runs[0]}
+        runs = at_fit.tables(self.theta_, np.arange(r), seed, gain, base, fr)
+        mean = {k: v.mean(axis=0) if k != "v_empty" else v for k, v in runs.items()}
         stat = "shapley" if self.credit == "shapley" else "removal"
-        mc_var = np.var([d[stat][0] for d in runs], axis=0, ddof=1) / r
+        mc_var = np.var(runs[stat][:, 0], axis=0, ddof=1) / r
         # parameter uncertainty: draws with the parameters from their asymptotic normal
         # distribution, against draws at the estimate, on at most _SUBSAMPLE journeys (the
         # parameters move every journey's credit together, so a subsample shows how much,
@@ -780,18 +778,14 @@ class PointProcessAttribution(AttributionModel):
             sub = journeys.subset(np.sort(rng.choice(n, _SUBSAMPLE, replace=False)))
         small = _Draws(sub, pair, link)
         ratio = at_fit.weights[0].sum() / small.weights[0].sum()
-        draw_small = small.branching.sampler(self.theta_)
         gain_s, base_s = conversion_terms(small.prep, link, conv_theta)
         fr_s = small.frailty(self.theta_, conv_theta, k_hat)
-        hat = [
-            small.tables(draw_small(r + k, seed), gain_s, base_s, fr_s)[stat][0] for k in range(r)
-        ]
+        hat = small.tables(self.theta_, r + np.arange(r), seed, gain_s, base_s, fr_s)[stat][:, 0]
         star: list[np.ndarray] = []
         for touch, conv, shape in self._parameter_draws(r, rng):
             g, b = conversion_terms(small.prep, link, conv)
-            parent = small.branching.sampler(touch)(2 * r + len(star), seed)
             fr_k = small.frailty(touch, conv, shape)
-            star.append(small.tables(parent, g, b, fr_k)[stat][0])
+            star.append(small.tables(touch, 2 * r + len(star), seed, g, b, fr_k)[stat][0, 0])
         param_var = ratio**2 * np.maximum(
             np.var(star, axis=0, ddof=1) - np.var(hat, axis=0, ddof=1), 0.0
         )

@@ -42,7 +42,9 @@ The figures of issue 20 for `attribution_lab.hawkes.PointProcessAttribution` (re
     six excitations 0.3-0.5, decays 0.5 per day, about 8.8 touches per journey) at
     ``--speed-sizes`` (default 1e4, 1e5, 1e6), each run in a fresh process: ``fit_s`` and
     ``attribute_s`` (defaults: 20 draws, standard errors) of one
-    ``PointProcessAttribution(random_state=seed)``, ``n_touches``, the fit's peak RSS.
+    ``PointProcessAttribution(random_state=seed)``, their CPU seconds (``fit_cpu_s``,
+    ``attribute_cpu_s``: all threads), ``conversion_fit_s`` (the fit's HazardAttribution
+    part, timed alone afterwards), ``n_touches``, the fit's peak RSS.
     ``--speed-repeats`` runs per size (default 3; one where three would exceed
     ``--speed-limit``), the table gives their median. A size whose time, scaled linearly
     from the previous size, exceeds ``--speed-limit`` seconds (default 600) is a
@@ -493,11 +495,21 @@ def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
         warnings.simplefilter("always")
         fit = measure_once(lambda: model.fit(journeys))
         attr = measure_once(model.attribute)
+        # the fit's conversion part alone (the same HazardAttribution fit the model makes),
+        # to tell it from the touch likelihood's Newton steps
+        from attribution_lab.hazard import HazardAttribution
+
+        conv = measure_once(
+            lambda: HazardAttribution(max_iter=model.max_iter, tol=model.tol).fit(journeys)
+        )
     return {
         "n_touches": int(journeys.lengths.sum()),
         "simulate_s": simulate_s,
         "fit_s": fit["wall_s"],
         "attribute_s": attr["wall_s"],
+        "fit_cpu_s": fit["cpu_user_s"] + fit["cpu_sys_s"],
+        "attribute_cpu_s": attr["cpu_user_s"] + attr["cpu_sys_s"],
+        "conversion_fit_s": conv["wall_s"],
         "peak_mem_mb": max(fit["peak_mb"], attr["peak_mb"]),
         "n_iter": model.n_iter_,
         "converged": model.converged_,
@@ -697,6 +709,8 @@ def _speed_lines(all_rows, spd) -> list[str]:
         "",
         "Each run in a fresh process (imports and the draw of the journeys not timed); "
         "medians over the runs. Targets at 1e6: fit <= 60 s, attribute <= 30 s more. "
+        "`*_cpu_s`: CPU seconds of the process (all its threads); `conversion_fit_s`: the "
+        "fit's conversion part (HazardAttribution) timed alone afterwards, included in fit_s. "
         "`background_load`: cores other processes used meanwhile (2 cores here).",
         "",
     ]
@@ -707,6 +721,9 @@ def _speed_lines(all_rows, spd) -> list[str]:
             touches=("n_touches", "median"),
             fit_s=("fit_s", "median"),
             attribute_s=("attribute_s", "median"),
+            fit_cpu_s=("fit_cpu_s", "median"),
+            attribute_cpu_s=("attribute_cpu_s", "median"),
+            conversion_fit_s=("conversion_fit_s", "median"),
             peak_mem_mb=("peak_mem_mb", "median"),
             newton_iterations=("n_iter", "median"),
             background_load=("background_load", "median"),
