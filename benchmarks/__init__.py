@@ -3,8 +3,8 @@
 One module per suite in ``benchmarks/suites/``, one question each (see ``benchmarks/README.md``
 for the table of questions, commands and results files): ``accuracy``, ``speed``,
 ``montecarlo``, ``peers``, ``parse``, ``events``, ``analytics``, ``calibration``,
-``mediation``. They share one data module (``_data.py``) and one harness and report writer
-(``_harness.py``); results go to ``benchmarks/results/SUITE/``.
+``mediation``, ``scale``. They share one data module (``_data.py``) and one harness and
+report writer (``_harness.py``); results go to ``benchmarks/results/SUITE/``.
 """
 
 SUITES = (
@@ -19,4 +19,5 @@ SUITES = (
     "mediation",
     "e2e",
     "experiments",
+    "scale",
 )
