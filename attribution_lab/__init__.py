@@ -18,6 +18,7 @@ from .calibrate import (
     PositionWeightsResult,
     calibrate_position_weights,
     calibrate_time_decay,
+    calibrate_to_experiments,
 )
 from .channels import ChannelGrouping, group_channels
 from .datasets import load_pathdata
@@ -26,8 +27,10 @@ from .events import EventsReport, events_to_journeys, stitch_identities
 from .hawkes import PointProcessAttribution
 from .hazard import HazardAttribution, HazardGame
 from .journeys import MILESTONES, Journeys
+from .lift import LiftTest, read_lift_tests
 from .markov import MarkovAttribution
-from .readers import read_criteo_attribution, read_events, read_path_table
+from .readers import read_criteo_attribution, read_events, read_ga4_export, read_path_table
+from .reporting import report
 from .result import ESTIMANDS, AttributionResult, NegativeCreditWarning
 from .roi import read_costs, roi
 from .rules import (
@@ -64,6 +67,7 @@ __all__ = [
     "Journeys",
     "LastNonDirectAttribution",
     "LastTouchAttribution",
+    "LiftTest",
     "LinearAttribution",
     "MarkovAttribution",
     "NegativeCreditWarning",
@@ -81,6 +85,7 @@ __all__ = [
     "bootstrap",
     "calibrate_position_weights",
     "calibrate_time_decay",
+    "calibrate_to_experiments",
     "channel_overlap",
     "channel_stats",
     "compare",
@@ -94,8 +99,11 @@ __all__ = [
     "read_costs",
     "read_criteo_attribution",
     "read_events",
+    "read_ga4_export",
+    "read_lift_tests",
     "read_path_table",
     "register_model",
+    "report",
     "roi",
     "stitch_identities",
     "time_to_conversion",

@@ -21,7 +21,7 @@ LAYERS = [
     {"rules", "markov", "shapley", "hazard", "hawkes"},
     {"simulate"},
     {"evaluate", "uncertainty", "calibrate", "analytics", "roi", "_align", "_resample"},
-    {"plot", "report"},
+    {"plot", "reporting"},
     {"cli", "__main__"},
 ]
 RANK = {name: k for k, names in enumerate(LAYERS) for name in names}

@@ -23,6 +23,7 @@ from .describe import add_describe_parser
 from .events import add_events_parser
 from .ga4 import add_ga4_parser
 from .models import add_models_parser
+from .report import add_report_parser
 from .simulate import add_scenarios_parser, add_simulate_parser
 
 __all__ = ["CLIError", "build_parser", "main", "parse_value"]
@@ -36,6 +37,7 @@ _COMMANDS = (
     add_simulate_parser,
     add_scenarios_parser,
     add_describe_parser,
+    add_report_parser,
     add_calibrate_parser,
     add_events_parser,
     add_ga4_parser,

@@ -106,7 +106,7 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def _models(args: argparse.Namespace, journeys: Any) -> Any:
-    from ..report import DEFAULT_MODELS
+    from ..reporting import DEFAULT_MODELS
 
     names = DEFAULT_MODELS if args.models is None else None
     if names is None:
@@ -131,7 +131,7 @@ def _models(args: argparse.Namespace, journeys: Any) -> Any:
 
 def cmd_report(args: argparse.Namespace) -> None:
     """Run ``attribution-lab report``: read INPUT, build the page, write it to ``--out``."""
-    from ..report import report
+    from ..reporting import report
 
     if getattr(args, "format", "table") != "table":
         raise CLIError("--format does not apply to report, which writes HTML to --out")

@@ -61,11 +61,13 @@ PUBLIC_MODULES: list[tuple[str, str]] = [
     ("attribution_lab.calibrate", "Measuring, calibrating and describing"),
     ("attribution_lab.analytics", "Measuring, calibrating and describing"),
     ("attribution_lab.roi", "Measuring, calibrating and describing"),
-    ("attribution_lab.plot", "Figures"),
+    ("attribution_lab.plot", "Figures and reports"),
+    ("attribution_lab.reporting", "Figures and reports"),
     ("attribution_lab.events", "Data in"),
     ("attribution_lab.channels", "Data in"),
     ("attribution_lab.readers", "Data in"),
     ("attribution_lab.sql", "Data in"),
+    ("attribution_lab.lift", "Data in"),
     ("attribution_lab.datasets", "Data in"),
 ]
 

@@ -20,7 +20,7 @@ import pytest
 from attribution_lab import Journeys
 from attribution_lab.cli._options import CLIError
 from attribution_lab.cli.report import add_report_parser
-from attribution_lab.report import report
+from attribution_lab import report
 
 MODELS = ["first_touch", "linear", "markov", "shapley"]
 
