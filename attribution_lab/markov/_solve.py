@@ -139,11 +139,12 @@ def removal_solve(
     Large chains are solved instead for all channels at once: the system
     :math:`x = D_c (r + Q x)` (:math:`D_c` zero on A) is swept Gauss-Seidel style in
     breadth-first order from start, rows grouped into levels that depend only on rows
-    already updated, 16 right-hand sides per block. From :math:`x = 0` the iterates increase
-    to the solution; with residual :math:`\\rho` the error is :math:`N_{KK}\\rho \\le
-    \\max\\tau\\,\\lVert\\rho\\rVert_\\infty`, :math:`\\tau = N\\mathbf{1}` the expected
-    steps to absorption (solved and bounded the same way), and sweeps continue until that
-    bound is below ``1e-12`` of the conversion probability.
+    already updated, 16 right-hand sides per block. From :math:`x = D_c h` (the error then
+    starts at :math:`P(\\text{visit } A, \\text{convert})`) the iterates decrease to the
+    solution, the operator being monotone; with residual :math:`\\rho` the error is
+    :math:`N_{KK}\\rho \\le \\max\\tau\\,\\lVert\\rho\\rVert_\\infty`, :math:`\\tau =
+    N\\mathbf{1}` the expected steps to absorption (solved and bounded the same way), and
+    sweeps continue until that bound is below ``1e-12`` of the conversion probability.
 
     References
     ----------
@@ -307,16 +308,22 @@ class _Sweep:
         ]
 
     def solve(
-        self, b: np.ndarray, mask: np.ndarray, scale: np.ndarray | None, tau_max: float | None
+        self,
+        b: np.ndarray,
+        mask: np.ndarray,
+        scale: np.ndarray | None,
+        tau_max: float | None,
+        x0: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Sweep ``x = b + mask * (Q x)`` from 0 until ``tau_max * residual <= _TARGET * scale``.
 
         `b` and `mask` are in the plan's order. With `scale` None each column's own start
         entry is its scale; with `tau_max` None the block holds tau itself (last column,
         needed only to 1e-3 of its maximum) and the bound on max tau that the current
-        iterate certifies is used. Returns x (the plan's order) and the residuals.
+        iterate certifies is used. `x0` (default 0) is the first iterate, which the sweeps
+        overwrite. Returns x (the plan's order) and the residuals.
         """
-        x = np.zeros_like(b)
+        x = np.zeros_like(b) if x0 is None else x0
         res = np.full(b.shape[1], np.inf)
         for sweep in range(1, _MAX_SWEEPS + 1):
             for lo, hi, block in self.groups:
@@ -363,6 +370,7 @@ def _iterative(
     x, res = plan.solve(b, np.ones_like(b), None, None)
     tau_max = _tau_bound(x[:, -1], res[-1])
     totals = x[start, :kinds].copy()
+    h = x[:, :kinds]
     err_total = tau_max * res[:kinds]
     bar.update()
     out = np.repeat(totals[None, :], n, axis=0)
@@ -374,7 +382,9 @@ def _iterative(
         for j, (c, _) in enumerate(part):
             mask[plan.inverse[hits.indices[hits.indptr[c] : hits.indptr[c + 1]]], j] = 0.0
         b = r[:, kind] * mask
-        x, res = plan.solve(b, mask, totals[kind], tau_max)
+        # start from h off c's states: the error starts at P(visit c, convert), small for
+        # rare channels, instead of P(convert without c); the iterates then decrease
+        x, res = plan.solve(b, mask, totals[kind], tau_max, x0=h[:, kind] * mask)
         for j, (c, k) in enumerate(part):
             out[c, k] = x[start, j]
             err[c, k] = tau_max * res[j] + err_total[k]
