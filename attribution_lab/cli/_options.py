@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -333,13 +334,17 @@ def refuse_inert_options(
 
 
 def _check_ci_options(args: argparse.Namespace) -> None:
-    # options that act only on the bootstrap are refused without --ci, and get their
+    # options that act only on the bootstrap are refused without --ci (or --lift-tests,
+    # whose calibration bootstraps a model without its own standard errors), and get their
     # defaults with it
+    boots = args.ci or getattr(args, "lift_tests", None) is not None
     for dest, default in (("n_boot", 200), ("ci_level", 0.95)):
         if getattr(args, dest) is None:
             setattr(args, dest, default)
-        elif not args.ci:
-            raise CLIError(f"{_flag(dest)} sets the bootstrap, which runs only with --ci")
+        elif not boots:
+            raise CLIError(
+                f"{_flag(dest)} sets the bootstrap, which runs only with --ci or --lift-tests"
+            )
     if args.n_boot < 2:
         raise CLIError(f"--n-boot must be at least 2 resamples, got {args.n_boot}")
     if not 0 < args.ci_level < 1:
@@ -347,7 +352,7 @@ def _check_ci_options(args: argparse.Namespace) -> None:
     # the seed is resolved here; _check_seed_acts refuses one given to a run that draws nothing
     args.seed_given = args.seed is not None
     args.seed = 0 if args.seed is None else args.seed
-    args.seed_acts = args.ci
+    args.seed_acts = boots
 
 
 def _check_seed_acts(args: argparse.Namespace, models: Sequence[str]) -> None:
@@ -439,6 +444,40 @@ def _add_ci_options(p: argparse.ArgumentParser) -> None:
         help="spend CSV (columns channel, cost; optional period): adds cost per conversion,"
         " ROAS and ROI",
     )
+
+
+def _add_lift_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lift-tests",
+        default=None,
+        metavar="FILE",
+        help="lift-test CSV (channel, incremental_conversions or lift, ci_low/ci_high or"
+        " stderr, ...): the credit is calibrated to the experiments (incremental conversions,"
+        " with both uncertainties; --n-boot/--ci-level/--seed set its bootstrap)",
+    )
+    p.add_argument(
+        "--untested",
+        choices=("keep", "pooled"),
+        default=None,
+        help="--lift-tests: channels no test measured keep the model's credit (keep, default)"
+        " or move by the tested channels' pooled ratio with a wider interval (pooled)",
+    )
+
+
+def lift_tests_arg(args: argparse.Namespace) -> list[Any] | None:
+    """The lift tests of ``--lift-tests`` (None without it); ``--untested`` resolved."""
+    if args.lift_tests is None:
+        if args.untested is not None:
+            raise CLIError(
+                "--untested sets the lift-test calibration, which runs only with --lift-tests"
+            )
+        return None
+    args.untested = args.untested or "keep"
+    if not os.path.exists(args.lift_tests):
+        raise CLIError(f"--lift-tests {args.lift_tests}: no such file")
+    from ..lift import read_lift_tests
+
+    return read_lift_tests(args.lift_tests)
 
 
 def _say_for_command_line(msg: str, args: argparse.Namespace) -> str:

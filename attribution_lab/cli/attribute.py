@@ -17,11 +17,13 @@ from ._options import (
     _add_channel_options,
     _add_ci_options,
     _add_input_options,
+    _add_lift_options,
     _add_touch_options,
     _check_ci_options,
     _check_seed_acts,
     _print_table,
     count,
+    lift_tests_arg,
     load_input,
     make_model,
     parse_params,
@@ -47,6 +49,7 @@ def add_attribute_parser(subparsers: Any) -> argparse.ArgumentParser:
     _add_channel_options(p)
     _add_touch_options(p)
     _add_ci_options(p)
+    _add_lift_options(p)
     p.set_defaults(func=cmd_attribute)
     return p
 
@@ -69,11 +72,37 @@ def add_compare_parser(subparsers: Any) -> argparse.ArgumentParser:
     _add_channel_options(p)
     _add_touch_options(p)
     _add_ci_options(p)
+    _add_lift_options(p)
     p.set_defaults(func=cmd_compare)
     return p
 
 
+def _calibrated(model: Any, fitted: AttributionResult | None, journeys, tests, args):
+    """`fitted` (a result with stderr) or `model` calibrated to the lift tests."""
+    from ..calibrate import calibrate_to_experiments
+
+    return calibrate_to_experiments(
+        fitted if fitted is not None and fitted.stderr is not None else model,
+        journeys,
+        tests,
+        untested=args.untested,
+        n_boot=args.n_boot,
+        ci_level=args.ci_level,
+        random_state=args.seed,
+    )
+
+
+def _lift_header(result: AttributionResult, n_tests: int, args: argparse.Namespace) -> str:
+    base = result.params.get("baseline_conversions")
+    return (
+        f"calibrated to {n_tests} lift test{'s' if n_tests != 1 else ''} from {args.lift_tests}"
+        f" (untested channels: {args.untested}): credit is incremental conversions"
+        + (f"; {count(base)} conversions no channel caused" if base is not None else "")
+    )
+
+
 def cmd_attribute(args: argparse.Namespace) -> None:
+    tests = lift_tests_arg(args)
     _check_ci_options(args)
     journeys = load_input(args)
     model = make_model(args.model, parse_params(args.param), args, journeys)
@@ -91,12 +120,16 @@ def cmd_attribute(args: argparse.Namespace) -> None:
         )
     else:
         result = model.fit(journeys).attribute()
+    if tests is not None:
+        result = _calibrated(model, result, journeys, tests, args)
     if args.format == "table":
         print(
             f"model {result.model} ({result.estimand}); {args.input_summary}: "
             f"{count(result.total_conversions)} conversions, value {result.total_value:,.6g}"
         )
-        if args.ci:
+        if tests is not None:
+            print(_lift_header(result, len(tests), args))
+        elif args.ci:
             print(
                 f"{args.ci_level:.0%} percentile intervals of the conversions credit from"
                 f" {args.n_boot} bootstrap resamples of customers (seed {args.seed})"
@@ -190,13 +223,39 @@ def _model_specs(
     return {n: make_model(n, per_model[n], args, journeys) for n in labels}
 
 
+def _calibrated_table(models, journeys, tests, costs, args) -> tuple[Any, dict[str, Any]]:
+    """compare's tidy table of every model calibrated to the lift tests, and the results."""
+    import pandas as pd
+
+    results, frames = {}, []
+    for label, model in models.items():
+        fitted = None
+        if args.ci:
+            from ..uncertainty import bootstrap
+
+            fitted = bootstrap(
+                model, journeys, args.n_boot, ci_level=args.ci_level, random_state=args.seed
+            )
+        results[label] = r = _calibrated(model, fitted, journeys, tests, args)
+        frame = r.to_frame()
+        if costs is not None:
+            frame = frame.join(roi(r, costs).drop(columns=["conversions", "value"]))
+        frames.append(frame.reset_index().assign(model=label))
+    tidy = pd.concat(frames, ignore_index=True)
+    return tidy[["model", *[c for c in tidy.columns if c != "model"]]], results
+
+
 def cmd_compare(args: argparse.Namespace) -> None:
+    tests = lift_tests_arg(args)
     _check_ci_options(args)
     journeys = load_input(args)
     models = _model_specs(args.models, args.param, args, journeys)
     _check_seed_acts(args, list(models))
     costs = _read_costs_arg(args.costs) if args.costs else None
-    if args.ci:
+    results = None
+    if tests is not None:
+        tidy, results = _calibrated_table(models, journeys, tests, costs, args)
+    elif args.ci:
         tidy = compare(
             journeys,
             models,
@@ -212,9 +271,16 @@ def cmd_compare(args: argparse.Namespace) -> None:
             f"{args.input_summary}: {count(journeys.n_conversions)} conversions, "
             f"value {journeys.total_value:,.6g}; share of conversions credited to each channel:"
         )
+        if tests is not None:
+            first = next(iter(results.values()))
+            print(_lift_header(first, len(tests), args).replace(" credit is", " each credit is"))
         wide = tidy.pivot(index="channel", columns="model", values="share")[list(models)]
         _print_table(wide, "table")
-        if args.ci:
+        if tests is not None:
+            print(f"\n{args.ci_level:.0%} intervals of the calibrated conversions credit:")
+            cols = ["model", "channel", "conversions", "stderr", "ci_low", "ci_high", "tested"]
+            _print_table(tidy[cols].set_index(["model", "channel"]), "table")
+        elif args.ci:
             print(
                 f"\n{args.ci_level:.0%} bootstrap intervals of the conversions credit"
                 f" ({args.n_boot} resamples, seed {args.seed}):"
@@ -232,7 +298,10 @@ def cmd_compare(args: argparse.Namespace) -> None:
             label: group.drop(columns="model").to_dict(orient="records")
             for label, group in tidy.groupby("model", sort=False)
         }
-        results = records if args.ci else [m.attribute().to_dict() for m in models.values()]
+        if results is not None:
+            results = {label: r.to_dict() for label, r in results.items()}
+        else:
+            results = records if args.ci else [m.attribute().to_dict() for m in models.values()]
         payload = {"seed": args.seed, "results": results}
         if args.channel_groups is not None:
             payload["channel_groups"] = args.channel_groups
