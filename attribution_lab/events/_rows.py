@@ -15,8 +15,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from .._times import duration_days, scalar_days
 from .._validation import show
@@ -54,6 +52,9 @@ def stitch_identities(frame: pd.DataFrame, id_columns: Sequence[str]) -> pd.Seri
     >>> stitch_identities(f, ["cookie", "email", "phone"]).tolist()
     [0, 1, 1, 1, 2]
     """
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
     if isinstance(id_columns, str):
         id_columns = [id_columns]
     if not id_columns:

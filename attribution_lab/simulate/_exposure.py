@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
 
 from ..shapley.exact import popcount
 
@@ -134,6 +133,8 @@ def _evaluate(
     vlog: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """p_j(S) and log m_j(S) for rows (journey ``jid``, coalition bitmask ``masks``)."""
+    from scipy.special import expit
+
     logit = expo.base_logit[jid]
     for c in range(expo.organic.shape[0]):
         col = expo.organic[c]

@@ -6,7 +6,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from .._validation import check_random_state
 from ..journeys import Journeys
@@ -116,6 +115,8 @@ class MarkovWorld(World):
         **kwargs
             Passed to the constructor (``value_sigma``, ``max_steps``).
         """
+        import scipy.sparse as sp
+
         if order not in (1, 2):
             raise ValueError(f"order must be 1 or 2, got {order!r}")
         if (
