@@ -69,7 +69,7 @@ import os
 import warnings
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -86,6 +86,11 @@ GA4_SOURCE_LEVELS = ("collected", "last_click", "event_params")
 MICROS_PER_DAY = 86_400e6
 #: values that say nothing about where a session came from
 EMPTY_VALUES = ("", "(not set)")
+#: what ``str.strip`` strips (Python's whitespace), for pyarrow's ``utf8_trim``
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 #: top-level columns every GA4 export has; a file without them is not one
 REQUIRED = ("event_timestamp", "event_name")
 #: ... and of which a file must have at least one besides
@@ -121,8 +126,6 @@ LEVEL_FIELDS = {
     "last_click": ("l_source", "l_medium", "l_campaign", "l_ads"),
     "event_params": ("p_source", "p_medium", "p_campaign", "p_gclid"),
 }
-_INT_FIELDS = {"event_timestamp", "ga_session_id"}
-_FLOAT_FIELDS = {"revenue"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -368,13 +371,14 @@ def _first_line(exc: Exception) -> str:
 
 
 def _path(table: Any, path: tuple[str, ...]) -> Any:
-    """The column at `path` (nested fields through `pyarrow.compute.struct_field`, which
-    keeps a null record's fields null), or None when the export has no such field."""
+    """The column at `path` as one pyarrow array (nested fields through
+    `pyarrow.compute.struct_field`, which keeps a null record's fields null), or None
+    when the export has no such field."""
     import pyarrow.compute as pc
 
     if path[0] not in table.column_names:
         return None
-    arr = table.column(path[0])
+    arr = table.column(path[0]).combine_chunks()
     for name in path[1:]:
         if arr.type.num_fields == 0 or arr.type.get_field_index(name) < 0:
             return None
@@ -382,146 +386,251 @@ def _path(table: Any, path: tuple[str, ...]) -> Any:
     return arr
 
 
-def _params(table: Any, n: int) -> dict[str, np.ndarray]:
-    """The event parameters of `PARAMS` per row (the last entry of a repeated key)."""
+def _is_text(typ: Any) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(typ) or pa.types.is_large_string(typ)
+
+
+def _raw_text(arr: Any) -> Any:
+    """`arr` as large_string (values of other types as `str` writes them; NaN null)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    out = {name: np.full(n, None, dtype=object) for name in PARAMS}
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if pa.types.is_floating(arr.type):
+        arr = pc.if_else(pc.is_nan(arr), None, arr)  # NaN is missing, as pandas sees it
+    if not _is_text(arr.type):  # rare: numbers where text is expected, once per value
+        enc = pc.dictionary_encode(arr)
+        words = pa.array([str(v) for v in enc.dictionary.to_pylist()], pa.large_string())
+        arr = words.take(enc.indices)
+    return arr.cast(pa.large_string())
+
+
+def _text(arr: Any, n: int) -> Any:
+    """Stripped text (as ``str.strip`` strips) as a large_string pyarrow array; null for
+    missing, empty or ``(not set)``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if arr is None:
+        return pa.nulls(n, pa.large_string())
+    arr = pc.utf8_trim(_raw_text(arr), _WHITESPACE)
+    return pc.if_else(pc.is_in(arr, pa.array(EMPTY_VALUES, pa.large_string())), None, arr)
+
+
+def _numbers(arr: Any) -> np.ndarray | None:
+    """float64 of an integer, float or integer-text pyarrow array (NaN for missing); None
+    when some text is no plain integer (then `pandas.to_numeric` decides, as it did)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if _is_text(arr.type):
+        try:
+            arr = pc.cast(arr, pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+    elif not (pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)):
+        return None
+    out = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    return np.asarray(out, dtype=np.float64)
+
+
+def _check_numbers(path: str, name: str, raw: np.ndarray, num: np.ndarray, required: bool):
+    """Refuse the first value that is missing (when `required`) or not a number."""
+    bad = np.isnan(num) & pd.notna(raw)
+    if required:
+        bad |= pd.isna(raw)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        what = "missing" if pd.isna(raw[i]) else f"{raw[i]!r} is not an integer"
+        where = "event_params ga_session_id" if name == "ga_session_id" else name
+        raise ValueError(f"{path}: row {i} (line {i + 1}): {where} {what}")
+
+
+def _slow_numbers(path: str, name: str, parts: list[Any], n: int, required: bool):
+    """The values of `parts` (the first non-missing of each row) as numbers the way
+    ``pandas.to_numeric`` reads them, refusing what it cannot read (rare inputs only)."""
+    raw = np.full(n, None, dtype=object)
+    for part in parts:
+        vals = np.asarray(part.to_numpy(zero_copy_only=False), dtype=object)
+        fill = pd.isna(raw) & ~pd.isna(vals)
+        raw[fill] = vals[fill]
+    num = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    _check_numbers(path, name, raw, num, required)
+    return num
+
+
+def _params(table: Any, n: int) -> dict[str, list[Any]]:
+    """Per parameter of `PARAMS`: the raw values of the ``string_value``, ``int_value``,
+    ``double_value`` and ``float_value`` fields of its last entry in each row (pyarrow
+    arrays of `n`, null where the row has none); a value is the first non-null of them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out: dict[str, list[Any]] = {name: [] for name in PARAMS}
     if "event_params" not in table.column_names or n == 0:
         return out
-    params = table.column("event_params")
-    if not (pa.types.is_list(params.type) or pa.types.is_large_list(params.type)):
+    lists = table.column("event_params").combine_chunks()
+    if not (pa.types.is_list(lists.type) or pa.types.is_large_list(lists.type)):
         return out
-    offset = 0
-    for chunk in params.chunks:
-        flat = pc.list_flatten(chunk)
-        parent = pc.list_parent_indices(chunk).to_numpy() + offset
-        offset += len(chunk)
-        if len(flat) == 0:
+    flat = pc.list_flatten(lists)
+    if len(flat) == 0 or flat.type.get_field_index("key") < 0:
+        return out
+    if flat.type.get_field_index("value") < 0:
+        return out
+    parent = pc.list_parent_indices(lists).to_numpy()
+    keys = pc.struct_field(flat, "key")
+    value = pc.struct_field(flat, "value")
+    subs = [s for s in ("string_value", "int_value", "double_value", "float_value")]
+    subs = [s for s in subs if value.type.get_field_index(s) >= 0]
+    for name, key in PARAMS.items():
+        hit = pc.fill_null(pc.equal(keys, key), False)
+        idx = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
+        if not idx.size:
             continue
-        keys = pc.struct_field(flat, "key")
-        value = pc.struct_field(flat, "value")
-        for name, key in PARAMS.items():
-            hit = pc.fill_null(pc.equal(keys, key), False).to_numpy(zero_copy_only=False)
-            idx = np.flatnonzero(hit)
-            if not idx.size:
-                continue
-            val = value.take(pa.array(idx))
-            got = np.full(idx.size, None, dtype=object)
-            # a value is in one of the four fields; read the others' in turn where empty
-            for sub in ("string_value", "int_value", "double_value", "float_value"):
-                if val.type.get_field_index(sub) < 0:
-                    continue
-                part = pc.struct_field(val, sub).to_numpy(zero_copy_only=False)
-                part = np.asarray(part, dtype=object)
-                fill = pd.isna(got) & ~pd.isna(part)
-                got[fill] = part[fill]
-            out[name][parent[idx]] = got  # later entries overwrite earlier ones
+        p = parent[idx]  # entries are in row order: a row's last entry of the key wins
+        last = np.append(p[1:] != p[:-1], True)
+        where = np.full(n, -1, dtype=np.int64)
+        where[p[last]] = idx[last]
+        take = pa.array(where, mask=where < 0)
+        out[name] = [pc.struct_field(value, s).take(take) for s in subs]
     return out
 
 
-def _strings(arr: Any, n: int) -> np.ndarray:
-    """Object array of stripped strings, None for missing or empty / ``(not set)``."""
-    if arr is None:
-        return np.full(n, None, dtype=object)
-    s = pd.Series(np.asarray(arr, dtype=object)).astype(object)
-    s = s.where(s.notna(), None)
-    codes, uniq = pd.factorize(s)
-    clean = np.array(
-        [None if str(u).strip() in EMPTY_VALUES else str(u).strip() for u in uniq] + [None],
-        dtype=object,
-    )
-    return clean[codes]  # code -1 picks the appended None
+def flatten(table: Any, path: str) -> dict[str, Any]:
+    """The fields read, one row per event of one file (see `FIELDS` and `PARAMS`): text as
+    `_text` arrays, ``event_timestamp`` int64, ``ga_session_id`` and ``revenue`` float64
+    (NaN when missing)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-
-def flatten(table: Any, path: str) -> pd.DataFrame:
-    """The fields read, one row per event of one file (see `FIELDS` and `PARAMS`)."""
     n = table.num_rows
-    cols: dict[str, Any] = {}
-    for name, where in FIELDS.items():
-        arr = _path(table, where)
-        cols[name] = None if arr is None else arr.to_numpy(zero_copy_only=False)
-    cols.update(_params(table, n))
     out: dict[str, Any] = {}
-    name_row = f"{path}: row {{}} (line {{}})"
-    for name, arr in cols.items():
-        if name in _INT_FIELDS:
-            raw = pd.Series(np.full(n, None, dtype=object) if arr is None else arr)
-            num = pd.to_numeric(raw, errors="coerce")
-            bad = num.isna() & raw.notna()
-            if name == "event_timestamp":
-                bad |= raw.isna()
-            if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
-                what = "missing" if pd.isna(raw.iloc[i]) else f"{raw.iloc[i]!r} is not an integer"
-                where = "event_params ga_session_id" if name == "ga_session_id" else name
-                raise ValueError(f"{name_row.format(i, i + 1)}: {where} {what}")
-            out[name] = num.to_numpy(dtype=np.float64, na_value=np.nan)
-        elif name in _FLOAT_FIELDS:
-            raw = pd.Series(np.full(n, None, dtype=object) if arr is None else arr)
-            out[name] = pd.to_numeric(raw, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    ts = _path(table, FIELDS["event_timestamp"])
+    fast = None
+    if _is_text(ts.type) or pa.types.is_integer(ts.type):
+        try:
+            fast = pc.cast(ts, pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            fast = None
+    if fast is not None and fast.null_count == 0:
+        out["event_timestamp"] = fast.to_numpy()
+    else:  # a missing or unusual time: read and refuse it as pandas does
+        num = _slow_numbers(path, "event_timestamp", [ts], n, required=True)
+        out["event_timestamp"] = num.astype(np.int64)
+    revenue = _path(table, FIELDS["revenue"])
+    num = None if revenue is None else _numbers(revenue)
+    if revenue is None:
+        num = np.full(n, np.nan)
+    elif num is None:
+        raw = pd.Series(np.asarray(revenue.to_numpy(zero_copy_only=False), dtype=object))
+        num = pd.to_numeric(raw, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    out["revenue"] = num
+    for name, where in FIELDS.items():
+        if name not in ("event_timestamp", "revenue"):
+            out[name] = _text(_path(table, where), n)
+    params = _params(table, n)
+    for name, parts in params.items():
+        if name != "ga_session_id":
+            raw = pc.coalesce(*map(_raw_text, parts)) if parts else None
+            out[name] = _text(raw, n)
+            continue
+        nums = [_numbers(part) for part in parts]
+        if any(x is None for x in nums):
+            sid = _slow_numbers(path, name, parts, n, required=False)
         else:
-            out[name] = _strings(arr, n)
-    frame = pd.DataFrame(out)
-    # integers above 2**53 do not survive float64: microsecond times and session ids do
-    frame["event_timestamp"] = frame["event_timestamp"].astype(np.int64)
-    frame["row"] = np.arange(n)
-    return frame
+            sid = np.full(n, np.nan)
+            for x in nums:
+                sid = np.where(np.isnan(sid), x, sid)
+        out[name] = sid
+    return out
+
+
+# ---------------------------------------------------------------------- codes
+class _Codes(NamedTuple):
+    """A text column dictionary-encoded: `code` per row (-1 null) into `words` (pyarrow),
+    and `rank` per row, whose order is the text's (code points; -1 first for null)."""
+
+    code: np.ndarray
+    words: Any
+    rank: np.ndarray
+
+
+def _encode(arr: Any) -> _Codes:
+    import pyarrow.compute as pc
+
+    enc = pc.dictionary_encode(arr)
+    code = pc.fill_null(enc.indices, -1).to_numpy().astype(np.int64)
+    order = pc.sort_indices(enc.dictionary).to_numpy()
+    word_rank = np.empty(order.size + 1, dtype=np.int64)
+    word_rank[order] = np.arange(order.size)
+    word_rank[-1] = -1  # code -1 picks it
+    return _Codes(code, enc.dictionary, word_rank[code])
+
+
+def _objects(c: _Codes, rows: np.ndarray) -> np.ndarray:
+    """The texts of `c` at `rows` as Python objects, None for null (few distinct values)."""
+    words = np.asarray(c.words.to_numpy(zero_copy_only=False), dtype=object)
+    return np.append(words, None)[c.code[rows]]
+
+
+def _pandas_text(arr: Any) -> Any:
+    """A pyarrow text array as pandas' default string array (no Python objects)."""
+    import pyarrow as pa
+
+    return pd.array(arr.cast(pa.large_string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan))
 
 
 # ---------------------------------------------------------------------- sessions
 def session_sources(
-    ev: pd.DataFrame, session: np.ndarray, n_sessions: int, sources: Sequence[str]
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Source, medium and campaign of every session, from the first level of `sources`
-    its events carry (at the earliest event carrying it; ties by the values)."""
-    out = pd.DataFrame(
-        {k: np.full(n_sessions, None, dtype=object) for k in ("source", "medium", "campaign")}
-    )
+    cols: dict[str, _Codes],
+    t: np.ndarray,
+    in_order: np.ndarray,
+    session: np.ndarray,
+    n_sessions: int,
+    sources: Sequence[str],
+) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """Source, medium and campaign of every session (object arrays), from the first level
+    of `sources` its events carry (at the earliest event carrying it; ties by the values).
+
+    `in_order` are the rows of sessions ordered by (session, time, row)."""
+    out = {k: np.full(n_sessions, None, dtype=object) for k in ("source", "medium", "campaign")}
     done = np.zeros(n_sessions, dtype=bool)
     gclid = np.zeros(n_sessions, dtype=bool)
     counts = {level: 0 for level in sources}
     for level in sources:
-        src, med, camp, click = LEVEL_FIELDS[level]
-        has = (session >= 0) & (
-            ev[src].notna() | ev[med].notna() | ev[camp].notna() | ev[click].notna()
-        ).to_numpy()
-        has &= ~done[np.where(session >= 0, session, 0)]
-        if not has.any():
+        src, med, camp, click = (cols[f] for f in LEVEL_FIELDS[level])
+        carries = (src.code >= 0) | (med.code >= 0) | (camp.code >= 0) | (click.code >= 0)
+        rows = in_order[carries[in_order] & ~done[session[in_order]]]
+        if not rows.size:
             continue
-        cand = pd.DataFrame(
-            {
-                "session": session[has],
-                "t": ev["event_timestamp"].to_numpy()[has],
-                "source": ev[src].to_numpy()[has],
-                "medium": ev[med].to_numpy()[has],
-                "campaign": ev[camp].to_numpy()[has],
-                "click": ev[click].notna().to_numpy()[has],
-            }
-        )
-        first = cand.sort_values(
-            ["session", "t", "source", "medium", "campaign", "click"], na_position="first"
-        ).drop_duplicates("session")
-        s = first["session"].to_numpy()
-        click_hit = first["click"].to_numpy(dtype=bool).copy()
-        source = first["source"].to_numpy(dtype=object).copy()
-        medium = first["medium"].to_numpy(dtype=object).copy()
+        s, tt = session[rows], t[rows]
+        tie = (s[1:] == s[:-1]) & (tt[1:] == tt[:-1])
+        if tie.any():  # events at the same time: the values decide, as the docstring says
+            tied = np.zeros(rows.size, dtype=bool)
+            tied[1:] |= tie
+            tied[:-1] |= tie
+            sub = rows[tied]
+            keys = (click.code[sub] >= 0, camp.rank[sub], med.rank[sub], src.rank[sub])
+            rows[tied] = sub[np.lexsort((*keys, t[sub], session[sub]))]
+        first = rows[np.append(True, s[1:] != s[:-1])]
+        ses = session[first]
+        source, medium, campaign = (_objects(c, first) for c in (src, med, camp))
+        hit = click.code[first] >= 0
         if level == "last_click":
             # a Google Ads campaign without a manual source and medium is a Google click
-            click_hit &= pd.isna(source) & pd.isna(medium)
-        source[click_hit] = "google"
-        medium[click_hit] = "cpc"
-        campaign = first["campaign"].to_numpy(dtype=object).copy()
-        if level == "last_click":
-            ads = ev["l_ads"].to_numpy()[has][first.index.to_numpy()]
-            campaign = np.where(click_hit & pd.isna(campaign), ads, campaign)
-        out.loc[s, "source"] = source
-        out.loc[s, "medium"] = medium
-        out.loc[s, "campaign"] = campaign
-        done[s] = True
-        gclid[s] = click_hit
-        counts[level] = int(s.size)
+            hit &= (src.code[first] < 0) & (med.code[first] < 0)
+            campaign = np.where(hit & pd.isna(campaign), _objects(click, first), campaign)
+        source[hit] = "google"
+        medium[hit] = "cpc"
+        out["source"][ses] = source
+        out["medium"][ses] = medium
+        out["campaign"][ses] = campaign
+        done[ses] = True
+        gclid[ses] = hit
+        counts[level] = int(ses.size)
     counts["none"] = int((~done).sum())
     counts["gclid"] = int(gclid.sum())
     return out, counts
@@ -553,124 +662,140 @@ def check_conversion_events(conversion_events: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(e.strip() for e in names))
 
 
-def persons(ev: pd.DataFrame, user_id: bool) -> np.ndarray:
-    """Each event's person label (None: neither id): its ``user_pseudo_id``, or with
-    `user_id` the smallest ``user_id`` of its stitched person, else its smallest
-    ``user_pseudo_id``."""
-    pseudo = ev["user_pseudo_id"].to_numpy(dtype=object)
-    if not user_id or ev["user_id"].isna().all():
-        return pseudo
-    person = stitch_identities(ev, ["user_pseudo_id", "user_id"]).to_numpy()
+def persons(pseudo: _Codes, uid: _Codes, user_id: bool) -> tuple[np.ndarray, Any]:
+    """Each event's person (-1: neither id) and the persons' labels (pyarrow text): the
+    ``user_pseudo_id``, or with `user_id` the smallest ``user_id`` of its stitched
+    person, else its smallest ``user_pseudo_id``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not user_id or not (uid.code >= 0).any():
+        return pseudo.code, pseudo.words
+    ids = pd.DataFrame(
+        {k: np.where(c.code >= 0, c.code, np.nan) for k, c in (("p", pseudo), ("u", uid))}
+    )
+    person = stitch_identities(ids, ["p", "u"]).to_numpy()
     n_person = int(person.max()) + 1 if person.size else 0
     has = person >= 0
-    label = np.full(n_person, None, dtype=object)
-    for col in ("user_pseudo_id", "user_id"):  # the user_id, where there is one, wins
-        ids = ev[col].to_numpy(dtype=object)
-        ok = has & pd.notna(ids)
+    label = np.full(n_person, -1, dtype=np.int64)  # into pseudo's words, then uid's
+    base = 0
+    for c in (pseudo, uid):  # the user_id, where there is one, wins
+        ok = has & (c.code >= 0)
         if ok.any():
-            best = pd.Series(ids[ok]).groupby(person[ok]).min()
-            label[best.index.to_numpy()] = best.to_numpy(dtype=object)
-    if len(set(label)) != n_person:  # a user_id equal to another person's pseudo id
-        label = np.array([f"person {k}" for k in range(n_person)], dtype=object)
-    out = np.full(person.size, None, dtype=object)
-    out[has] = label[person[has]]
-    return out
+            best = np.full(n_person, np.iinfo(np.int64).max, dtype=np.int64)
+            np.minimum.at(best, person[ok], c.rank[ok])
+            got = best < np.iinfo(np.int64).max
+            order = pc.sort_indices(c.words).to_numpy()  # rank -> code
+            label[got] = base + order[best[got]]
+        base += len(c.words)
+    words = pa.concat_arrays([pseudo.words, uid.words]).take(pa.array(label))
+    if pc.count_distinct(words).as_py() != n_person:  # a user_id equal to another's pseudo id
+        number = pc.cast(pa.array(np.arange(n_person)), pa.large_string())
+        words = _join("person ", number)
+    return person, words
 
 
 def ga4_event_log(
-    ev: pd.DataFrame,
+    flat: dict[str, Any],
     conversion_events: Sequence[str],
     user_id: bool,
     sources: Sequence[str],
     files: Sequence[str],
+    starts: np.ndarray,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The touches (one per session) and conversions of the flattened export `ev`, as an
-    event log for `events_to_journeys`, ordered by (time, kind, the values); and the
-    counts of this step."""
-    person = persons(ev, user_id)
-    t = ev["event_timestamp"].to_numpy()
-    has_session = ev["user_pseudo_id"].notna().to_numpy() & ev["ga_session_id"].notna().to_numpy()
-    pseudo_code = pd.factorize(ev["user_pseudo_id"])[0]
-    sid_code = pd.factorize(ev["ga_session_id"])[0]
-    key = pseudo_code.astype(np.int64) * (int(sid_code.max()) + 2) + sid_code
-    session = np.full(len(ev), -1, dtype=np.int64)
+    """The touches (one per session) and conversions of the flattened export `flat`
+    (`read_export`), as an event log for `events_to_journeys`, ordered by (time, kind,
+    key, person, value; missing first); and the counts of this step."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = {k: _encode(v) for k, v in flat.items() if isinstance(v, pa.Array)}
+    t = flat["event_timestamp"]
+    sid = flat["ga_session_id"]
+    pseudo = texts["user_pseudo_id"]
+    person, person_words = persons(pseudo, texts["user_id"], user_id)
+    person_rank = _encode(person_words).rank
+    has_session = (pseudo.code >= 0) & ~np.isnan(sid)
+    sid_code = pd.factorize(sid)[0]
+    key = pseudo.code * (int(sid_code.max()) + 2) + sid_code
+    session = np.full(t.size, -1, dtype=np.int64)
     session[has_session] = pd.factorize(key[has_session])[0]
     n_sessions = int(session.max()) + 1 if has_session.any() else 0
-    start = np.full(n_sessions, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(start, session[has_session], t[has_session])
-    sess_person = np.full(n_sessions, None, dtype=object)
-    sess_person[session[has_session]] = person[has_session]
-    src, source_counts = session_sources(ev, session, n_sessions, sources)
-    sess_key = np.full(n_sessions, None, dtype=object)
-    sess_key[session[has_session]] = (
-        ev["user_pseudo_id"][has_session].astype(str)
-        + "."
-        + ev["ga_session_id"][has_session].astype(np.int64).astype(str)
-    ).to_numpy(dtype=object)
-
-    is_conv = ev["event_name"].isin(list(conversion_events)).to_numpy()
-    conv = pd.DataFrame(
-        {
-            "person": person[is_conv],
-            "t": t[is_conv],
-            "event": ev["event_name"].to_numpy(dtype=object)[is_conv],
-            "value": ev["revenue"].to_numpy()[is_conv],
-            "key": ev["transaction_id"].to_numpy(dtype=object)[is_conv],
-            "file": ev["file"].to_numpy()[is_conv],
-            "row": ev["row"].to_numpy()[is_conv],
-        }
+    rows = np.flatnonzero(has_session)
+    in_order = rows[np.lexsort((t[rows], session[rows]))]  # by session, time, row
+    first = in_order[np.append(True, session[in_order][1:] != session[in_order][:-1])]
+    src, source_counts = session_sources(texts, t, in_order, session, n_sessions, sources)
+    # the session's key, as text: user_pseudo_id.ga_session_id
+    sess_key = _join(
+        pseudo.words.take(pa.array(pseudo.code[first])),
+        ".",
+        pc.cast(pa.array(sid[first].astype(np.int64)), pa.large_string()),
     )
-    neg = np.flatnonzero(conv["value"].to_numpy() < 0)
+
+    names = texts["event_name"]
+    is_conv = pc.fill_null(
+        pc.is_in(flat["event_name"], pa.array(list(conversion_events), pa.large_string())), False
+    ).to_numpy(zero_copy_only=False)
+    conv = np.flatnonzero(is_conv)
+    value = flat["revenue"][conv]
+    neg = np.flatnonzero(value < 0)
     if neg.size:
-        i = int(neg[0])
-        f, r = files[int(conv["file"].iat[i])], int(conv["row"].iat[i])
+        i = int(conv[neg[0]])
+        k = int(np.searchsorted(starts, i, side="right")) - 1
+        r = i - int(starts[k])
+        name = names.words[int(names.code[i])].as_py()
         raise ValueError(
-            f"{f}: row {r} (line {r + 1}): negative ecommerce.purchase_revenue"
-            f" {conv['value'].iat[i]:g} on a {conv['event'].iat[i]} event (refunds are not"
+            f"{files[k]}: row {r} (line {r + 1}): negative ecommerce.purchase_revenue"
+            f" {value[neg[0]]:g} on a {name} event (refunds are not"
             " conversions; leave them out of conversion_events)"
         )
     # a transaction exported twice counts once: its earliest event (ties by the values)
-    conv = conv.sort_values(["t", "key", "person", "event", "value"], na_position="first")
-    dup = conv["key"].notna() & conv.duplicated("key", keep="first")
+    txn = texts["transaction_id"]
+    p_rank = np.append(person_rank, -1)[person[conv]]
+    sortable = np.where(np.isnan(value), -1.0, value)  # missing first; no value is < 0
+    conv = conv[np.lexsort((sortable, names.rank[conv], p_rank, txn.rank[conv], t[conv]))]
+    seen = np.zeros(conv.size, dtype=bool)
+    with_key = np.flatnonzero(txn.code[conv] >= 0)
+    seen[with_key[np.unique(txn.code[conv[with_key]], return_index=True)[1]]] = True
+    dup = (txn.code[conv] >= 0) & ~seen
     n_dup = int(dup.sum())
-    conv = conv[~dup.to_numpy()]
-    no_value = int(conv["value"].isna().sum())
-    conv["value"] = conv["value"].fillna(0.0)
+    conv = conv[~dup]
+    value = flat["revenue"][conv]
+    no_value = int(np.isnan(value).sum())
+    value = np.where(np.isnan(value), 0.0, value)
 
-    touches = pd.DataFrame(
+    # the log: touches then conversions, sorted by (t, kind, key, person, value)
+    n_conv = conv.size
+    log_t = np.concatenate([t[first], t[conv]])
+    kind = np.repeat(np.array([0, 1], dtype=np.int8), [n_sessions, n_conv])
+    log_key = pa.concat_arrays([sess_key, _take(txn, conv)])
+    log_person = np.concatenate([person[first], person[conv]])
+    log_value = np.concatenate([np.zeros(n_sessions), value])
+    key_rank = _encode(log_key).rank
+    order = np.lexsort((log_value, np.append(person_rank, -1)[log_person], key_rank, kind, log_t))
+    take = pa.array(order)
+    # the session in the event column: distinct sessions are never exact duplicates
+    session_event = _join("session:", sess_key)
+    event = pa.concat_arrays([session_event, _take(names, conv)]).take(take)
+    person_text = person_words.take(pa.array(log_person, mask=log_person < 0)).take(take)
+    pad = np.full(n_conv, None, dtype=object)  # (missing as the frames before: None here,
+    for v in src.values():  # NaN in the touches)
+        v[pd.isna(v)] = np.nan
+    log = pd.DataFrame(
         {
-            "person": sess_person,
-            "t": start,
-            "source": src["source"].to_numpy(),
-            "medium": src["medium"].to_numpy(),
-            "campaign": src["campaign"].to_numpy(),
-            # the session in the event column: distinct sessions are never exact duplicates
-            "event": ("session:" + pd.Series(sess_key, dtype=object)).to_numpy(dtype=object),
-            "value": np.zeros(n_sessions),
-            "key": sess_key,
-            "kind": np.zeros(n_sessions, dtype=np.int8),
+            "person": _pandas_text(person_text),
+            "t": log_t[order],
+            **{k: pd.Series(np.concatenate([v, pad])[order], dtype=object) for k, v in src.items()},
+            "event": _pandas_text(event),
+            "value": log_value[order],
+            "key": _pandas_text(log_key.take(take)),
+            "kind": kind[order],
         }
     )
-    conv_rows = pd.DataFrame(
-        {
-            "person": conv["person"].to_numpy(dtype=object),
-            "t": conv["t"].to_numpy(),
-            "source": None,
-            "medium": None,
-            "campaign": None,
-            "event": conv["event"].to_numpy(dtype=object),
-            "value": conv["value"].to_numpy(),
-            "key": conv["key"].to_numpy(dtype=object),
-            "kind": np.ones(len(conv), dtype=np.int8),
-        }
-    )
-    log = pd.concat([touches, conv_rows], ignore_index=True)
-    log = log.sort_values(["t", "kind", "key", "person", "value"], na_position="first")
-    log = log.reset_index(drop=True)
     log["time"] = log["t"] / MICROS_PER_DAY
     counts = {
         "n_sessions": n_sessions,
-        "n_conversions": len(conv),
+        "n_conversions": n_conv,
         "events_without_session": int((~has_session & ~is_conv).sum()),
         "duplicate_transactions": n_dup,
         "conversions_without_value": no_value,
@@ -680,17 +805,40 @@ def ga4_event_log(
     return log, counts
 
 
-def read_export(files: Sequence[str]) -> pd.DataFrame:
-    """The flattened events of every file (`flatten`), with the file's number."""
-    parts = []
-    for k, path in enumerate(files):
-        frame = flatten(read_table(path), path)
-        frame["file"] = k
-        parts.append(frame)
-    ev = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    if ev.empty:
+def _join(*parts: Any) -> Any:
+    """Texts joined element-wise (pyarrow large_string; `str` parts repeated)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = tuple(pa.scalar(x, pa.large_string()) if isinstance(x, str) else x for x in parts)
+    return pc.binary_join_element_wise(*parts, pa.scalar("", pa.large_string()))
+
+
+def _take(c: _Codes, rows: np.ndarray) -> Any:
+    """The texts of `c` at `rows` (pyarrow, null where missing)."""
+    import pyarrow as pa
+
+    code = c.code[rows]
+    return c.words.take(pa.array(code, mask=code < 0)).cast(pa.large_string())
+
+
+def read_export(files: Sequence[str]) -> tuple[dict[str, Any], np.ndarray]:
+    """The flattened events of every file (`flatten`), one after the other, and the
+    first row of each file."""
+    import pyarrow as pa
+
+    parts = [flatten(read_table(path), path) for path in files]
+    sizes = [len(p["event_timestamp"]) for p in parts]
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    if sum(sizes) == 0:
         raise ValueError(f"{', '.join(files)}: no events (the export has no rows)")
-    return ev
+    flat = {}
+    for name, first in parts[0].items():
+        if isinstance(first, pa.Array):
+            flat[name] = pa.concat_arrays([p[name] for p in parts]) if len(parts) > 1 else first
+        else:
+            flat[name] = np.concatenate([p[name] for p in parts])
+    return flat, starts
 
 
 def read_ga4_export(
@@ -773,10 +921,12 @@ def read_ga4_export(
     files = export_files(export)
     for path in files:
         file_format(path)
-    ev = read_export(files)
-    log, counts = ga4_event_log(ev, names, user_id, levels, files)
+    import pyarrow.compute as pc
+
+    flat, starts = read_export(files)
+    log, counts = ga4_event_log(flat, names, user_id, levels, files, starts)
     if counts["n_conversions"] == 0:
-        seen = pd.Series(ev["event_name"].dropna().unique()).sort_values().tolist()
+        seen = sorted(pc.unique(flat["event_name"]).drop_null().to_pylist())
         warnings.warn(
             f"{files[0] if len(files) == 1 else f'{len(files)} files'}: no event named"
             f" {', '.join(names)} (the export's events: {', '.join(seen[:12])}"
@@ -808,5 +958,6 @@ def read_ga4_export(
         max_length=max_length,
         drop_unassigned=drop_unassigned,
     )
-    report = GA4Report(files=tuple(files), n_rows=len(ev), events=events_report, **counts)
+    n_rows = len(flat["event_timestamp"])
+    report = GA4Report(files=tuple(files), n_rows=n_rows, events=events_report, **counts)
     return (journeys, report) if return_report else journeys
