@@ -46,6 +46,9 @@ def wilson_interval(
     >>> low, high = wilson_interval([0, 5, 0], [10, 10, 0])
     >>> np.round(low, 4).tolist(), np.round(high, 4).tolist()
     ([0.0, 0.2366, nan], [0.2775, 0.7634, nan])
+    >>> low, high = wilson_interval([0, 3], [3, 3])  # all or none converted
+    >>> float(low[0]), float(high[1])
+    (0.0, 1.0)
     """
     from scipy.special import ndtri
 
@@ -68,6 +71,7 @@ def wilson_interval(
     denom = 1.0 + z * z / nn
     center = (p + z * z / (2 * nn)) / denom
     half = z * np.sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / denom
-    low[ok] = np.clip(center - half, 0.0, 1.0)
-    high[ok] = np.clip(center + half, 0.0, 1.0)
+    # the interval contains p exactly; rounding could leave p = 0 just below low (5.6e-17)
+    low[ok] = np.clip(np.minimum(center - half, p), 0.0, 1.0)
+    high[ok] = np.clip(np.maximum(center + half, p), 0.0, 1.0)
     return low.reshape(x.shape), high.reshape(x.shape)

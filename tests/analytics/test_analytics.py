@@ -133,6 +133,17 @@ def test_wilson_by_hand_and_edge_cases():
     assert np.isnan(low[2]) and np.isnan(high[2])  # no trials, no interval
 
 
+def test_wilson_contains_the_rate_exactly():
+    # rounding once put p = 0 of 3 journeys 5.6e-17 below the interval, and the paths
+    # figure's error bars failed on the negative length
+    n = np.arange(1, 400, dtype=float)
+    for x in (np.zeros_like(n), n, np.floor(n / 3)):
+        low, high = wilson_interval(x, n)
+        assert (low <= x / n).all() and (x / n <= high).all()
+    simulated = pytest.importorskip("attribution_lab.simulate").simulate("b2b", 400, random_state=0)
+    top_paths(simulated.journeys).plot()
+
+
 @pytest.mark.parametrize(
     ("x", "n", "level", "error"),
     [
