@@ -76,7 +76,7 @@ import pandas as pd
 
 from .._io import open_text
 from .._validation import DataWarning
-from ..events import EventsReport, events_to_journeys, stitch_identities
+from ..events import EventsReport, events_to_journeys
 
 __all__ = ["GA4_SOURCE_LEVELS", "GA4Report", "read_ga4_export"]
 
@@ -337,7 +337,7 @@ def _check_columns(path: str, have: set[str]) -> None:
 
 
 def read_table(path: str) -> Any:
-    """One export file as a pyarrow Table (JSON: the fields read; Parquet: every column)."""
+    """One export file as a pyarrow Table of the columns read."""
     import pyarrow as pa
 
     kind = file_format(path)
@@ -345,11 +345,13 @@ def read_table(path: str) -> Any:
         import pyarrow.parquet as pq
 
         try:
-            table = pq.read_table(path)
+            have = pq.read_schema(path).names
+            _check_columns(path, set(have))
+            # only the columns read: an export has dozens (device, geo, items, ...)
+            wanted = {where[0] for where in FIELDS.values()} | {"event_params"}
+            return pq.read_table(path, columns=[c for c in have if c in wanted])
         except (pa.ArrowException, OSError) as exc:
             raise ValueError(f"{path}: cannot read as Parquet ({_first_line(exc)})") from None
-        _check_columns(path, set(table.column_names))
-        return table
     import pyarrow.json as pj
 
     _check_columns(path, _json_columns(path))
@@ -556,6 +558,8 @@ class _Codes(NamedTuple):
     code: np.ndarray
     words: Any
     rank: np.ndarray
+    word_rank: np.ndarray  # rank of each word
+    by_rank: np.ndarray  # the words' codes in rank order
 
 
 def _encode(arr: Any) -> _Codes:
@@ -567,7 +571,7 @@ def _encode(arr: Any) -> _Codes:
     word_rank = np.empty(order.size + 1, dtype=np.int64)
     word_rank[order] = np.arange(order.size)
     word_rank[-1] = -1  # code -1 picks it
-    return _Codes(code, enc.dictionary, word_rank[code])
+    return _Codes(code, enc.dictionary, word_rank[code], word_rank[:-1], order)
 
 
 def _objects(c: _Codes, rows: np.ndarray) -> np.ndarray:
@@ -665,34 +669,72 @@ def check_conversion_events(conversion_events: Any) -> tuple[str, ...]:
 def persons(pseudo: _Codes, uid: _Codes, user_id: bool) -> tuple[np.ndarray, Any]:
     """Each event's person (-1: neither id) and the persons' labels (pyarrow text): the
     ``user_pseudo_id``, or with `user_id` the smallest ``user_id`` of its stitched
-    person, else its smallest ``user_pseudo_id``."""
+    person, else its smallest ``user_pseudo_id``.
+
+    Persons are the connected components of the identifiers (``user_pseudo_id`` s and
+    ``user_id`` s, linked by the rows that carry both), numbered in order of first row
+    as `attribution_lab.events.stitch_identities` numbers them."""
     import pyarrow as pa
     import pyarrow.compute as pc
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
 
     if not user_id or not (uid.code >= 0).any():
         return pseudo.code, pseudo.words
-    ids = pd.DataFrame(
-        {k: np.where(c.code >= 0, c.code, np.nan) for k, c in (("p", pseudo), ("u", uid))}
+    n_p, n_u = len(pseudo.words), len(uid.words)
+    both = (pseudo.code >= 0) & (uid.code >= 0)
+    pairs = np.unique(pseudo.code[both] * n_u + uid.code[both])
+    graph = coo_matrix(
+        (np.ones(pairs.size, dtype=np.int8), (pairs // n_u, n_p + pairs % n_u)),
+        shape=(n_p + n_u, n_p + n_u),
     )
-    person = stitch_identities(ids, ["p", "u"]).to_numpy()
-    n_person = int(person.max()) + 1 if person.size else 0
-    has = person >= 0
+    _, component = connected_components(graph.tocsr(), directed=False)
+    node = np.where(pseudo.code >= 0, pseudo.code, np.where(uid.code >= 0, n_p + uid.code, -1))
+    has = node >= 0
+    person = np.full(node.size, -1, dtype=np.int64)
+    person[has] = pd.factorize(component[node[has]])[0]
+    n_person = int(person.max()) + 1 if has.any() else 0
+    # the person of every identifier seen (each is seen on a row of its person)
+    node_person = np.full(n_p + n_u, -1, dtype=np.int64)
+    node_person[node[has]] = person[has]
+    uid_rows = uid.code[both]
+    node_person[n_p + uid_rows] = person[both]
     label = np.full(n_person, -1, dtype=np.int64)  # into pseudo's words, then uid's
-    base = 0
-    for c in (pseudo, uid):  # the user_id, where there is one, wins
-        ok = has & (c.code >= 0)
-        if ok.any():
-            best = np.full(n_person, np.iinfo(np.int64).max, dtype=np.int64)
-            np.minimum.at(best, person[ok], c.rank[ok])
-            got = best < np.iinfo(np.int64).max
-            order = pc.sort_indices(c.words).to_numpy()  # rank -> code
-            label[got] = base + order[best[got]]
-        base += len(c.words)
+    for c, nodes in ((pseudo, np.arange(n_p)), (uid, n_p + np.arange(n_u))):
+        owner = node_person[nodes]  # the user_id, where there is one, wins
+        seen = owner >= 0
+        best = np.full(n_person, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(best, owner[seen], c.word_rank[np.flatnonzero(seen)])
+        got = best < np.iinfo(np.int64).max
+        label[got] = nodes[c.by_rank[best[got]]]
     words = pa.concat_arrays([pseudo.words, uid.words]).take(pa.array(label))
     if pc.count_distinct(words).as_py() != n_person:  # a user_id equal to another's pseudo id
-        number = pc.cast(pa.array(np.arange(n_person)), pa.large_string())
-        words = _join("person ", number)
+        words = _join("person ", pc.cast(pa.array(np.arange(n_person)), pa.large_string()))
     return person, words
+
+
+def _sort_ties(order: np.ndarray, cheap: Sequence[np.ndarray], costly: Any) -> np.ndarray:
+    """`order` (a stable sort by the `cheap` keys) with each run of rows equal in all of
+    them sorted stably by the keys ``costly(rows)`` returns for those rows (lexsort
+    order: last key first): text keys are ranked only where they decide."""
+    same = np.ones(max(order.size - 1, 0), dtype=bool)
+    for key in cheap:
+        k = key[order]
+        same &= k[1:] == k[:-1]
+    if not same.any():
+        return order
+    tied = np.zeros(order.size, dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    run = np.cumsum(np.append(True, ~same))[tied]
+    sub = order[tied]
+    order[tied] = sub[np.lexsort((*costly(sub), run))]
+    return order
+
+
+def _rank(arr: Any) -> np.ndarray:
+    """Rank of each value of a pyarrow text array in code-point order; -1 for null."""
+    return _encode(arr).rank
 
 
 def ga4_event_log(
@@ -714,7 +756,10 @@ def ga4_event_log(
     sid = flat["ga_session_id"]
     pseudo = texts["user_pseudo_id"]
     person, person_words = persons(pseudo, texts["user_id"], user_id)
-    person_rank = _encode(person_words).rank
+
+    def person_rank(who: np.ndarray) -> np.ndarray:  # of some persons (-1: none)
+        return _rank(person_words.take(pa.array(who, mask=who < 0)))
+
     has_session = (pseudo.code >= 0) & ~np.isnan(sid)
     sid_code = pd.factorize(sid)[0]
     key = pseudo.code * (int(sid_code.max()) + 2) + sid_code
@@ -751,9 +796,14 @@ def ga4_event_log(
         )
     # a transaction exported twice counts once: its earliest event (ties by the values)
     txn = texts["transaction_id"]
-    p_rank = np.append(person_rank, -1)[person[conv]]
     sortable = np.where(np.isnan(value), -1.0, value)  # missing first; no value is < 0
-    conv = conv[np.lexsort((sortable, names.rank[conv], p_rank, txn.rank[conv], t[conv]))]
+    by = _sort_ties(
+        np.argsort(t[conv], kind="stable"),
+        [t[conv]],
+        lambda i: (sortable[i], names.rank[conv[i]], person_rank(person[conv[i]]),
+                   _rank(_take(txn, conv[i]))),
+    )  # fmt: skip
+    conv = conv[by]
     seen = np.zeros(conv.size, dtype=bool)
     with_key = np.flatnonzero(txn.code[conv] >= 0)
     seen[with_key[np.unique(txn.code[conv[with_key]], return_index=True)[1]]] = True
@@ -771,8 +821,11 @@ def ga4_event_log(
     log_key = pa.concat_arrays([sess_key, _take(txn, conv)])
     log_person = np.concatenate([person[first], person[conv]])
     log_value = np.concatenate([np.zeros(n_sessions), value])
-    key_rank = _encode(log_key).rank
-    order = np.lexsort((log_value, np.append(person_rank, -1)[log_person], key_rank, kind, log_t))
+    order = _sort_ties(
+        np.lexsort((kind, log_t)),
+        [log_t, kind],
+        lambda i: (log_value[i], person_rank(log_person[i]), _rank(log_key.take(pa.array(i)))),
+    )
     take = pa.array(order)
     # the session in the event column: distinct sessions are never exact duplicates
     session_event = _join("session:", sess_key)

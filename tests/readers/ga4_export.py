@@ -438,3 +438,223 @@ def reference_path_table(
         columns=["path", "total_conversions", "total_conversion_value", "total_null"],
     )
     return out.astype({"total_conversions": float, "total_null": float})
+
+
+# ---------------------------------------------------------------------- large exports, vectorised
+def random_export_table(n_events, seed=0, days=7):
+    """A random export of exactly `n_events` rows as one pyarrow Table in `parquet_schema`,
+    built from numpy arrays (no Python object per row): what `random_export` draws,
+    at any size.
+
+    Sessions (about 2.9 events each) of users with 1-4 sessions draw a level of
+    `SOURCES`; 15% have no session_start, 10% start a minute before midnight; 35% end in
+    a purchase (15% of those the session's only event), 20% of purchases are exported
+    again 5 s later; 30% of users share a user_id, sent on their later events; 20% of
+    users have an event without a session; 20% of events carry a null parameter and 20%
+    a null ecommerce record. The rows are shuffled and the first `n_events` kept."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    n_sess = n_events // 2 + 10
+    n_users = max(1, n_sess // 2)
+    # users: pseudo ids, and the member id some of them share
+    member = rng.random(n_users) < 0.3
+    pseudo = _join_text(rng.integers(10**9, size=n_users).astype(str), ".", np.arange(n_users))
+    uid = np.where(
+        member, _join_text("member", rng.integers(max(1, n_users // 8), size=n_users)), None
+    )
+    # sessions
+    user = rng.integers(n_users, size=n_sess)
+    start = T0 + rng.integers(0, days * DAY_US, size=n_sess)
+    midnight = rng.random(n_sess) < 0.1
+    start[midnight] = (
+        T0 + rng.integers(0, days, size=int(midnight.sum())) * DAY_US + DAY_US - 60_000_000
+    )
+    level = rng.integers(len(SOURCES), size=n_sess)
+    n_ev = rng.integers(1, 5, size=n_sess)
+    buys = rng.random(n_sess) < 0.35
+    alone = buys & (rng.random(n_sess) < 0.15)  # the purchase is the session's only event
+    n_ev[alone] = 0
+    # page events: the first at the start, the others within 10 minutes
+    s_of = np.repeat(np.arange(n_sess), n_ev)
+    k = np.arange(s_of.size) - np.repeat(np.cumsum(n_ev) - n_ev, n_ev)
+    offset = np.where(k == 0, 0, rng.integers(0, 600_000_000, size=s_of.size))
+    t = start[s_of] + offset
+    order = np.lexsort((t, s_of))  # offsets sorted within the session, the start first
+    t = t[order]
+    first = k == 0
+    name = np.where(first & (rng.random(s_of.size) >= 0.15), "session_start", "page_view")
+    # purchases: after the session's last event (or alone, at its start); some twice
+    last = np.full(n_sess, 0, dtype=np.int64)
+    np.maximum.at(last, s_of, t)
+    b = np.flatnonzero(buys)
+    bt = np.where(alone[b], start[b], last[b] + rng.integers(0, 60_000_000, size=b.size))
+    again = rng.random(b.size) < 0.2
+    ev_s = np.concatenate([s_of, b, b[again]])
+    ev_t = np.concatenate([t, bt, bt[again] + 5_000_000])
+    ev_first = np.concatenate([first, alone[b], np.zeros(int(again.sum()), bool)])
+    ev_name = np.concatenate([name, np.full(b.size + int(again.sum()), "purchase")])
+    is_buy = ev_name == "purchase"
+    txn = np.concatenate([np.full(s_of.size, -1), np.arange(b.size), np.flatnonzero(again)])
+    revenue = rng.integers(1, 200, size=b.size).astype(float)
+    resent = np.concatenate([np.zeros(s_of.size + b.size, bool), np.ones(int(again.sum()), bool)])
+    # events without a session
+    lone = np.flatnonzero(rng.random(n_users) < 0.2)
+    n_s = ev_s.size
+    ev_user = np.concatenate([user[ev_s], lone])
+    ev_t = np.concatenate([ev_t, T0 + rng.integers(0, days * DAY_US, size=lone.size)])
+    ev_sid = np.concatenate([start[ev_s] // 1_000_000, np.full(lone.size, -1)])
+    ev_name = np.concatenate([ev_name, np.full(lone.size, "user_engagement")])
+    ev_first = np.concatenate([ev_first, np.zeros(lone.size, bool)])
+    is_buy = np.concatenate([is_buy, np.zeros(lone.size, bool)])
+    txn = np.concatenate([txn, np.full(lone.size, -1)])
+    resent = np.concatenate([resent, np.zeros(lone.size, bool)])
+    lv = np.concatenate([level[ev_s], np.full(lone.size, 8)])  # 8: "none"
+    in_s = np.arange(ev_t.size) < n_s
+    keep = rng.permutation(ev_t.size)[:n_events]
+    if keep.size < n_events:
+        raise ValueError(f"drew {keep.size} events, fewer than {n_events}")
+    n = keep.size
+    ev_user, ev_t, ev_sid, ev_name = ev_user[keep], ev_t[keep], ev_sid[keep], ev_name[keep]
+    ev_first, is_buy, txn, resent = ev_first[keep], is_buy[keep], txn[keep], resent[keep]
+    lv, in_s = lv[keep], in_s[keep]
+    kind = np.array([s[0] for s in SOURCES])[lv]
+    src, med, camp, click = (
+        np.array([s[i] for s in SOURCES], dtype=object)[lv] for i in (1, 2, 3, 4)
+    )
+    carry = ~resent & in_s  # the resent purchase carries no session records
+    s, i64, d = pa.string(), pa.int64(), pa.float64()
+
+    def strings(values, mask=None):
+        return pa.array(values, s, mask=mask)
+
+    # event_params: ga_session_id, then the source params of the first event, a null one
+    null_param = rng.random(n) < 0.2
+    entries = [(np.flatnonzero(ev_sid >= 0), "ga_session_id", None, ev_sid)]
+    on = carry & (kind == "event_params") & ev_first
+    for key, vals in (("source", src), ("medium", med), ("campaign", camp), ("gclid", click)):
+        rows = np.flatnonzero(on & pd.notna(vals))
+        entries.append((rows, key, vals[rows], None))
+    entries.append((np.flatnonzero(null_param & ~resent), "page_title", None, None))
+    e_row = np.concatenate([e[0] for e in entries])
+    e_key = np.concatenate([np.full(e[0].size, e[1], dtype=object) for e in entries])
+    e_str = np.concatenate(
+        [np.full(e[0].size, None, object) if e[2] is None else e[2] for e in entries]
+    )
+    e_int = np.concatenate(
+        [np.full(e[0].size, -1) if e[3] is None else e[3][e[0]] for e in entries]
+    )
+    e_order = np.argsort(e_row, kind="stable")
+    e_row, e_key, e_str, e_int = e_row[e_order], e_key[e_order], e_str[e_order], e_int[e_order]
+    value = pa.StructArray.from_arrays(
+        [
+            strings(e_str),
+            pa.array(e_int, i64, mask=e_int < 0),
+            pa.nulls(e_row.size, d),
+            pa.nulls(e_row.size, d),
+        ],
+        names=["string_value", "int_value", "float_value", "double_value"],
+    )
+    entry = pa.StructArray.from_arrays([strings(e_key), value], names=["key", "value"])
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(e_row, minlength=n))]).astype(np.int32)
+    params = pa.ListArray.from_arrays(pa.array(offsets), entry)
+
+    nulls = pa.nulls(n, s)
+    coll = carry & (kind == "collected") & ev_first
+    collected = pa.StructArray.from_arrays(
+        [
+            nulls,
+            strings(camp),
+            strings(src),
+            strings(med),
+            nulls,
+            nulls,
+            strings(click),
+            nulls,
+            nulls,
+        ],
+        fields=list(parquet_schema().field("collected_traffic_source").type),
+        mask=pa.array(~coll),
+    )
+    lc = carry & (kind == "last_click")
+    ads = lc & (src == "ads")
+    manual = pa.StructArray.from_arrays(
+        [nulls, strings(camp), strings(src), strings(med)],
+        names=["campaign_id", "campaign_name", "source", "medium"],
+        mask=pa.array(ads | ~lc),
+    )
+    google_ads = pa.StructArray.from_arrays(
+        [strings(np.full(n, "1", object)), strings(np.full(n, "ads campaign", object))],
+        names=["customer_id", "campaign_name"],
+        mask=pa.array(~ads),
+    )
+    last_click = pa.StructArray.from_arrays(
+        [manual, google_ads], names=["manual_campaign", "google_ads_campaign"], mask=pa.array(~lc)
+    )
+    ecommerce = pa.StructArray.from_arrays(
+        [
+            pa.array(np.ones(n, np.int64), i64, mask=~is_buy),
+            pa.array(revenue[np.maximum(txn, 0)], d, mask=~is_buy),
+            strings(_join_text("T", txn + 1), mask=~is_buy),
+        ],
+        names=["total_item_quantity", "purchase_revenue", "transaction_id"],
+        mask=pa.array(~is_buy & (rng.random(n) < 0.2)),
+    )
+    day = (ev_t - T0) // DAY_US
+    dates = np.array(
+        [
+            (dt.date(2024, 3, 1) + dt.timedelta(days=int(x))).strftime("%Y%m%d")
+            for x in range(int(day.max()) + 1)
+        ]
+    )
+    user_id = np.where(~ev_first & (ev_user >= 0), uid[ev_user], None)
+    direct = pa.StructArray.from_arrays(
+        [strings(np.full(n, x, object)) for x in ("(direct)", "(none)", "(direct)")],
+        names=["name", "medium", "source"],
+    )
+    cols = [
+        strings(dates[day]),
+        pa.array(ev_t, i64),
+        strings(ev_name),
+        params,
+        strings(pseudo[ev_user]),
+        strings(user_id),
+        direct,
+        strings(np.full(n, "WEB", object)),
+        collected,
+        last_click,
+        ecommerce,
+    ]
+    return pa.Table.from_arrays(cols, schema=parquet_schema())
+
+
+def _join_text(*parts):
+    """Texts joined element-wise (numpy object arrays; scalars repeated)."""
+    out = None
+    for p in parts:
+        p = np.asarray(p).astype(str).astype(object)
+        out = p if out is None else out + p
+    return out
+
+
+def write_export_table(table, folder, fmt="json", chunk=100_000):
+    """Write a `random_export_table` as daily events_YYYYMMDD files (JSON as BigQuery
+    writes it, INT64 as strings, `chunk` rows at a time; or Parquet); returns the paths."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    os.makedirs(folder, exist_ok=True)
+    paths = []
+    for day in sorted(pc.unique(table.column("event_date")).to_pylist()):
+        part = table.filter(pc.equal(table.column("event_date"), day))
+        if fmt == "parquet":
+            path = os.path.join(folder, f"events_{day}.parquet")
+            pq.write_table(part, path)
+        else:
+            path = os.path.join(folder, f"events_{day}.json")
+            with open(path, "w", encoding="utf-8") as fh:
+                for lo in range(0, part.num_rows, chunk):
+                    rows = part.slice(lo, chunk).to_pylist()
+                    fh.write("".join(json.dumps(_bigquery_json(r)) + "\n" for r in rows))
+        paths.append(path)
+    return paths
