@@ -19,5 +19,6 @@ SUITES = (
     "mediation",
     "e2e",
     "experiments",
+    "ga4",
     "scale",
 )

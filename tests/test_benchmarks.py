@@ -29,6 +29,7 @@ PLOTS = {
     "analytics": ["analytics.png"],
     "calibration": ["calibration.png"],
     "mediation": ["mediation.png", "mediation_recovery.png"],
+    "ga4": [],
     "e2e": ["e2e.png"],
     "experiments": ["experiments.png"],
 }
