@@ -574,12 +574,6 @@ def _encode(arr: Any) -> _Codes:
     return _Codes(code, enc.dictionary, word_rank[code], word_rank[:-1], order)
 
 
-def _objects(c: _Codes, rows: np.ndarray) -> np.ndarray:
-    """The texts of `c` at `rows` as Python objects, None for null (few distinct values)."""
-    words = np.asarray(c.words.to_numpy(zero_copy_only=False), dtype=object)
-    return np.append(words, None)[c.code[rows]]
-
-
 def _pandas_text(arr: Any) -> Any:
     """A pyarrow text array as pandas' default string array (no Python objects)."""
     import pyarrow as pa
@@ -595,12 +589,19 @@ def session_sources(
     session: np.ndarray,
     n_sessions: int,
     sources: Sequence[str],
-) -> tuple[dict[str, np.ndarray], dict[str, int]]:
-    """Source, medium and campaign of every session (object arrays), from the first level
-    of `sources` its events carry (at the earliest event carrying it; ties by the values).
+) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, int]]:
+    """Source, medium and campaign of every session (codes into the texts returned, -1
+    for none), from the first level of `sources` its events carry (at the earliest event
+    carrying it; ties by the values); and the sessions by level.
 
     `in_order` are the rows of sessions ordered by (session, time, row)."""
-    out = {k: np.full(n_sessions, None, dtype=object) for k in ("source", "medium", "campaign")}
+    out = {k: np.full(n_sessions, -1, dtype=np.int64) for k in ("source", "medium", "campaign")}
+    vocab: dict[str, int] = {}  # the texts met, numbered (few: each level's distinct values)
+
+    def codes(c: _Codes, rows: np.ndarray) -> np.ndarray:
+        local = [vocab.setdefault(w, len(vocab)) for w in c.words.to_pylist()]
+        return np.append(np.array(local, dtype=np.int64), -1)[c.code[rows]]
+
     done = np.zeros(n_sessions, dtype=bool)
     gclid = np.zeros(n_sessions, dtype=bool)
     counts = {level: 0 for level in sources}
@@ -621,14 +622,14 @@ def session_sources(
             rows[tied] = sub[np.lexsort((*keys, t[sub], session[sub]))]
         first = rows[np.append(True, s[1:] != s[:-1])]
         ses = session[first]
-        source, medium, campaign = (_objects(c, first) for c in (src, med, camp))
+        source, medium, campaign = (codes(c, first) for c in (src, med, camp))
         hit = click.code[first] >= 0
         if level == "last_click":
             # a Google Ads campaign without a manual source and medium is a Google click
             hit &= (src.code[first] < 0) & (med.code[first] < 0)
-            campaign = np.where(hit & pd.isna(campaign), _objects(click, first), campaign)
-        source[hit] = "google"
-        medium[hit] = "cpc"
+            campaign = np.where(hit & (campaign < 0), codes(click, first), campaign)
+        source[hit] = vocab.setdefault("google", len(vocab))
+        medium[hit] = vocab.setdefault("cpc", len(vocab))
         out["source"][ses] = source
         out["medium"][ses] = medium
         out["campaign"][ses] = campaign
@@ -637,7 +638,7 @@ def session_sources(
         counts[level] = int(ses.size)
     counts["none"] = int((~done).sum())
     counts["gclid"] = int(gclid.sum())
-    return out, counts
+    return out, np.array(list(vocab), dtype=object), counts
 
 
 def _check_sources(sources: Any) -> tuple[str, ...]:
@@ -769,7 +770,7 @@ def ga4_event_log(
     rows = np.flatnonzero(has_session)
     in_order = rows[np.lexsort((t[rows], session[rows]))]  # by session, time, row
     first = in_order[np.append(True, session[in_order][1:] != session[in_order][:-1])]
-    src, source_counts = session_sources(texts, t, in_order, session, n_sessions, sources)
+    src, vocab, source_counts = session_sources(texts, t, in_order, session, n_sessions, sources)
     # the session's key, as text: user_pseudo_id.ga_session_id
     sess_key = _join(
         pseudo.words.take(pa.array(pseudo.code[first])),
@@ -831,14 +832,17 @@ def ga4_event_log(
     session_event = _join("session:", sess_key)
     event = pa.concat_arrays([session_event, _take(names, conv)]).take(take)
     person_text = person_words.take(pa.array(log_person, mask=log_person < 0)).take(take)
-    pad = np.full(n_conv, None, dtype=object)  # (missing as the frames before: None here,
-    for v in src.values():  # NaN in the touches)
-        v[pd.isna(v)] = np.nan
+    # categorical: events_to_journeys then maps each distinct text to a channel once
+    pad = np.full(n_conv, -1, dtype=np.int64)
+    vocab_index = pd.Index(vocab, dtype=object)
     log = pd.DataFrame(
         {
             "person": _pandas_text(person_text),
             "t": log_t[order],
-            **{k: pd.Series(np.concatenate([v, pad])[order], dtype=object) for k, v in src.items()},
+            **{
+                k: pd.Categorical.from_codes(np.concatenate([v, pad])[order], vocab_index)
+                for k, v in src.items()
+            },
             "event": _pandas_text(event),
             "value": log_value[order],
             "key": _pandas_text(log_key.take(take)),
