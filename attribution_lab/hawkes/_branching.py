@@ -19,7 +19,6 @@ from math import factorial
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
 
 from ._data import _Prepared
 
@@ -33,6 +32,8 @@ def _probability(
     """Conversion probability from the linear predictor: the hazard's 1 - e^{-eta} (eta a
     cumulative hazard), with a gamma frailty of posterior (shape, rate) 1 - (rate / (rate +
     eta))^shape, or the window-end model's logistic."""
+    from scipy.special import expit
+
     if link == "hazard":
         return -np.expm1(-eta)
     if link == "frailty":
@@ -171,6 +172,8 @@ class _Branching:
         frailty: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
         """v(N) - v(N with channel c's own conversion effect off), per channel: exact."""
+        from scipy.special import expit
+
         prep = self.prep
         c = prep.n_channels
         key = prep.jid * c + prep.channel

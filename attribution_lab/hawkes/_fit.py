@@ -3,10 +3,12 @@ observed-information covariance."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import optimize
+
+if TYPE_CHECKING:
+    from scipy.optimize import OptimizeResult
 
 from ..hazard.model import _inverse_information
 from ._data import _Prepared
@@ -23,7 +25,7 @@ _LOG_DECAY_MAX = np.log(_LN2 / 1e-4)
 
 def _projected_newton(
     f: Any, theta: np.ndarray, lo: np.ndarray, hi: np.ndarray, max_iter: int, tol: float
-) -> optimize.OptimizeResult:
+) -> OptimizeResult:
     """Maximise f (returning value, gradient and, when asked, Hessian) in a box.
 
     Newton steps on the parameters not held at a bound by their gradient, with
@@ -32,6 +34,8 @@ def _projected_newton(
     gradient evaluations, and the iterations converge quadratically near the maximum,
     where a quasi-Newton method needs a hundred or more evaluations.
     """
+    from scipy import optimize
+
     ll, grad, hess = f(theta, True)
     message = "maximum number of iterations reached"
     success = False

@@ -17,7 +17,6 @@ so the gradient of every compensator term is weighted by
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import digamma, gammaln
 
 from ..hazard.kernels import _dot
 from ._data import _Prepared
@@ -82,6 +81,8 @@ def frailty_loglik(
 ) -> tuple[float, np.ndarray]:
     """Log-likelihood and gradient in (touch parameters, log baseline, log beta,
     log omega, log k) with the frailty integrated out (module docstring)."""
+    from scipy.special import digamma, gammaln
+
     c = prep.n_channels
     p_t = _layout(c, pair)[2].stop
     theta_t, theta_c, log_k = theta[:p_t], theta[p_t:-1], float(theta[-1])

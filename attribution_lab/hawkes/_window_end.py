@@ -17,8 +17,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
-from scipy.special import expit
 
 from ..hazard.kernels import _dot
 from ..journeys import Journeys
@@ -44,6 +42,8 @@ def _loglik(
     theta: np.ndarray, prep: _Prepared, y: np.ndarray, n: np.ndarray
 ) -> tuple[float, np.ndarray]:
     """Binomial log-likelihood and gradient in (b0, beta, log omega)."""
+    from scipy.special import expit
+
     c = prep.n_channels
     b0, beta, log_omega = theta[0], theta[1 : c + 1], theta[c + 1 :]
     x, xl = _features(prep, log_omega)
@@ -62,6 +62,8 @@ class WindowEndConversion:
     kind = "window_end"
 
     def fit(self, journeys: Journeys, prep: _Prepared, max_iter: int, tol: float) -> None:
+        from scipy import optimize
+
         from ..hazard.model import _hessian, _inverse_information
 
         c = prep.n_channels

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from .._validation import check_level, check_random_state
 from ..base import AttributionModel, register_model
@@ -135,9 +134,10 @@ class PointProcessAttribution(AttributionModel):
     :math:`(\log\mu, \alpha, \log\delta)` with :math:`\alpha \ge 0`, then Newton steps.
     The excitation sums follow the exponential kernel's recursion, in one compiled pass
     over the touches (`attribution_lab.hawkes.kernels`) giving the analytic gradient and
-    Hessian with the value; the covariance is the inverse observed information. The start is the process
-    without excitation (:math:`\alpha = 0`, :math:`\mu_c` its maximum-likelihood rate,
-    decays 1 / the mean lag to the previous touch of the source); Newton steps free the
+    Hessian with the value; the covariance is the inverse observed information. The start
+    is the process without excitation (:math:`\alpha = 0`, :math:`\mu_c` its
+    maximum-likelihood rate, decays 1 / the mean lag to the previous touch of the source);
+    Newton steps free the
     excitations whose gradient is positive (on 10 channels and 1e5 journeys, 18 steps,
     where a start with every excitation positive took 34 to a lower maximum).
 
@@ -378,6 +378,8 @@ class PointProcessAttribution(AttributionModel):
         """Joint fit with the gamma frailty integrated out (`_frailty`), from the fit
         without it; sets the conversion and frailty attributes, returns the touch
         parameters, their covariance and whether the fit converged."""
+        from scipy import optimize
+
         from ..hazard.model import (
             _LOG_BASELINE_BOUNDS,
             _LOG_BETA_BOUNDS,
