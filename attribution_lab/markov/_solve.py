@@ -21,9 +21,10 @@ import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # scipy is imported where used, not with the package
+    import scipy.sparse as sp
+
     from .chain import MarkovChain
 
 # The dense fundamental matrix is used up to this many reachable states (float64: 32 MB);
@@ -56,6 +57,8 @@ def absorbing_system(
     The reward of kind False is the probability of converting next; of kind True the
     expected value converted next (the state's conversion value over its outgoing count).
     """
+    import scipy.sparse as sp
+
     p = chain.probabilities
     m = chain.n_states + 1
     q = sp.csr_array(p[:m, :m])
@@ -78,6 +81,8 @@ def conversion_totals(chain: MarkovChain, kinds: tuple[bool, ...]) -> np.ndarray
     One dense solve for small chains, one sparse LU up to `_SPARSE_LU_STATES`, beyond that
     the certified sweeps of `removal_solve` (LU factors of large higher-order chains fill in).
     """
+    import scipy.sparse as sp
+
     q, r = absorbing_system(chain, kinds)
     keep = _reachable(q)
     q = sp.csr_array(q[keep][:, keep])
@@ -98,6 +103,7 @@ def conversion_totals(chain: MarkovChain, kinds: tuple[bool, ...]) -> np.ndarray
 
 def _reachable(q: sp.csr_array) -> np.ndarray:
     """States reachable from start (0), in breadth-first order, start first."""
+
     from scipy.sparse.csgraph import breadth_first_order
 
     return breadth_first_order(q, 0, directed=True, return_predecessors=False)
@@ -154,6 +160,7 @@ def removal_solve(
     customer journey: Lessons learned from graph-based online attribution modeling.
     International Journal of Research in Marketing, 33(3), 457-474.
     """
+    import scipy.sparse as sp
     from tqdm import tqdm
 
     if solver not in ("auto", "direct", "iterative"):
@@ -223,6 +230,7 @@ def _fundamental(
     q: sp.csr_array, r: np.ndarray, hits: sp.csr_array
 ) -> tuple[np.ndarray, np.ndarray]:
     """``P_{-c}`` of every channel from one dense inverse (the Notes of `removal_solve`)."""
+
     import scipy.linalg
 
     m = q.shape[0]
@@ -250,6 +258,7 @@ def _per_channel(
     q: sp.csr_array, r: np.ndarray, hits: sp.csr_array, bar
 ) -> tuple[np.ndarray, np.ndarray]:
     """``P_{-c}`` by one sparse LU of the chain without c's states, per channel."""
+    import scipy.sparse as sp
     from scipy.sparse.linalg import splu
 
     m = q.shape[0]
@@ -282,6 +291,8 @@ class _Sweep:
     """
 
     def __init__(self, q: sp.csr_array) -> None:
+        import scipy.sparse as sp
+
         m = q.shape[0]
         coo = q.tocoo()
         fwd = coo.col > coo.row
@@ -356,6 +367,7 @@ def _iterative(
     q: sp.csr_array, r: np.ndarray, hits: sp.csr_array, bar
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``P_{-c}`` of every channel by blocked Gauss-Seidel, with certified error bounds."""
+
     m, kinds = r.shape
     plan = _Sweep(q)
     r = r[plan.perm]

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
+
+if TYPE_CHECKING:  # imported where used, not with the package
+    import scipy.sparse as sp
 
 from ..journeys import Journeys
 from ._solve import conversion_totals, removal_solve
@@ -103,6 +105,7 @@ class MarkovChain:
         ([1.0, 1.0], 0.5)
         """
         import networkx as nx
+        import scipy.sparse as sp
 
         if not isinstance(graph, nx.DiGraph):
             raise TypeError(f"graph must be a networkx DiGraph, got {type(graph).__name__}")
@@ -154,6 +157,8 @@ class MarkovChain:
     @cached_property
     def probabilities(self) -> sp.csr_array:
         """Row-stochastic transition matrix (absorbing states loop to themselves)."""
+        import scipy.sparse as sp
+
         c = self.counts.tocsr()
         totals = np.asarray(c.sum(axis=1)).ravel()
         m = self.n_states
@@ -167,6 +172,8 @@ class MarkovChain:
     @cached_property
     def membership(self) -> sp.csr_array:
         """Boolean (n_states, n_channels) matrix: does the state contain the channel."""
+        import scipy.sparse as sp
+
         rows = np.repeat(np.arange(self.n_states), self.order)
         cols = self.state_channels.ravel()
         keep = cols >= 0
@@ -308,6 +315,8 @@ def fit_chain(journeys: Journeys, order: int = 1, *, collapse_repeats: bool = Fa
     [[0.0, 1.0, 2.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 2.0], \
 [0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0]]
     """
+    import scipy.sparse as sp
+
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
         raise ValueError(f"order must be a positive integer, got {order!r}")
     order = int(order)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:  # imported where used, not with the package
+    import networkx as nx
 
 from .._validation import check_level
 from ..base import AttributionModel, register_model
@@ -37,6 +39,8 @@ def chain_graph(chain: MarkovChain) -> nx.DiGraph:
     >>> sorted(g.edges(data="probability"))
     [('(start)', 'A', 1.0), ('A', 'B', 1.0), ('B', '(conversion)', 1.0)]
     """
+    import networkx as nx
+
     graph = nx.DiGraph(order=chain.order)
     names = chain.index
     graph.add_node(START, kind="start", channels=())
@@ -234,6 +238,7 @@ class MarkovAttribution(AttributionModel):
         return inert
 
     def _fit(self, journeys: Journeys) -> None:
+
         if journeys.n_conversions <= 0:
             raise ValueError(
                 "the journeys have no conversions, so no channel can be credited with any;"
@@ -294,6 +299,7 @@ class MarkovAttribution(AttributionModel):
     @property
     def graph_(self) -> nx.DiGraph:
         """The fitted chain as a networkx DiGraph (see `chain_graph`), built on first use."""
+
         if not hasattr(self, "chain_"):
             raise AttributeError("graph_ exists after fit(journeys)")
         if self._graph is None:
