@@ -231,12 +231,11 @@ def _fundamental(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``P_{-c}`` of every channel from one dense inverse (the Notes of `removal_solve`)."""
 
-    import scipy.linalg
-
     m = q.shape[0]
     a = -q.toarray()
     a[np.diag_indices(m)] += 1.0
-    fundamental = scipy.linalg.inv(a, overwrite_a=True, check_finite=False)
+    # numpy's LAPACK: scipy 1.17's batched inv took 0.5 s on 301 states on a busy machine
+    fundamental = np.linalg.inv(a)
     h = fundamental @ r
     totals = h[0].copy()
     x = np.repeat(totals[None, :], hits.shape[0], axis=0)
