@@ -32,6 +32,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,7 @@ def _floor(folder: str, fmt_: str):
 def _before(path: str):
     spec = importlib.util.spec_from_file_location("ga4_before", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules["ga4_before"] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module.read_ga4_export
 

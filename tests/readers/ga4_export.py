@@ -468,7 +468,11 @@ def random_export_table(n_events, seed=0, days=7):
     start = T0 + rng.integers(0, days * DAY_US, size=n_sess)
     midnight = rng.random(n_sess) < 0.1
     start[midnight] = (
-        T0 + rng.integers(0, days, size=int(midnight.sum())) * DAY_US + DAY_US - 60_000_000
+        T0
+        + rng.integers(0, days, size=int(midnight.sum())) * DAY_US
+        + DAY_US
+        - 60_000_000
+        + rng.integers(0, 30_000_000, size=int(midnight.sum()))
     )
     level = rng.integers(len(SOURCES), size=n_sess)
     n_ev = rng.integers(1, 5, size=n_sess)

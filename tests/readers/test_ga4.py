@@ -17,8 +17,10 @@ from ga4_export import (
     event,
     param,
     random_export,
+    random_export_table,
     reference_path_table,
     write_export,
+    write_export_table,
 )
 
 from attribution_lab.cli import main
@@ -329,6 +331,85 @@ def test_lookback_and_max_length_reach_the_pipeline(tmp_path):
     assert report.events.outside_lookback > 0
     assert j.lengths.max() <= 2
     assert "outside_lookback" in report.dropped
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_vectorised_generator_agrees_with_the_reference(tmp_path, seed):
+    # the benchmark's exports (random_export_table) are read as the slow reference reads them
+    export = random_export_table(3000, seed, days=3)
+    assert export.num_rows == 3000
+    expected = reference_path_table(export.to_pylist())
+    for fmt in ("json", "parquet"):
+        paths = write_export_table(export, tmp_path / fmt, fmt=fmt, chunk=700)
+        assert len(paths) == 4  # 3 days, and sessions across the last midnight
+        j, report = read_ga4_export(tmp_path / fmt, return_report=True)
+        same_table(table(j), expected)
+        assert report.n_rows == 3000 and report.duplicate_transactions > 0
+        assert min(report.session_sources.values()) > 0
+
+
+def test_text_is_stripped_as_python_strips_it(tmp_path):
+    # Unicode spaces around a source, (not set) as an id: as str.strip and the docs say
+    rows = [
+        event(
+            T0,
+            "session_start",
+            "u",
+            1,
+            collected_traffic_source={
+                "manual_source": "\u3000google\xa0",
+                "manual_medium": "\x1ccpc\u2003",
+            },
+        ),
+        event(T0 + S, "page_view", "(not set)", 2),
+    ]
+    j, report = read_ga4_export(write_json(rows, tmp_path / "e.json"), return_report=True)
+    assert j.path_strings().tolist() == ["Paid Search"]
+    assert report.n_sessions == 1 and report.events_without_session == 1
+
+
+def test_touches_at_the_same_time_are_ordered_by_session_key(tmp_path):
+    # two sessions of one person at the same microsecond: ordered by the text
+    # user_pseudo_id.ga_session_id, so "u.10" before "u.9"
+    google = {"manual_source": "google", "manual_medium": "cpc"}
+    email = [param("source", string="news"), param("medium", string="email")]
+    rows = [
+        event(T0, "session_start", "u", 9, collected_traffic_source=google),
+        event(T0, "session_start", "u", 10, params=email),
+        event(T0 + 10 * S, "purchase", "u", 9, ecommerce={"purchase_revenue": 3.0}),
+    ]
+    j = read_ga4_export(write_json(rows, tmp_path / "e.json"))
+    assert j.path_strings().tolist() == ["Email > Paid Search"]
+
+
+def test_a_user_id_equal_to_another_persons_pseudo_id(tmp_path):
+    # labels would collide: persons are then numbered in order of their first row
+    rows = [
+        event(T0, "session_start", "a", 1, user_id="b"),
+        event(T0 + S, "session_start", "b", 2),
+        event(T0 + 2 * S, "session_start", "c", 3, user_id="b"),
+    ]
+    j = read_ga4_export(write_json(rows, tmp_path / "e.json"))
+    assert sorted(j.contact) == ["person 0", "person 1"]
+    assert sorted(j.lengths.tolist()) == [1, 2]
+
+
+def test_session_ids_pandas_reads_alike_are_one_session(tmp_path):
+    # "+12" is no plain integer for pyarrow: read as pandas reads it, the session is 12
+    rows = [
+        event(T0, "session_start", "u", 12),
+        {
+            "event_timestamp": T0 + S,
+            "event_name": "page_view",
+            "user_pseudo_id": "u",
+            "event_params": [{"key": "ga_session_id", "value": {"string_value": "+12"}}],
+        },
+    ]
+    report = read_ga4_export(write_json(rows, tmp_path / "e.json"), return_report=True)[1]
+    assert report.n_sessions == 1 and report.events_without_session == 0
+    rows[1]["event_params"][0]["value"] = {"string_value": "twelve"}
+    with pytest.raises(ValueError, match=r"row 1 \(line 2\): event_params ga_session_id 'twelve'"):
+        read_ga4_export(write_json(rows, tmp_path / "f.json"))
 
 
 # ---------------------------------------------------------------------- bad input
