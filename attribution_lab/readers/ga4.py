@@ -84,6 +84,7 @@ __all__ = ["GA4_SOURCE_LEVELS", "GA4Report", "read_ga4_export"]
 GA4_SOURCE_LEVELS = ("collected", "last_click", "event_params")
 
 MICROS_PER_DAY = 86_400e6
+_PD_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' str: text without objects
 #: values that say nothing about where a session came from
 EMPTY_VALUES = ("", "(not set)")
 #: what ``str.strip`` strips (Python's whitespace), for pyarrow's ``utf8_trim``
@@ -389,9 +390,7 @@ def _path(table: Any, path: tuple[str, ...]) -> Any:
 
 
 def _is_text(typ: Any) -> bool:
-    import pyarrow as pa
-
-    return pa.types.is_string(typ) or pa.types.is_large_string(typ)
+    return str(typ) in ("string", "large_string")
 
 
 def _raw_text(arr: Any) -> Any:
@@ -439,18 +438,6 @@ def _numbers(arr: Any) -> np.ndarray | None:
     return np.asarray(out, dtype=np.float64)
 
 
-def _check_numbers(path: str, name: str, raw: np.ndarray, num: np.ndarray, required: bool):
-    """Refuse the first value that is missing (when `required`) or not a number."""
-    bad = np.isnan(num) & pd.notna(raw)
-    if required:
-        bad |= pd.isna(raw)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        what = "missing" if pd.isna(raw[i]) else f"{raw[i]!r} is not an integer"
-        where = "event_params ga_session_id" if name == "ga_session_id" else name
-        raise ValueError(f"{path}: row {i} (line {i + 1}): {where} {what}")
-
-
 def _slow_numbers(path: str, name: str, parts: list[Any], n: int, required: bool):
     """The values of `parts` (the first non-missing of each row) as numbers the way
     ``pandas.to_numeric`` reads them, refusing what it cannot read (rare inputs only)."""
@@ -460,7 +447,12 @@ def _slow_numbers(path: str, name: str, parts: list[Any], n: int, required: bool
         fill = pd.isna(raw) & ~pd.isna(vals)
         raw[fill] = vals[fill]
     num = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(np.float64, na_value=np.nan)
-    _check_numbers(path, name, raw, num, required)
+    bad = (np.isnan(num) & pd.notna(raw)) | (required & pd.isna(raw))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        what = "missing" if pd.isna(raw[i]) else f"{raw[i]!r} is not an integer"
+        where = "event_params ga_session_id" if name == "ga_session_id" else name
+        raise ValueError(f"{path}: row {i} (line {i + 1}): {where} {what}")
     return num
 
 
@@ -478,14 +470,12 @@ def _params(table: Any, n: int) -> dict[str, list[Any]]:
     if not (pa.types.is_list(lists.type) or pa.types.is_large_list(lists.type)):
         return out
     flat = pc.list_flatten(lists)
-    if len(flat) == 0 or flat.type.get_field_index("key") < 0:
-        return out
-    if flat.type.get_field_index("value") < 0:
+    if len(flat) == 0 or min(flat.type.get_field_index(f) for f in ("key", "value")) < 0:
         return out
     parent = pc.list_parent_indices(lists).to_numpy()
     keys = pc.struct_field(flat, "key")
     value = pc.struct_field(flat, "value")
-    subs = [s for s in ("string_value", "int_value", "double_value", "float_value")]
+    subs = ("string_value", "int_value", "double_value", "float_value")
     subs = [s for s in subs if value.type.get_field_index(s) >= 0]
     for name, key in PARAMS.items():
         hit = pc.fill_null(pc.equal(keys, key), False)
@@ -511,22 +501,20 @@ def flatten(table: Any, path: str) -> dict[str, Any]:
     n = table.num_rows
     out: dict[str, Any] = {}
     ts = _path(table, FIELDS["event_timestamp"])
-    fast = None
-    if _is_text(ts.type) or pa.types.is_integer(ts.type):
-        try:
-            fast = pc.cast(ts, pa.int64())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            fast = None
+    try:  # plain integers, as text or numbers
+        fast = (
+            pc.cast(ts, pa.int64()) if _is_text(ts.type) or pa.types.is_integer(ts.type) else None
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        fast = None
     if fast is not None and fast.null_count == 0:
         out["event_timestamp"] = fast.to_numpy()
     else:  # a missing or unusual time: read and refuse it as pandas does
         num = _slow_numbers(path, "event_timestamp", [ts], n, required=True)
         out["event_timestamp"] = num.astype(np.int64)
     revenue = _path(table, FIELDS["revenue"])
-    num = None if revenue is None else _numbers(revenue)
-    if revenue is None:
-        num = np.full(n, np.nan)
-    elif num is None:
+    num = np.full(n, np.nan) if revenue is None else _numbers(revenue)
+    if num is None:
         raw = pd.Series(np.asarray(revenue.to_numpy(zero_copy_only=False), dtype=object))
         num = pd.to_numeric(raw, errors="coerce").to_numpy(np.float64, na_value=np.nan)
     out["revenue"] = num
@@ -572,13 +560,6 @@ def _encode(arr: Any) -> _Codes:
     word_rank[order] = np.arange(order.size)
     word_rank[-1] = -1  # code -1 picks it
     return _Codes(code, enc.dictionary, word_rank[code], word_rank[:-1], order)
-
-
-def _pandas_text(arr: Any) -> Any:
-    """A pyarrow text array as pandas' default string array (no Python objects)."""
-    import pyarrow as pa
-
-    return pd.array(arr.cast(pa.large_string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan))
 
 
 # ---------------------------------------------------------------------- sessions
@@ -733,11 +714,6 @@ def _sort_ties(order: np.ndarray, cheap: Sequence[np.ndarray], costly: Any) -> n
     return order
 
 
-def _rank(arr: Any) -> np.ndarray:
-    """Rank of each value of a pyarrow text array in code-point order; -1 for null."""
-    return _encode(arr).rank
-
-
 def ga4_event_log(
     flat: dict[str, Any],
     conversion_events: Sequence[str],
@@ -759,7 +735,7 @@ def ga4_event_log(
     person, person_words = persons(pseudo, texts["user_id"], user_id)
 
     def person_rank(who: np.ndarray) -> np.ndarray:  # of some persons (-1: none)
-        return _rank(person_words.take(pa.array(who, mask=who < 0)))
+        return _encode(person_words.take(pa.array(who, mask=who < 0))).rank
 
     has_session = (pseudo.code >= 0) & ~np.isnan(sid)
     sid_code = pd.factorize(sid)[0]
@@ -802,7 +778,7 @@ def ga4_event_log(
         np.argsort(t[conv], kind="stable"),
         [t[conv]],
         lambda i: (sortable[i], names.rank[conv[i]], person_rank(person[conv[i]]),
-                   _rank(_take(txn, conv[i]))),
+                   _encode(_take(txn, conv[i])).rank),
     )  # fmt: skip
     conv = conv[by]
     seen = np.zeros(conv.size, dtype=bool)
@@ -825,7 +801,11 @@ def ga4_event_log(
     order = _sort_ties(
         np.lexsort((kind, log_t)),
         [log_t, kind],
-        lambda i: (log_value[i], person_rank(log_person[i]), _rank(log_key.take(pa.array(i)))),
+        lambda i: (
+            log_value[i],
+            person_rank(log_person[i]),
+            _encode(log_key.take(pa.array(i))).rank,
+        ),
     )
     take = pa.array(order)
     # the session in the event column: distinct sessions are never exact duplicates
@@ -837,15 +817,15 @@ def ga4_event_log(
     vocab_index = pd.Index(vocab, dtype=object)
     log = pd.DataFrame(
         {
-            "person": _pandas_text(person_text),
+            "person": pd.array(person_text, dtype=_PD_TEXT),
             "t": log_t[order],
             **{
                 k: pd.Categorical.from_codes(np.concatenate([v, pad])[order], vocab_index)
                 for k, v in src.items()
             },
-            "event": _pandas_text(event),
+            "event": pd.array(event, dtype=_PD_TEXT),
             "value": log_value[order],
-            "key": _pandas_text(log_key.take(take)),
+            "key": pd.array(log_key.take(take), dtype=_PD_TEXT),
             "kind": kind[order],
         }
     )
