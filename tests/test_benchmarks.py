@@ -31,6 +31,7 @@ PLOTS = {
     "mediation": ["mediation.png", "mediation_recovery.png"],
     "ga4": [],
     "e2e": ["e2e.png"],
+    "scale": ["scale.png"],
     "experiments": ["experiments.png"],
 }
 
@@ -150,6 +151,13 @@ def test_e2e_quick(tmp_path):
         row = frame[frame.model == peer].iloc[0]
         assert (row.status == "ok" and row.speedup > 0) or (row.status == "error" and row.note)
     assert "Targets of issue 21" in text
+
+
+def test_scale_quick(tmp_path):
+    frame, _ = run_quick("scale", tmp_path)
+    ok = frame[frame.status == "ok"]
+    assert {"markov (order 1)", "markov (order 3)", "shapley (default)", "linear"} <= set(ok.model)
+    assert (ok.wall_s > 0).all()
 
 
 def test_experiments_quick(tmp_path):
