@@ -445,7 +445,18 @@ class HazardAttribution(AttributionModel):
         cov = self.covariance_.to_numpy()
         c = journeys.n_channels
         extra: dict[str, Any] = {}
-        if np.all(np.isfinite(cov[1:, 1:])):
+        # estimates on the edge of the search box have no standard error; the credit's is
+        # then computed holding them there (a half-life at the upper edge, no decay, leaves
+        # beta * omega identified through beta), and said
+        free = np.isfinite(np.diag(cov))
+        if free[1:].any() and np.all(np.isfinite(cov[np.ix_(free, free)])):
+            if not free[1:].all():
+                warnings.warn(
+                    "credit intervals hold the estimates on the edge of the search box fixed: "
+                    + ", ".join(self.covariance_.index[1:][~free[1:]]),
+                    UserWarning,
+                    stacklevel=3,
+                )
             jac = _credit_jacobian(journeys, theta, lag)
             se = np.sqrt(np.maximum(np.einsum("ip,pq,iq->i", jac, np.nan_to_num(cov), jac), 0))
             z = float(norm.ppf(0.5 + self.ci_level / 2))

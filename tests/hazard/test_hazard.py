@@ -520,3 +520,26 @@ def test_world_bad_params():
         HazardWorld([0.1], beta=1.0, omega=1.0, baseline=0.1, truth="removal_effect")
     with pytest.raises(ValueError, match="channel_names"):
         HazardWorld([0.1, 0.1], beta=1.0, omega=1.0, baseline=0.1, channel_names=["a", "a"])
+
+
+def test_credit_intervals_hold_edge_estimates_fixed_and_say_so():
+    # on a world whose conversions ignore timing a half-life ends on the upper edge (no
+    # decay): it has no standard error, and the credit's is computed holding it there
+    from attribution_lab.simulate import make_world
+
+    journeys, _ = make_world("confounding").simulate(5000, random_state=0)
+    with pytest.warns(UserWarning, match="on the edge of the search box"):
+        model = HazardAttribution().fit(journeys)
+    free = np.isfinite(np.diag(model.covariance_.to_numpy()))
+    assert not free.all()
+    with pytest.warns(UserWarning, match="credit intervals hold the estimates on the edge"):
+        result = model.attribute()
+    assert np.isfinite(result.stderr).all() and (result.stderr > 0).all()
+    # the same as the delta method over the free parameters alone
+    from attribution_lab.hazard.model import _credit_jacobian
+
+    times, end = journeys.times, journeys.end_time
+    lag = end[journeys.journey_index] - times
+    jac = _credit_jacobian(journeys, model.theta_, lag)[:, free]
+    cov = model.covariance_.to_numpy()[np.ix_(free, free)]
+    np.testing.assert_allclose(result.stderr, np.sqrt(np.diag(jac @ cov @ jac.T)), rtol=1e-10)
