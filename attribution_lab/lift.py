@@ -29,22 +29,6 @@ __all__ = [
     "read_lift_tests",
 ]
 
-#: The columns a lift-test CSV may have (``channel`` is required).
-LIFT_TEST_COLUMNS = (
-    "channel",
-    "incremental_conversions",
-    "relative_lift",
-    "stderr",
-    "ci_low",
-    "ci_high",
-    "ci_level",
-    "population",
-    "value",
-    "value_stderr",
-    "start",
-    "end",
-    "description",
-)
 _NUMBERS = (
     "incremental_conversions",
     "relative_lift",
@@ -56,6 +40,8 @@ _NUMBERS = (
     "value",
     "value_stderr",
 )
+#: The columns a lift-test CSV may have (``channel`` is required).
+LIFT_TEST_COLUMNS = ("channel", *_NUMBERS, "start", "end", "description")
 
 
 def _z(level: float) -> float:

@@ -335,6 +335,19 @@ def tqdm(**kw: Any):
     return _tqdm(dynamic_ncols=True, **kw)
 
 
+def load_lines(ok) -> list[str]:
+    """The paragraph on the background load of a suite's measured rows (none without it)."""
+    load = ok.background_load.dropna() if "background_load" in ok else []
+    if not len(load):
+        return []
+    return [
+        "",
+        f"Background load during the measurements (other processes, cores): median "
+        f"{load.median():.2f}, max {load.max():.2f}"
+        + ("; timings were disturbed, rerun on an idle machine." if load.max() > 0.25 else "."),
+    ]
+
+
 def md_table(frame, digits: int = 3, index: bool = True) -> list[str]:
     """Markdown lines of a small frame (numbers with `digits` significant digits)."""
     import pandas as pd

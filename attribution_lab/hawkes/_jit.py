@@ -257,6 +257,25 @@ def lag_stats(offsets, times, channel, n_channels, bounds):
 
 # ----------------------------------------------------------------------------- credit
 @numba.njit(inline="always")
+def _scratch(max_len, c, kk):
+    """One thread's work arrays for `_sources` and `_lineage` over journeys of at most
+    `max_len` touches and `c` channels (`kk` decay columns per source)."""
+    return (
+        np.zeros(max_len, dtype=np.int64),  # n_src
+        np.zeros((max_len, c), dtype=np.int64),  # src_p
+        np.zeros((max_len, c)),  # src_k
+        np.zeros((max_len, c)),  # src_a
+        np.zeros(max_len),  # total
+        np.zeros(max_len, dtype=np.int64),  # prev
+        np.zeros(max_len, dtype=np.int64),  # lin
+        np.zeros((c, kk)),  # a0
+        np.zeros(c),  # last
+        np.zeros(c, dtype=np.int64),  # lastpos
+        np.zeros(c, dtype=np.bool_),  # has
+    )
+
+
+@numba.njit(inline="always")
 def _sources(lo, hi, times, channel, mu, alpha, decay, pair, n_src, src_p, src_k, src_a, total,
              prev, a0, last, lastpos, has):  # fmt: skip
     """For every event of journey [lo, hi): its active sources in the order of their last
@@ -385,17 +404,9 @@ def credit_pass(offsets, times, channel, keys, mu, alpha, decay, pair, seed, dra
     # draws side by side (the innermost, contiguous axis: vector instructions), in blocks
     block = min(n_d, 32)
     for ch in numba.prange(nch):
-        n_src = np.zeros(max_len, dtype=np.int64)
-        src_p = np.zeros((max_len, c), dtype=np.int64)
-        src_k = np.zeros((max_len, c))
-        src_a = np.zeros((max_len, c))
-        total = np.zeros(max_len)
-        prev = np.zeros(max_len, dtype=np.int64)
-        lin = np.zeros(max_len, dtype=np.int64)
-        a0 = np.zeros((c, kk))
-        last = np.zeros(c)
-        lastpos = np.zeros(c, dtype=np.int64)
-        has = np.zeros(c, dtype=np.bool_)
+        n_src, src_p, src_k, src_a, total, prev, lin, a0, last, lastpos, has = _scratch(
+            max_len, c, kk
+        )
         chan = np.zeros(c, dtype=np.int64)
         top_m = 0
         for j in range(bounds[ch], bounds[ch + 1]):
@@ -500,17 +511,9 @@ def lineage_pass(offsets, times, channel, keys, mu, alpha, decay, pair, seed, dr
     s0, s1, s2 = salts(seed, draw, 0)
     s = np.array([s0, s1, s2, salts(seed, draw, 1)[2]], dtype=np.uint64)
     for ch in numba.prange(nch):
-        n_src = np.zeros(max_len, dtype=np.int64)
-        src_p = np.zeros((max_len, c), dtype=np.int64)
-        src_k = np.zeros((max_len, c))
-        src_a = np.zeros((max_len, c))
-        total = np.zeros(max_len)
-        prev = np.zeros(max_len, dtype=np.int64)
-        lin = np.zeros(max_len, dtype=np.int64)
-        a0 = np.zeros((c, kk))
-        last = np.zeros(c)
-        lastpos = np.zeros(c, dtype=np.int64)
-        has = np.zeros(c, dtype=np.bool_)
+        n_src, src_p, src_k, src_a, total, prev, lin, a0, last, lastpos, has = _scratch(
+            max_len, c, kk
+        )
         for j in range(bounds[ch], bounds[ch + 1]):
             lo, hi = offsets[j], offsets[j + 1]
             if lo == hi:

@@ -42,8 +42,8 @@ from benchmarks._harness import (
     REPO,
     SuiteRun,
     call_worker,
-    fmt,
     fmt_n,
+    load_lines,
     md_table,
     measure_once,
     package_digest,
@@ -337,15 +337,7 @@ def body(frame) -> list[str]:
             "",
             *md_table(t, 3, index=False),
         ]
-    load = ok.background_load.dropna() if "background_load" in ok else []
-    if len(load):
-        lines += [
-            "",
-            f"Background load during the measurements (other processes, cores): median "
-            f"{fmt(load.median())}, max {fmt(load.max())}"
-            + ("; timings were disturbed." if load.max() > 0.25 else "."),
-        ]
-    return lines
+    return lines + load_lines(ok)
 
 
 def plot_scale(frame, path) -> None:

@@ -49,6 +49,7 @@ from benchmarks._harness import (
     SuiteRun,
     call_worker,
     fmt_n,
+    load_lines,
     loglog_slope,
     md_table,
     measure_once,
@@ -356,15 +357,7 @@ def body(frame) -> list[str]:
         "`slope`: least-squares slope of log time against log n_journeys (1 = linear); "
         f"sizes measured: {', '.join(fmt_n(s) for s in sizes)}.",
     ]
-    load = ok.background_load.dropna() if "background_load" in ok else []
-    if len(load):
-        lines += [
-            "",
-            f"Background load during the measurements (other processes, cores): median "
-            f"{load.median():.2f}, max {load.max():.2f}"
-            + ("; timings were disturbed, rerun on an idle machine." if load.max() > 0.25 else "."),
-        ]
-    return lines
+    return lines + load_lines(ok)
 
 
 def plot_speed(frame, path) -> None:
